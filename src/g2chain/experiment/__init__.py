@@ -1,0 +1,1 @@
+"""The toy experiment: a per-muon physics simulation whose truth is sealed."""

@@ -1,0 +1,485 @@
+"""The production kernel: one muon at a time, fill by fill, streamed into the recorded views.
+
+Per muon (DESIGN §5): momentum offset delta with a kicker-induced correlation to its injection
+time t0; equilibrium radius x_e = R0 delta/(1-n) and cyclotron frequency from it (the bunch
+debunches); radial and vertical betatron motion with amplitude-dependent tunes (CBO and the
+vertical waist emerge at a fixed calorimeter and decohere); aperture and scraping losses, then a
+slow amplitude- and momentum-dependent loss; a spin precessing at omega_a(true) lowered by the
+muon's own E-field and pitch terms (Eq. 13, Eq. 22), with a delta-correlated initial phase;
+decay after gamma(delta) tau_mu; a lab-frame Michel positron; calorimeter acceptance and
+detected phase depending on energy and decay position.
+
+Per fill: hits are sorted per calorimeter; gain (long-term, in-fill, short-term after a prior
+hit) is applied; the local reconstruction merges hits closer than the resolving time, the global
+one only when they are also close on the crystal face; the three pileup estimators build
+artificial pileup from shadow windows; the energy-integrated readout sums all deposits.
+Recorded times are on the blinded clock t / (1 + eps_hw).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..constants import C_MM_PER_US, N_CALOS
+from . import binning as B
+from .decay import asymmetry_of, inverse_cdf_tables, sample_energy_fraction
+from .rng import exponential, normal_pair, seed_state, uniform
+
+# counters filled by the kernel
+(
+    C_FILLS, C_INJECTED, C_STORED, C_SCRAPED, C_LOST_SLOW, C_DECAYED, C_ACCEPTED, C_HITS_1GEV,
+    C_UNIFORM, C_NORMAL, C_EXPONENTIAL, C_SUM_CE, C_SUM_CP, C_MERGED_LOCAL, C_MERGED_GLOBAL,
+    C_TRACKED,
+) = range(16)
+N_COUNTERS = 16
+COUNTER_NAMES = [
+    "fills", "muons_injected", "muons_stored", "muons_scraped", "muons_lost_slow", "muons_decayed",
+    "positrons_accepted", "hits_above_1gev", "variates_uniform", "variates_normal",
+    "variates_exponential", "sum_ce_stored", "sum_cp_stored", "merged_local", "merged_global",
+    "tracker_vertices",
+]
+
+_TWO_PI = 2.0 * math.pi
+_CALO_WIDTH = _TWO_PI / N_CALOS
+_CALO_ALIGN = B.CALO_ALIGN_US
+_STATIONS = np.array([math.pi, 1.5 * math.pi])  # tracker stations at 180 and 270 degrees
+T_BIN, N_T = B.T_BIN_US, B.N_T
+T_FINE, N_T_FINE = B.T_FINE_US, B.N_T_FINE
+TQ, N_TQ, TQF, N_TQF = B.TQ_BIN_US, B.N_TQ, B.TQ_FINE_US, B.N_TQ_FINE
+T_FR, N_FR, E_FR = B.T_FR_US, B.N_FR, B.FR_ENERGY_MIN_GEV
+T_TRUTH, N_T_TRUTH = B.T_TRUTH_US, B.N_T_TRUTH
+T_TRACK, N_T_TRACK = B.T_TRACK_US, B.N_T_TRACK
+N_XY, XY_MAX, XY_BIN = B.N_XY_TRACK, B.XY_TRACK_MAX_MM, B.XY_TRACK_BIN_MM
+N_E = B.N_E
+
+
+@njit(inline="always", cache=True)
+def energy_bin(e):
+    """Index in ENERGY_EDGES_GEV (underflow into bin 0, overflow into the last bin)."""
+    if e < 3.2:
+        if e < 0.0:
+            return 0
+        return int(e * 10.0)
+    i = 32 + int((e - 3.2) * 2.5)
+    return i if i < N_E else N_E - 1
+
+
+@njit(cache=True)
+def _shadow(t, e, x, y, m, gap, width, sep, use_space, out):
+    """Artificial pileup from shadow windows: each hit paired with hits in [t+gap, t+gap+width).
+
+    out[0] gets the pair's summed energy at the first hit's time, out[1] both single energies
+    (to be removed): the estimate is out[0] - out[1] (doubles).
+    """
+    if width <= 0.0:
+        return
+    start = 0
+    for a in range(m):
+        lo = t[a] + gap
+        hi = lo + width
+        while start < m and t[start] < lo:
+            start += 1
+        r = start
+        while r < m and t[r] < hi:
+            if (not use_space) or (abs(x[r] - x[a]) < sep and abs(y[r] - y[a]) < sep):
+                tb = int(t[a] / T_BIN)
+                if 0 <= tb < N_T:
+                    out[0, energy_bin(e[a] + e[r]), tb] += 1
+                    out[1, energy_bin(e[a]), tb] += 1
+                    out[1, energy_bin(e[r]), tb] += 1
+            r += 1
+
+
+@njit(inline="always", cache=True)
+def _record_positron(recon, k, t, e, calo_hist, fine_hist, fast_rot, weight):
+    # time-major layouts: a fill written in time order sweeps memory forwards.
+    # recon 0 is the local reconstruction; recon 1 holds (global - local), see run_fills.
+    if t < 0.0:
+        return
+    eb = energy_bin(e)
+    tb = int(t / T_BIN)
+    if tb < N_T:
+        calo_hist[tb, recon, k, eb] += weight
+    tf = int(t / T_FINE)
+    if tf < N_T_FINE:
+        fine_hist[tf, recon, eb] += weight
+    if recon == 0 and e > E_FR and weight > 0:
+        ta = t - _CALO_ALIGN[k]
+        if ta >= 0.0:
+            ir = int(ta / T_FR)
+            if ir < N_FR:
+                fast_rot[ir] += 1
+
+
+@njit(cache=True)
+def run_fills(c, tables, s, target, gain_lt, calo_hist, fine_hist, q_calo, q_fine, pileup, fast_rot,
+              tracker, lost, truth, truth_lost, counters):
+    """Simulate fills until ``target`` hits above 1 GeV are recorded; accumulate every view."""
+    max_hits = int(c.muons_per_fill * (1.0 + 8.0 * c.intensity_rms)) + 64
+    h_t = np.empty(max_hits)
+    h_key = np.empty(max_hits)
+    h_e = np.empty(max_hits)
+    h_x = np.empty(max_hits)
+    h_y = np.empty(max_hits)
+    h_k = np.empty(max_hits, np.int64)
+    st = np.empty(max_hits)
+    se = np.empty(max_hits)
+    sx = np.empty(max_hits)
+    sy = np.empty(max_hits)
+    rt = np.empty(max_hits)
+    pos_t = np.empty(max_hits)
+    pos_e = np.empty(max_hits)
+    used = np.zeros(max_hits, np.bool_)
+    rank = np.empty(max_hits, np.int64)  # global time rank of each hit of the fill
+    calo_count = np.zeros(N_CALOS + 1, np.int64)
+    by_calo = np.empty(max_hits, np.int64)
+    out_t = np.empty((2, max_hits))
+    out_e = np.empty((2, max_hits))
+    out_k = np.empty(max_hits, np.int64)
+
+    n, ap = c.n, c.aperture
+    one_plus_eps = 1.0 + c.eps_hw
+    t_end_true = N_T * T_BIN * one_plus_eps
+    rho_scrape = 1.0 - c.scrape_mm / ap
+    sqrt_1mn, sqrt_n = math.sqrt(1.0 - n), math.sqrt(n)
+    efield_coef = 2.0 * n * (1.0 - n) / (c.r0 * c.r0)  # Eq. 13 per muon, times beta^2 below
+    pitch_coef = n / (4.0 * c.r0 * c.r0)  # Eq. 22 per muon
+    rho_corr = math.sqrt(max(0.0, 1.0 - c.rho_dt * c.rho_dt))
+    sqrt12 = math.sqrt(12.0)
+    drift_span = c.drift_max - c.drift_min
+
+    while counters[C_HITS_1GEV] < target:
+        za, _ = normal_pair(s)
+        counters[C_NORMAL] += 2
+        nmu = int(c.muons_per_fill * (1.0 + c.intensity_rms * za))
+        nmu = min(max(nmu, 0), max_hits - 1)
+        nh = 0
+        n_inj = n_uni = n_nor = n_sto = s_ce = s_cp = n_exp = n_scr = n_los = n_dec = n_trk = n_acc = 0.0
+        for _m in range(nmu):
+            n_inj += 1
+            # --- injection: bunch profile and kicker-induced delta-t0 correlation
+            u = uniform(s)
+            z_t, z_d = normal_pair(s)
+            zx, zpx = normal_pair(s)
+            zy, zpy = normal_pair(s)
+            n_uni += 1
+            n_nor += 6
+            t0 = c.bunch_width * (u - 0.5) + c.bunch_edge * z_t
+            delta = c.delta_mean + c.delta_rms * (c.rho_dt * (u - 0.5) * sqrt12 + rho_corr * z_d)
+            x_e = c.r0 * delta / (1.0 - n)
+            # betatron motion in normalised coordinates; the radial injection offset is coherent
+            x0 = c.x_coh + c.sigma_x * zx
+            px0 = c.sigma_x * zpx
+            y0 = c.y_coh + c.sigma_y * (1.0 + c.vw_mismatch) * zy
+            py0 = c.sigma_y * (1.0 - c.vw_mismatch) * zpy
+            a_x2 = x0 * x0 + px0 * px0
+            a_y2 = y0 * y0 + py0 * py0
+            reach = abs(x_e) + math.sqrt(a_x2)
+            rho2 = (reach * reach + a_y2) / (ap * ap)
+            if rho2 >= 1.0:
+                continue  # outside the aperture: never stored
+            n_sto += 1
+            gamma = c.gamma_magic * (1.0 + delta)
+            beta2 = 1.0 - 1.0 / (gamma * gamma)
+            ce = efield_coef * beta2 * x_e * x_e
+            cp = pitch_coef * a_y2
+            s_ce += ce
+            s_cp += cp
+            t_dec = t0 + gamma * c.tau_mu * exponential(s)
+            n_exp += 1
+            # --- losses: scraping shaves the edge early; then a slow amplitude/momentum-driven loss
+            rho = math.sqrt(rho2)
+            t_loss = 1e30
+            if rho >= rho_scrape:
+                t_loss = t0 + uniform(s) * (c.t_scrape - t0)
+                n_uni += 1
+            elif c.loss_rate > 0.0:
+                lam = c.loss_rate * math.exp(
+                    (rho - rho_scrape) / c.loss_width + c.loss_mom * (delta - c.delta_mean) / c.delta_rms
+                )
+                t_loss = c.t_scrape + exponential(s) / lam
+                n_exp += 1
+            if t_loss < t_dec:
+                if rho >= rho_scrape:
+                    n_scr += 1
+                else:
+                    n_los += 1
+                tb = int(t_loss / T_BIN)
+                if 0 <= tb < N_T:
+                    truth_lost[tb] += 1
+                n_uni += 1
+                if uniform(s) < c.triple_eff:
+                    tb = int((t_loss + 0.005) / one_plus_eps / T_BIN)
+                    if 0 <= tb < N_T:
+                        lost[tb] += 1
+                continue
+            if t_dec >= t_end_true:
+                continue
+            n_dec += 1
+            # --- position at decay: betatron phase advances with the azimuth travelled
+            omega_c = c.omega_c0 * c.r0 / (c.r0 + x_e)
+            theta = omega_c * (t_dec - t0)
+            nu_x = sqrt_1mn * (1.0 + c.chrom_x * delta) + c.detune_x * a_x2 / (ap * ap)
+            nu_y = sqrt_n * (1.0 + c.chrom_y * delta) + c.detune_y * a_y2 / (ap * ap)
+            x = x_e + x0 * math.cos(nu_x * theta) + px0 * math.sin(nu_x * theta)
+            y = y0 * math.cos(nu_y * theta) + py0 * math.sin(nu_y * theta)
+            azimuth = theta - _TWO_PI * math.floor(theta / _TWO_PI)
+            xn, yn = x / ap, y / ap
+            # --- spin: omega_a(true) lowered by this muon's E-field and pitch terms
+            omega_i = c.omega_a * (1.0 - ce - cp)
+            phi_acc = c.phase_x * xn + c.phase_yy * yn * yn
+            spin = c.phi0 + c.dphi0_ddelta * delta + omega_i * (t_dec - t0)
+            yfrac = sample_energy_fraction(uniform(s), math.cos(spin + phi_acc), tables)
+            n_uni += 1
+            # --- trackers: decays 0.05-0.35 rad upstream of a station, intermediate energies
+            if c.tracker_ymin < yfrac < c.tracker_ymax:
+                for st_i in range(2):
+                    d = _STATIONS[st_i] - azimuth
+                    if c.drift_min <= d < c.drift_max:
+                        n_uni += 1
+                        if uniform(s) < c.tracker_eff * (1.0 - 0.5 * yn * yn):
+                            ex, ey = normal_pair(s)
+                            n_nor += 2
+                            ix = int((x + c.tracker_res * ex + XY_MAX) / XY_BIN)
+                            iy = int((y + c.tracker_res * ey + XY_MAX) / XY_BIN)
+                            it = int(t_dec / one_plus_eps / T_TRACK)
+                            if 0 <= ix < N_XY and 0 <= iy < N_XY and 0 <= it < N_T_TRACK:
+                                tracker[st_i, it, ix, iy] += 1
+                                n_trk += 1
+            # --- calorimeter acceptance depends on energy and decay position
+            acc = (
+                c.acc_scale
+                * (c.acc_low + (1.0 - c.acc_low) * yfrac)
+                * (1.0 + c.kappa_n * xn + c.kappa_a * (yfrac - 0.5) * xn)
+                * (1.0 + c.eta_y * yn - c.zeta_y * yn * yn)
+            )
+            n_uni += 1
+            if uniform(s) >= acc:
+                continue
+            n_acc += 1
+            drift = c.drift_min + drift_span * yfrac
+            calo = int((azimuth + drift) / _CALO_WIDTH) % N_CALOS
+            t_hit = t_dec + drift * c.r0 / C_MM_PER_US
+            e_true = yfrac * c.e_max * (1.0 + delta)
+            z_e, z_x = normal_pair(s)
+            n_nor += 2
+            e_dep = e_true * (1.0 + c.eres / math.sqrt(max(e_true, 0.01)) * z_e)
+            t_rec = t_hit / one_plus_eps
+            h_t[nh] = t_rec
+            h_k[nh] = calo
+            h_key[nh] = calo * 1024.0 + t_rec
+            h_e[nh] = e_dep
+            h_x[nh] = 25.0 + 170.0 * (1.0 - yfrac) + 8.0 * z_x
+            h_y[nh] = y
+            nh += 1
+            # --- sealed truth: what the detected population carries, by true energy and time
+            tb = int(t_hit / T_TRUTH)
+            if tb < N_T_TRUTH:
+                eb = energy_bin(e_true)
+                dphase = (
+                    c.dphi0_ddelta * delta
+                    + phi_acc
+                    + c.omega_a * ((t_dec - t0 - t_hit) - (ce + cp) * (t_dec - t0))
+                )
+                asym = asymmetry_of(yfrac)
+                truth[0, eb, tb] += 1.0
+                truth[1, eb, tb] += asym * math.cos(dphase)
+                truth[2, eb, tb] += asym * math.sin(dphase)
+                truth[3, eb, tb] += ce
+                truth[4, eb, tb] += cp
+
+        counters[C_INJECTED] += n_inj
+        counters[C_UNIFORM] += n_uni
+        counters[C_NORMAL] += n_nor
+        counters[C_STORED] += n_sto
+        counters[C_SUM_CE] += s_ce
+        counters[C_SUM_CP] += s_cp
+        counters[C_EXPONENTIAL] += n_exp
+        counters[C_SCRAPED] += n_scr
+        counters[C_LOST_SLOW] += n_los
+        counters[C_DECAYED] += n_dec
+        counters[C_TRACKED] += n_trk
+        counters[C_ACCEPTED] += n_acc
+        # ---------------- per-fill reconstruction, per calorimeter in time order
+        # global time order, then a stable partition by calorimeter; reconstructed positrons are
+        # written at their seed hit's global rank so the histograms are filled in time order.
+        order = np.argsort(h_t[:nh])
+        calo_count[:] = 0
+        for g in range(nh):
+            rank[order[g]] = g
+            calo_count[h_k[order[g]] + 1] += 1
+        for kk in range(N_CALOS):
+            calo_count[kk + 1] += calo_count[kk]
+        for g in range(nh):
+            idx = order[g]
+            kk = h_k[idx]
+            by_calo[calo_count[kk]] = idx
+            calo_count[kk] += 1
+        out_e[:, :nh] = -1.0
+        i = 0
+        while i < nh:
+            k = h_k[by_calo[i]]
+            j = i
+            while j < nh and h_k[by_calo[j]] == k:
+                j += 1
+            m = j - i
+            prev_t = -1e9
+            prev_e = 0.0
+            for q in range(m):
+                idx = by_calo[i + q]
+                t = h_t[idx]
+                g = gain_lt[k] * (1.0 - c.gain_if_amp * math.exp(-t / c.gain_if_tau))
+                g *= 1.0 - c.gain_st_amp * prev_e * math.exp(-(t - prev_t) / c.gain_st_tau)
+                e = h_e[idx] * g
+                prev_t, prev_e = t, h_e[idx]
+                st[q], se[q], sx[q], sy[q] = t, e, h_x[idx], h_y[idx]
+                rt[q] = rank[idx]
+                out_k[rank[idx]] = k
+                if e > 1.0:
+                    counters[C_HITS_1GEV] += 1
+                if e > c.q_threshold:
+                    iq = int(t / TQ)
+                    if iq < N_TQ:
+                        q_calo[k, iq] += e
+                    iq = int(t / TQF)
+                    if iq < N_TQF:
+                        q_fine[iq] += e
+            # local reconstruction: time-only merging within the resolving time
+            nr = 0
+            q = 0
+            while q < m:
+                esum, tw = se[q], se[q] * st[q]
+                r = q + 1
+                while r < m and st[r] - st[q] < c.tau_res:
+                    esum += se[r]
+                    tw += se[r] * st[r]
+                    r += 1
+                counters[C_MERGED_LOCAL] += r - q - 1
+                slot = int(rt[q])
+                out_t[0, slot] = tw / esum if esum > 0.0 else st[q]
+                out_e[0, slot] = max(esum, 0.0)
+                pos_t[nr] = out_t[0, slot]
+                pos_e[nr] = esum
+                nr += 1
+                q = r
+            _shadow(pos_t, pos_e, sx, sy, nr, c.shadow_gap, c.tau_res, c.global_sep, False, pileup[0])
+            _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, False, pileup[1])
+            # global reconstruction: merge only hits that are also close on the crystal face
+            used[:m] = False
+            for q in range(m):
+                if used[q]:
+                    continue
+                esum, tw = se[q], se[q] * st[q]
+                r = q + 1
+                while r < m and st[r] - st[q] < c.tau_res:
+                    if (not used[r]) and abs(sx[r] - sx[q]) < c.global_sep and abs(sy[r] - sy[q]) < c.global_sep:
+                        used[r] = True
+                        esum += se[r]
+                        tw += se[r] * st[r]
+                        counters[C_MERGED_GLOBAL] += 1
+                    r += 1
+                slot = int(rt[q])
+                out_t[1, slot] = tw / esum if esum > 0.0 else st[q]
+                out_e[1, slot] = max(esum, 0.0)
+            _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, True, pileup[2])
+            i = j
+        # the two reconstructions differ only where hits merged: the global histograms are
+        # accumulated as local + (global - local), which halves the writes per hit
+        for g in range(nh):
+            if out_e[0, g] == out_e[1, g] and out_t[0, g] == out_t[1, g]:
+                _record_positron(0, out_k[g], out_t[0, g], out_e[0, g], calo_hist, fine_hist, fast_rot, 1)
+            else:
+                if out_e[0, g] >= 0.0:
+                    _record_positron(0, out_k[g], out_t[0, g], out_e[0, g], calo_hist, fine_hist, fast_rot, 1)
+                    _record_positron(1, out_k[g], out_t[0, g], out_e[0, g], calo_hist, fine_hist, fast_rot, -1)
+                if out_e[1, g] >= 0.0:
+                    _record_positron(1, out_k[g], out_t[1, g], out_e[1, g], calo_hist, fine_hist, fast_rot, 1)
+        counters[C_FILLS] += 1
+
+
+def allocate_views() -> dict:
+    """Zeroed accumulators of every recorded and sealed view."""
+    return {
+        # time-major while accumulating (see _record_positron); stored as [recon, calo, E, t]
+        "calo_hist": np.zeros((N_T, 2, N_CALOS, N_E), np.int32),
+        "fine_hist": np.zeros((N_T_FINE, 2, N_E), np.int32),
+        "q_calo": np.zeros((N_CALOS, N_TQ)),
+        "q_fine": np.zeros(N_TQF),
+        "pileup": np.zeros((3, 2, N_E, N_T), np.int32),
+        "fast_rot": np.zeros(N_FR, np.int32),
+        "tracker": np.zeros((2, N_T_TRACK, N_XY, N_XY), np.int32),
+        "lost": np.zeros(N_T, np.int32),
+        "truth": np.zeros((5, N_E, N_T_TRUTH)),
+        "truth_lost": np.zeros(N_T),
+        "counters": np.zeros(N_COUNTERS),
+    }
+
+
+def long_term_gain(amplitude: float, chunk: int, n_chunks: int) -> np.ndarray:
+    """Per-calorimeter gain during a chunk: a slow drift across the dataset, each calorimeter
+    with its own phase."""
+    progress = (chunk + 0.5) / n_chunks
+    phases = 2.0 * np.pi * np.arange(N_CALOS) / N_CALOS
+    return 1.0 + amplitude * np.sin(2.0 * np.pi * progress + phases)
+
+
+def simulate_chunk(cond, positrons: float, seed: int, dataset_key: int, chunk: int, n_chunks: int,
+                   detector_cfg: dict) -> dict:
+    """Produce one chunk: run the kernel, then add the readout pedestal and laser records.
+
+    Returns the accumulators of ``allocate_views`` plus ``laser_*`` arrays and ``gain_lt``.
+    """
+    views = allocate_views()
+    state = seed_state(seed, dataset_key, chunk, 0)
+    gain_lt = long_term_gain(detector_cfg["gain_long_term"], chunk, n_chunks)
+    run_fills(
+        cond, inverse_cdf_tables(), state, float(positrons), gain_lt, views["calo_hist"],
+        views["fine_hist"], views["q_calo"], views["q_fine"], views["pileup"], views["fast_rot"],
+        views["tracker"], views["lost"], views["truth"], views["truth_lost"], views["counters"],
+    )
+    n_fills = views["counters"][C_FILLS]
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(dataset_key, chunk, 1))))
+    _add_pedestal(views, n_fills, detector_cfg, rng)
+    views.update(_laser_records(cond, gain_lt, n_fills, detector_cfg, rng))
+    views["gain_lt"] = gain_lt
+    for name in ("calo_hist", "fine_hist"):
+        views[name][:, 1] += views[name][:, 0]  # global = local + (global - local)
+    views["calo_hist"] = np.ascontiguousarray(views["calo_hist"].transpose(1, 2, 3, 0))
+    views["fine_hist"] = np.ascontiguousarray(views["fine_hist"].transpose(1, 2, 0))
+    return views
+
+
+def pedestal_ringing(t_us, detector_cfg: dict):
+    """Residual pedestal bias per fill per 150 ns bin of the energy-integrated readout."""
+    return (
+        detector_cfg["pedestal_ringing_gev"]
+        * np.exp(-t_us / detector_cfg["pedestal_ringing_tau_us"])
+        * np.cos(2.0 * np.pi * detector_cfg["pedestal_ringing_mhz"] * t_us)
+    )
+
+
+def _add_pedestal(views, n_fills, det, rng):
+    t = (np.arange(N_TQ) + 0.5) * TQ
+    views["q_calo"] += n_fills * pedestal_ringing(t, det)[None, :]
+    views["q_calo"] += rng.normal(0.0, det["pedestal_noise_gev"] * math.sqrt(n_fills), views["q_calo"].shape)
+    tf = (np.arange(N_TQF) + 0.5) * TQF
+    scale = TQF / TQ
+    views["q_fine"] += N_CALOS * n_fills * scale * pedestal_ringing(tf, det)
+    views["q_fine"] += rng.normal(0.0, det["pedestal_noise_gev"] * math.sqrt(scale * N_CALOS * n_fills), N_TQF)
+
+
+def _laser_records(cond, gain_lt, n_fills, det, rng):
+    """Laser gain monitor: one pulse per calorimeter per sampling time per fill, averaged."""
+    sigma = det["laser_noise"] / math.sqrt(max(n_fills, 1.0))
+    t = B.LASER_INFILL_TIMES_US
+    infill = gain_lt[:, None] * (1.0 - cond.gain_if_amp * np.exp(-t / cond.gain_if_tau))[None, :]
+    dt = B.LASER_SHORTTERM_DT_NS * 1e-3
+    short = np.broadcast_to(1.0 - cond.gain_st_amp * 1.0 * np.exp(-dt / cond.gain_st_tau), (N_CALOS, dt.size))
+    return {
+        "laser_infill": infill + rng.normal(0.0, sigma, infill.shape),
+        "laser_shortterm": short + rng.normal(0.0, sigma, short.shape),
+        "laser_longterm": gain_lt + rng.normal(0.0, sigma, N_CALOS),
+    }

@@ -1,0 +1,149 @@
+"""The sealed world of one dataset: a_mu, the hardware blind, the field the muons see, and the
+beam and detector conditions the production runs under (DESIGN §2).
+
+Truth chain: a_mu -> R'_mu = a_mu / K (Eq. 56) -> omega_a(true) = R'_mu * omega~'_p (1 + B_K + B_Q).
+omega_a^m is never set: each muon precesses at omega_a(true) shifted by its own E-field and pitch
+terms, and what the wiggle carries follows from the detected population.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+from .. import blinding
+from ..constants import (
+    APERTURE_MM,
+    E_MAX_GEV,
+    GAMMA_MAGIC,
+    OMEGA_C_MAGIC,
+    R0_MM,
+    TAU_MU_US,
+    k_constants,
+)
+from .beam import coherent_offset
+
+# Every float the production kernel needs, in kernel units (us, mm, GeV, rad/us).
+Conditions = namedtuple(
+    "Conditions",
+    [
+        "n", "r0", "omega_c0", "delta_mean", "delta_rms", "rho_dt", "bunch_width", "bunch_edge",
+        "sigma_x", "x_coh", "sigma_y", "vw_mismatch", "y_coh", "chrom_x", "chrom_y",
+        "detune_x", "detune_y", "aperture", "scrape_mm", "t_scrape", "loss_rate", "loss_width",
+        "loss_mom", "triple_eff", "omega_a", "phi0", "dphi0_ddelta", "gamma_magic", "tau_mu",
+        "e_max", "acc_scale", "acc_low", "kappa_n", "kappa_a", "eta_y", "zeta_y", "phase_x",
+        "phase_yy", "drift_min", "drift_max", "eres", "gain_if_amp", "gain_if_tau",
+        "gain_st_amp", "gain_st_tau", "tau_res", "global_sep", "shadow_gap", "q_threshold",
+        "tracker_res", "tracker_eff", "tracker_ymin", "tracker_ymax", "eps_hw",
+        "muons_per_fill", "intensity_rms",
+    ],
+)
+
+
+def dataset_settings(cfg: dict, dataset: str) -> dict:
+    """Beam, detector and production settings of a dataset: common blocks with its overrides."""
+    ds = cfg["datasets"][dataset]
+    merged = {}
+    for block in ("beam", "detector", "production"):
+        merged[block] = {**cfg.get(block, {}), **ds.get(block, {})}
+    return merged
+
+
+def build_world(cfg: dict, dataset: str) -> dict:
+    """Sealed truth of one dataset as a flat dict of scalars (units in the key names' docs)."""
+    ds = cfg["datasets"][dataset]
+    a_mu = float(cfg["truth"]["a_mu"])
+    k = k_constants()
+    r_mu = a_mu / k
+    omega_p = 2.0 * math.pi * float(ds["omega_p_tilde_hz"]) * 1e-6  # rad/us
+    b_k = float(ds["B_K_ppb"]) * 1e-9
+    b_q = float(ds["B_Q_ppb"]) * 1e-9
+    omega_a = r_mu * omega_p * (1.0 + b_k + b_q)
+    return {
+        "a_mu": a_mu,
+        "K_constants": k,
+        "R_mu_prime": r_mu,
+        "omega_p_tilde": omega_p,
+        "omega_p_tilde_hz": float(ds["omega_p_tilde_hz"]),
+        "B_K": b_k,
+        "B_Q": b_q,
+        "omega_a_true": omega_a,
+        "eps_hw": blinding.hardware_blind(cfg["blinding"]["hardware_phrase"], dataset),
+        "phi0": float(cfg["truth"]["phi0_rad"]),
+    }
+
+
+WORLD_UNITS = {
+    "a_mu": "1", "K_constants": "1", "R_mu_prime": "1", "omega_p_tilde": "rad/us",
+    "omega_p_tilde_hz": "Hz", "B_K": "1", "B_Q": "1", "omega_a_true": "rad/us", "eps_hw": "1",
+    "phi0": "rad",
+}
+
+
+def build_conditions(cfg: dict, dataset: str, world: dict) -> Conditions:
+    """Kernel conditions of a dataset from its config and sealed world."""
+    ds = cfg["datasets"][dataset]
+    s = dataset_settings(cfg, dataset)
+    b, d, p = s["beam"], s["detector"], s["production"]
+    n = float(ds["field_index"])
+    return Conditions(
+        n=n,
+        r0=R0_MM,
+        omega_c0=OMEGA_C_MAGIC,
+        delta_mean=float(ds["momentum_offset_percent"]) * 1e-2,
+        delta_rms=float(ds["momentum_rms_percent"]) * 1e-2,
+        rho_dt=float(b["delta_t0_correlation"]),
+        bunch_width=float(b["bunch_width_ns"]) * 1e-3,
+        bunch_edge=float(b["bunch_edge_ns"]) * 1e-3,
+        sigma_x=float(b["betatron_sigma_x_mm"]),
+        x_coh=coherent_offset(
+            float(ds["kicker_kV"]), float(b["coherent_offset_at_zero_kick_mm"]), float(b["full_kick_kV"])
+        ),
+        sigma_y=float(b["betatron_sigma_y_mm"]),
+        vw_mismatch=float(b["vertical_mismatch"]),
+        y_coh=float(b["vertical_offset_mm"]),
+        chrom_x=float(b["chromaticity_x"]),
+        chrom_y=float(b["chromaticity_y"]),
+        detune_x=float(b["detuning_x"]),
+        detune_y=float(b["detuning_y"]),
+        aperture=APERTURE_MM,
+        scrape_mm=float(b["scraping_mm"]),
+        t_scrape=float(b["scraping_time_us"]),
+        loss_rate=float(b["loss_rate_per_us"]),
+        loss_width=float(b["loss_edge_width"]),
+        loss_mom=float(b["loss_momentum_slope"]),
+        triple_eff=float(b["triple_efficiency"]),
+        omega_a=world["omega_a_true"],
+        phi0=world["phi0"],
+        # mrad per % -> rad per unit delta
+        dphi0_ddelta=float(b["dphi0_ddelta_mrad_per_percent"]) * 1e-3 * 100.0,
+        gamma_magic=GAMMA_MAGIC,
+        tau_mu=TAU_MU_US,
+        e_max=E_MAX_GEV,
+        acc_scale=float(d["acceptance_scale"]),
+        acc_low=float(d["acceptance_low_energy"]),
+        kappa_n=float(d["acceptance_radial"]),
+        kappa_a=float(d["acceptance_radial_energy"]),
+        eta_y=float(d["acceptance_vertical"]),
+        zeta_y=float(d["acceptance_vertical_quadratic"]),
+        phase_x=float(d["phase_radial_mrad"]) * 1e-3,
+        phase_yy=float(d["phase_vertical_quadratic_mrad"]) * 1e-3,
+        drift_min=float(d["drift_angle_min_rad"]),
+        drift_max=float(d["drift_angle_max_rad"]),
+        eres=float(d["energy_resolution"]),
+        gain_if_amp=float(d["gain_in_fill"]),
+        gain_if_tau=float(d["gain_in_fill_tau_us"]),
+        gain_st_amp=float(d["gain_short_term"]),
+        gain_st_tau=float(d["gain_short_term_tau_ns"]) * 1e-3,
+        tau_res=float(d["resolving_time_ns"]) * 1e-3,
+        global_sep=float(d["global_separation_mm"]),
+        shadow_gap=float(d["shadow_gap_ns"]) * 1e-3,
+        q_threshold=float(d["q_threshold_gev"]),
+        tracker_res=float(d["tracker_resolution_mm"]),
+        tracker_eff=float(d["tracker_efficiency"]),
+        tracker_ymin=float(d["tracker_y_min"]),
+        tracker_ymax=float(d["tracker_y_max"]),
+        eps_hw=world["eps_hw"],
+        muons_per_fill=float(p["muons_per_fill"]),
+        intensity_rms=float(p["intensity_rms"]),
+    )

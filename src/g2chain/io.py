@@ -1,0 +1,132 @@
+"""File I/O with the project's contracts (DESIGN §4).
+
+Every HDF5 dataset carries a ``units`` attribute, every file ``schema_version``, ``config_hash``
+and ``code_version``. Writes go to a temporary name and are renamed, and the bytes are
+reproducible (no object timestamps). Reading a missing, truncated or foreign file raises
+``DataFileError`` with a one-line message naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from . import __version__
+
+SCHEMA_VERSION = 1
+
+
+class DataFileError(RuntimeError):
+    """A data file is missing, truncated, or not a g2chain file of the expected kind."""
+
+
+def config_hash(config: dict) -> str:
+    """Stable short hash of a configuration mapping."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp{os.getpid()}")
+
+
+def write_h5(path, datasets: dict, attrs: dict | None = None, kind: str = "", cfg_hash: str = ""):
+    """Write ``{name: (array, units)}`` (names may contain '/') to an HDF5 file atomically.
+
+    Scalars are stored as datasets too. ``attrs`` go on the root group; values that h5py cannot
+    store natively are written as JSON strings.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    with h5py.File(tmp, "w", track_order=False) as f:
+        f.attrs["schema_version"] = SCHEMA_VERSION
+        f.attrs["code_version"] = __version__
+        f.attrs["config_hash"] = cfg_hash
+        f.attrs["kind"] = kind
+        for key, value in (attrs or {}).items():
+            if isinstance(value, (dict, list, tuple)):
+                value = json.dumps(value, sort_keys=True)
+            f.attrs[key] = value
+        for name in sorted(datasets):
+            array, units = datasets[name]
+            array = np.asarray(array)
+            big = array.ndim > 0 and array.size > 1024
+            dset = f.create_dataset(
+                name,
+                data=array,
+                compression="gzip" if big else None,
+                compression_opts=1 if big else None,
+                shuffle=big,
+                chunks=True if big else None,
+                track_times=False,
+            )
+            dset.attrs["units"] = units
+    os.replace(tmp, path)
+
+
+def read_h5(path, kind: str | None = None, names=None) -> tuple[dict, dict]:
+    """Read datasets (all, or ``names``) and root attributes of a g2chain HDF5 file.
+
+    Raises ``DataFileError`` naming the file if it is missing, unreadable, foreign, of another
+    ``kind``, or lacks a requested dataset.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise DataFileError(f"{path}: not a readable HDF5 file ({str(exc).splitlines()[0]})") from None
+    with f:
+        if "schema_version" not in f.attrs:
+            raise DataFileError(f"{path}: not a g2chain file (no schema_version attribute)")
+        if kind is not None and f.attrs.get("kind") != kind:
+            raise DataFileError(f"{path}: expected a '{kind}' file, found '{f.attrs.get('kind')}'")
+        attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
+        out = {}
+        wanted = names
+        if wanted is None:
+            wanted = []
+            f.visititems(lambda n, o: wanted.append(n) if isinstance(o, h5py.Dataset) else None)
+        for name in wanted:
+            if name not in f:
+                raise DataFileError(f"{path}: missing dataset '{name}'")
+            try:
+                out[name] = f[name][()]
+            except OSError as exc:
+                raise DataFileError(f"{path}: dataset '{name}' unreadable ({exc})") from None
+    return out, attrs
+
+
+def write_json(path, obj: dict):
+    """Write a JSON result atomically, keys sorted so that results diff cleanly."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+    os.replace(tmp, path)
+
+
+def read_json(path) -> dict:
+    """Read a JSON result; a missing or malformed file raises ``DataFileError``."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise DataFileError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot serialise {type(obj)}")
