@@ -1,0 +1,80 @@
+"""File-level steps of the experiment branch: world, chunk, merge. Workflow scripts call these."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from ..io import config_hash, read_h5, write_h5, write_json
+from . import records
+from .production import simulate_chunk
+from .rng import dataset_key
+from .world import WORLD_UNITS, build_conditions, build_world, dataset_settings
+
+
+def write_world(cfg: dict, dataset: str, path):
+    """Sealed world of a dataset: truth scalars and the kernel conditions."""
+    world = build_world(cfg, dataset)
+    cond = build_conditions(cfg, dataset, world)
+    data = {k: (np.float64(v), WORLD_UNITS[k]) for k, v in world.items()}
+    for name, value in cond._asdict().items():
+        data[f"conditions/{name}"] = (np.float64(value), "kernel units (us, mm, GeV, rad/us)")
+    write_h5(path, data, {"dataset": dataset}, kind="world", cfg_hash=config_hash(cfg))
+
+
+def read_world(path) -> dict:
+    """Truth scalars of a world file."""
+    data, _ = read_h5(path, kind="world")
+    return {k: float(v) for k, v in data.items() if not k.startswith("conditions/")}
+
+
+def chunk_positrons(cfg: dict, dataset: str, chunk: int) -> float:
+    """This chunk's share of the dataset's positrons (E > 1 GeV)."""
+    ds = cfg["datasets"][dataset]
+    n_chunks = int(ds["chunks"])
+    base = float(ds["positrons"]) / n_chunks
+    return max(1.0, round(base))
+
+
+def write_chunk(cfg: dict, dataset: str, chunk: int, world_path, path, log=None):
+    """Simulate one chunk and write it (sealed: it holds truth accumulators)."""
+    world = build_world(cfg, dataset)
+    stored = read_world(world_path)
+    for key in ("omega_a_true", "eps_hw"):
+        if not np.isclose(stored[key], world[key], rtol=0, atol=0):
+            raise RuntimeError(f"{world_path}: world does not match the config (rerun the 'world' rule)")
+    cond = build_conditions(cfg, dataset, world)
+    n_chunks = int(cfg["datasets"][dataset]["chunks"])
+    target = chunk_positrons(cfg, dataset, chunk)
+    start = time.perf_counter()
+    views = simulate_chunk(cond, target, int(cfg["seed"]), dataset_key(dataset), chunk, n_chunks,
+                           dataset_settings(cfg, dataset)["detector"])
+    elapsed = time.perf_counter() - start
+    records.write_chunk(path, views, {"dataset": dataset, "chunk": chunk, "n_chunks": n_chunks},
+                        config_hash(cfg))
+    if log:
+        counters = dict(zip(records.COUNTER_NAMES, views["counters"].tolist(), strict=True))
+        rate = counters["hits_above_1gev"] / elapsed
+        with open(log, "w") as f:
+            f.write(f"{dataset} chunk {chunk}/{n_chunks}: {counters['hits_above_1gev']:.0f} e+ > 1 GeV in "
+                    f"{counters['fills']:.0f} fills, {elapsed:.1f} s ({rate:.3g} e+/s)\n")
+            f.write(json.dumps(counters, indent=1) + "\n")
+
+
+def merge_dataset(cfg: dict, dataset: str, chunk_paths, world_path, out: dict):
+    """Merge chunks into the experiment files and the sealed production truth.
+
+    ``out`` maps 'calorimeters', 'trackers', 'lost_muons', 'truth', 'truth_json' to paths.
+    """
+    total, longterm = records.read_chunks(chunk_paths)
+    world = read_world(world_path)
+    h = config_hash(cfg)
+    attrs = {"dataset": dataset, "clock": "blinded"}
+    write_h5(out["calorimeters"], records.experiment_datasets(total, longterm), attrs, "calorimeters", h)
+    write_h5(out["trackers"], records.tracker_datasets(total), attrs, "trackers", h)
+    write_h5(out["lost_muons"], records.loss_datasets(total), attrs, "lost_muons", h)
+    data, summary = records.truth_datasets(total, world)
+    write_h5(out["truth"], data, {"dataset": dataset}, "production_truth", h)
+    write_json(out["truth_json"], {"dataset": dataset, **summary})

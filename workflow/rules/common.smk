@@ -1,0 +1,28 @@
+# Config validation (before any job), dataset lists and path helpers.
+import sys
+from pathlib import Path
+
+from g2chain.config import ConfigError, validate_config
+
+try:
+    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+except ConfigError as err:
+    sys.stderr.write(f"{err}\n")
+    sys.exit(1)
+
+DATASETS = sorted(config["datasets"])
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+    chunk=r"\d+",
+
+
+def chunk_files(wildcards):
+    n = int(config["datasets"][wildcards.dataset]["chunks"])
+    return [f"results/{wildcards.dataset}/sealed/chunks/chunk_{i}.h5" for i in range(n)]
+
+
+def experiment_outputs():
+    names = ["calorimeters.h5", "trackers.h5", "lost_muons.h5"]
+    return [f"results/{d}/experiment/{n}" for d in DATASETS for n in names]

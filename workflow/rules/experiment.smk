@@ -1,0 +1,58 @@
+# The toy experiment: sealed world, chunked production, merge into what the detectors record.
+
+
+rule world:
+    output:
+        "results/{dataset}/sealed/world.h5",
+    log:
+        "logs/{dataset}/world.log",
+    script:
+        "../scripts/world.py"
+
+
+rule simulate_chunk:
+    input:
+        world="results/{dataset}/sealed/world.h5",
+    output:
+        temp("results/{dataset}/sealed/chunks/chunk_{chunk}.h5"),
+    log:
+        "logs/{dataset}/simulate_chunk_{chunk}.log",
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/simulate_chunk.py"
+
+
+rule merge:
+    input:
+        chunks=chunk_files,
+        world="results/{dataset}/sealed/world.h5",
+    output:
+        calorimeters="results/{dataset}/experiment/calorimeters.h5",
+        trackers="results/{dataset}/experiment/trackers.h5",
+        lost_muons="results/{dataset}/experiment/lost_muons.h5",
+        truth="results/{dataset}/sealed/production_truth.h5",
+        truth_json="results/{dataset}/sealed/production_truth.json",
+    log:
+        "logs/{dataset}/merge.log",
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/merge.py"
+
+
+rule summary_plot:
+    input:
+        calorimeters="results/{dataset}/experiment/calorimeters.h5",
+        trackers="results/{dataset}/experiment/trackers.h5",
+    output:
+        report("results/{dataset}/experiment/summary.png", caption="../report/summary.rst", category="Experiment"),
+    log:
+        "logs/{dataset}/summary_plot.log",
+    script:
+        "../scripts/summary_plot.py"
+
+
+rule experiment:
+    input:
+        experiment_outputs(),

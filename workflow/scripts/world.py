@@ -1,0 +1,5 @@
+"""Adapter: rule world -> g2chain.experiment.pipeline.write_world."""
+
+from g2chain.experiment.pipeline import write_world
+
+write_world(snakemake.config, snakemake.wildcards.dataset, snakemake.output[0])  # noqa: F821
