@@ -54,6 +54,7 @@ def write_h5(path, datasets: dict, attrs: dict | None = None, kind: str = "", cf
                 value = json.dumps(value, sort_keys=True)
             f.attrs[key] = value
         for name in sorted(datasets):
+            _ensure_groups(f, name)
             array, units = datasets[name]
             array = np.asarray(array)
             big = array.ndim > 0 and array.size > 1024
@@ -68,6 +69,19 @@ def write_h5(path, datasets: dict, attrs: dict | None = None, kind: str = "", cf
             )
             dset.attrs["units"] = units
     os.replace(tmp, path)
+
+
+def _ensure_groups(f, name: str):
+    """Create the parent groups of ``name`` without modification times (reproducible bytes)."""
+    parts = name.split("/")[:-1]
+    path = ""
+    for part in parts:
+        parent = f[path] if path else f
+        path = f"{path}/{part}" if path else part
+        if part not in parent:
+            gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+            gcpl.set_obj_track_times(False)
+            h5py.h5g.create(parent.id, part.encode(), gcpl=gcpl)
 
 
 def read_h5(path, kind: str | None = None, names=None) -> tuple[dict, dict]:

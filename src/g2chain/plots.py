@@ -48,8 +48,8 @@ def experiment_summary(calorimeters_path, trackers_path, out_path, title: str = 
     a = ax[1, 0]
     fr = cal["fast_rotation/signal"]
     fr_t = cal["binning/fast_rotation_time_edges"][:-1]
-    sel = fr_t < 20.0
-    a.plot(fr_t[sel], fr[sel], lw=0.4)
+    sel = fr_t < 6.0
+    a.plot(fr_t[sel], fr[sel], lw=0.6)
     a.set(xlabel="time [us] (calorimeter-aligned)", ylabel="positrons / ns",
           title="fast rotation, E > 1 GeV: the bunch debunches")
 

@@ -115,7 +115,7 @@ def _record_positron(recon, k, t, e, calo_hist, fine_hist, fast_rot, weight):
 
 
 @njit(cache=True)
-def run_fills(c, tables, s, target, gain_lt, calo_hist, fine_hist, q_calo, q_fine, pileup, fast_rot,
+def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q_calo, q_fine, pileup, fast_rot,
               tracker, lost, truth, truth_lost, counters):
     """Simulate fills until ``target`` hits above 1 GeV are recorded; accumulate every view."""
     max_hits = int(c.muons_per_fill * (1.0 + 8.0 * c.intensity_rms)) + 64
@@ -249,19 +249,21 @@ def run_fills(c, tables, s, target, gain_lt, calo_hist, fine_hist, q_calo, q_fin
                             if 0 <= ix < N_XY and 0 <= iy < N_XY and 0 <= it < N_T_TRACK:
                                 tracker[st_i, it, ix, iy] += 1
                                 n_trk += 1
-            # --- calorimeter acceptance depends on energy and decay position
+            # --- calorimeter acceptance depends on energy and decay position. Each calorimeter's
+            # radial sensitivity differs a little (kappa_calo): with 24 identical calorimeters
+            # the CBO, seen at each with a phase set by its azimuth, would cancel in their sum.
+            drift = c.drift_min + drift_span * yfrac
+            calo = int((azimuth + drift) / _CALO_WIDTH) % N_CALOS
             acc = (
                 c.acc_scale
                 * (c.acc_low + (1.0 - c.acc_low) * yfrac)
-                * (1.0 + c.kappa_n * xn + c.kappa_a * (yfrac - 0.5) * xn)
+                * (1.0 + kappa_calo[calo] * xn + c.kappa_a * (yfrac - 0.5) * xn)
                 * (1.0 + c.eta_y * yn - c.zeta_y * yn * yn)
             )
             n_uni += 1
             if uniform(s) >= acc:
                 continue
             n_acc += 1
-            drift = c.drift_min + drift_span * yfrac
-            calo = int((azimuth + drift) / _CALO_WIDTH) % N_CALOS
             t_hit = t_dec + drift * c.r0 / C_MM_PER_US
             e_true = yfrac * c.e_max * (1.0 + delta)
             z_e, z_x = normal_pair(s)
@@ -426,6 +428,14 @@ def long_term_gain(amplitude: float, chunk: int, n_chunks: int) -> np.ndarray:
     return 1.0 + amplitude * np.sin(2.0 * np.pi * progress + phases)
 
 
+def calorimeter_radial_sensitivity(kappa: float, spread: float) -> np.ndarray:
+    """Radial acceptance slope of each calorimeter: kappa (1 + spread r_k), with r_k a fixed
+    pattern (the detector's geometry, the same for every dataset and chunk), unit rms."""
+    r = np.random.default_rng(np.random.SeedSequence(2024, spawn_key=(24,))).standard_normal(N_CALOS)
+    r = (r - r.mean()) / r.std()
+    return kappa * (1.0 + spread * r)
+
+
 def simulate_chunk(cond, positrons: float, seed: int, dataset_key: int, chunk: int, n_chunks: int,
                    detector_cfg: dict) -> dict:
     """Produce one chunk: run the kernel, then add the readout pedestal and laser records.
@@ -435,8 +445,9 @@ def simulate_chunk(cond, positrons: float, seed: int, dataset_key: int, chunk: i
     views = allocate_views()
     state = seed_state(seed, dataset_key, chunk, 0)
     gain_lt = long_term_gain(detector_cfg["gain_long_term"], chunk, n_chunks)
+    kappa = calorimeter_radial_sensitivity(cond.kappa_n, detector_cfg["acceptance_radial_calo_spread"])
     run_fills(
-        cond, inverse_cdf_tables(), state, float(positrons), gain_lt, views["calo_hist"],
+        cond, inverse_cdf_tables(), state, float(positrons), gain_lt, kappa, views["calo_hist"],
         views["fine_hist"], views["q_calo"], views["q_fine"], views["pileup"], views["fast_rot"],
         views["tracker"], views["lost"], views["truth"], views["truth_lost"], views["counters"],
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import N_CALOS
 from ..io import read_h5, write_h5
 from . import binning as B
 from .decay import michel_asymmetry

@@ -1,0 +1,70 @@
+"""Bad configuration and bad files: one clear line naming the key or the file."""
+
+import copy
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from g2chain.config import ConfigError, validate_config
+from g2chain.io import DataFileError, read_h5, write_h5
+
+from .conftest import ROOT, SCHEMA
+
+
+@pytest.mark.parametrize(
+    "mutate, key",
+    [
+        (lambda c: c["datasets"]["run2"].update(positrons=-5), "datasets.run2.positrons"),
+        (lambda c: c["datasets"].update(runX={}), "runX"),
+        (lambda c: c["datasets"]["run3a"].update(field_index=1.3), "datasets.run3a.field_index"),
+        (lambda c: c["datasets"]["run3a"].update(field_index=0.0), "datasets.run3a.field_index"),
+        (lambda c: c["datasets"]["run2"].update(colour="red"), "colour"),
+        (lambda c: c["beam"].update(scraping_mm="two"), "beam.scraping_mm"),
+    ],
+)
+def test_bad_config_value_names_the_key(base_cfg, mutate, key):
+    cfg = copy.deepcopy(base_cfg)
+    mutate(cfg)
+    with pytest.raises(ConfigError) as exc:
+        validate_config(cfg, SCHEMA)
+    msg = str(exc.value)
+    assert key in msg and "\n" not in msg
+
+
+def test_default_configs_are_valid(base_cfg):
+    validate_config(copy.deepcopy(base_cfg), SCHEMA)
+
+
+def test_snakemake_stops_before_any_job_with_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"datasets": {"run2": {"positrons": -1}}}))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--configfile", str(bad)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if "config error" in ln]
+    assert lines == ["config error: datasets.run2.positrons: -1 is less than or equal to the minimum of 0"]
+    assert "Job stats" not in proc.stdout + proc.stderr
+
+
+def test_truncated_and_foreign_hdf5_name_the_file(tmp_path):
+    good = tmp_path / "good.h5"
+    write_h5(good, {"x": (np.arange(5000.0), "us")}, kind="calorimeters")
+    data, attrs = read_h5(good, kind="calorimeters")
+    assert attrs["schema_version"] == 1 and data["x"].size == 5000
+    truncated = tmp_path / "truncated.h5"
+    truncated.write_bytes(good.read_bytes()[:3000])
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["x"] = np.zeros(3)
+    for path in (truncated, foreign, tmp_path / "missing.h5"):
+        with pytest.raises(DataFileError) as exc:
+            read_h5(path, kind="calorimeters")
+        assert str(path) in str(exc.value) and "\n" not in str(exc.value)
+    with pytest.raises(DataFileError, match="expected a 'trackers' file"):
+        read_h5(good, kind="trackers")
