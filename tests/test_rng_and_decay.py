@@ -46,4 +46,4 @@ def test_energy_sampling_follows_n_times_one_plus_a_cos():
         grid = np.linspace(0, 1, 2001)
         pdf = decay.michel_number(grid) * (1 + decay.michel_asymmetry(grid) * cos_theta) / 3.0
         cdf = np.concatenate([[0], np.cumsum(0.5 * (pdf[1:] + pdf[:-1]) * np.diff(grid))])
-        assert stats.kstest(y, lambda v, c=cdf: np.interp(v, grid, c)).pvalue > 1e-3
+        assert stats.kstest(y, lambda v, c=cdf, g=grid: np.interp(v, g, c)).pvalue > 1e-3
