@@ -2,6 +2,8 @@
 
 
 rule world:
+    conda:
+        "../../environment.yml"
     output:
         "results/{dataset}/sealed/world.h5",
     log:
@@ -11,6 +13,8 @@ rule world:
 
 
 rule simulate_chunk:
+    conda:
+        "../../environment.yml"
     input:
         world="results/{dataset}/sealed/world.h5",
     output:
@@ -24,6 +28,8 @@ rule simulate_chunk:
 
 
 rule merge:
+    conda:
+        "../../environment.yml"
     input:
         chunks=chunk_files,
         world="results/{dataset}/sealed/world.h5",
@@ -42,6 +48,8 @@ rule merge:
 
 
 rule summary_plot:
+    conda:
+        "../../environment.yml"
     input:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
         trackers="results/{dataset}/experiment/trackers.h5",
