@@ -40,7 +40,7 @@ def test_chunking_changes_stream_not_physics(base_cfg):
 def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
     work = tmp_path / "wf"
     work.mkdir()
-    for item in ("Snakefile", "workflow", "config", "profiles"):
+    for item in ("Snakefile", "workflow", "config", "profiles", "environment.yml"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
     dry = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-F", "--cores", "1", "--configfile",

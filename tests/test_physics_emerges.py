@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.optimize import curve_fit
 
 from g2chain.constants import E_MAX_GEV, GAMMA_MAGIC, OMEGA_C_MAGIC, TAU_MU_US
 from g2chain.experiment import binning as B
@@ -70,8 +71,19 @@ def test_residual_fft_has_cbo_vw_and_fy_lines(beam_signals):
     assert p_peak > 3 * noise, (p_peak, noise)
 
 
-@pytest.mark.xfail(reason="open: measured decoherence rate is ~1.5x the delta_rms/(1-n) prediction; see issue note",
-                   strict=False)
+def first_harmonic_envelope(t, f, bunch_width, bunch_edge, rho, delta_rms, n):
+    """|<exp(-i 2 pi f (t0 + delta t / (1 - n)))>| for the injection model of DESIGN §5.
+
+    t0 = W (u - 1/2) + e z_t and delta = delta_rms (rho sqrt(12) (u - 1/2) + sqrt(1 - rho^2) z_d):
+    the Gaussian parts give Gaussian factors, the uniform part a sinc whose width grows with t
+    through the momentum-time correlation. Only the momentum spread makes it fall with t.
+    """
+    w = 2 * math.pi * f
+    spread = delta_rms / (1 - n)
+    gauss = np.exp(-0.5 * (w * bunch_edge) ** 2 - 0.5 * (w * spread * math.sqrt(1 - rho**2) * t) ** 2)
+    return gauss * np.abs(np.sinc(w * (bunch_width + math.sqrt(12) * rho * spread * t) / (2 * math.pi)))
+
+
 def test_fast_rotation_period_and_decoherence(base_cfg):
     views, cond = produce(base_cfg, positrons=2e6, seed=12)
     sig = views["fast_rot"].astype(float)
@@ -85,17 +97,36 @@ def test_fast_rotation_period_and_decoherence(base_cfg):
     # the beam's mean momentum offset lowers f_c by delta/(1-n)
     f_beam = f_c * (1 - cond.delta_mean / (1 - cond.n))
     assert abs(f_peak / f_beam - 1) < 2e-3
-    # first-harmonic amplitude decays as exp(-(2 pi f_c sigma_f t)^2 / 2), sigma_f/f_c = sigma_delta/(1-n)
-    centers, amp = [], []
-    for lo in np.arange(2.0, 30.0, 2.0):
-        w = (t >= lo) & (t < lo + 2.0)
-        amp.append(abs(np.sum(sig[w] * np.exp(-2j * math.pi * f_beam * t[w]))) / sig[w].sum())
-        centers.append(lo + 1.0)
-    centers, amp = np.array(centers), np.array(amp)
-    slope = np.polyfit(centers**2, np.log(amp), 1)[0]
-    sigma_f = math.sqrt(-2 * slope) / (2 * math.pi * f_beam)
-    predicted = cond.delta_rms / (1 - cond.n)
-    assert abs(sigma_f / predicted - 1) < 0.15, (sigma_f, predicted)
+    # first harmonic in windows one g-2 period long (the arrival time of E > E_FR positrons wobbles
+    # with the wiggle, since the drift to the calorimeter depends on energy; a whole period
+    # averages that into a constant factor), against the envelope the injection model predicts. The
+    # envelope passes through zero (the sinc), so the phasor is projected on its own phase
+    # (a line fitted where it is well measured) rather than taking |phasor|, whose noise floor
+    # would fake a slower decoherence. Free: the momentum spread, a normalisation (the detector's
+    # time-independent smearing: drift times, alignment) and the phase line.
+    centers, ph = [], []
+    period = 2 * math.pi / cond.omega_a
+    for lo in 2.0 + period * np.arange(10):
+        w = (t >= lo) & (t < lo + period)
+        ph.append(np.sum(sig[w] * np.exp(-2j * math.pi * f_beam * t[w])) / sig[w].sum())
+        centers.append(lo + period / 2)
+    centers, ph = np.array(centers), np.array(ph)
+    noise = 1 / np.sqrt(2 * sig[(t >= 2) & (t < 2 + period)].sum())  # per component, per window
+    good = np.abs(ph) > 8 * noise
+    line = np.polyfit(centers[good], np.unwrap(np.angle(ph[good])), 1)
+    signed = np.real(ph * np.exp(-1j * np.polyval(line, centers)))
+
+    def model(tc, norm, delta_rms):
+        return norm * first_harmonic_envelope(tc, f_beam, cond.bunch_width, cond.bunch_edge, cond.rho_dt,
+                                              delta_rms, cond.n)
+
+    popt, pcov = curve_fit(model, centers, signed, p0=[signed[0] / model(centers[:1], 1.0, cond.delta_rms)[0],
+                                                       cond.delta_rms], sigma=np.full(signed.size, noise))
+    pull = (popt[1] - cond.delta_rms) / math.sqrt(pcov[1, 1])
+    assert abs(pull) < 4, (popt, pcov, pull)
+    assert math.sqrt(pcov[1, 1]) < 0.1 * cond.delta_rms
+    # and the amplitude really does fall: the first harmonic loses most of its height by ~30 us
+    assert np.abs(ph[5:7]).mean() < 0.5 * np.abs(ph[:2]).mean()
 
 
 def test_measured_asymmetry_crosses_zero_near_042(base_cfg):
@@ -137,7 +168,6 @@ def test_energy_above_endpoint_only_from_pileup_and_rate_squared(base_cfg):
     assert frac[0] > 0
 
 
-@pytest.mark.xfail(reason="open: fitted lifetime 1.5 % below gamma tau with losses off; see issue note", strict=False)
 def test_lifetime_is_gamma_tau_without_losses(base_cfg):
     views, cond = produce(base_cfg, positrons=2e6, seed=16, beam={"loss_rate_per_us": 0.0},
                           detector={"resolving_time_ns": 0.0, "gain_in_fill": 0.0, "gain_short_term": 0.0})

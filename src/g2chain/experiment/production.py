@@ -136,8 +136,8 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
     rank = np.empty(max_hits, np.int64)  # global time rank of each hit of the fill
     calo_count = np.zeros(N_CALOS + 1, np.int64)
     by_calo = np.empty(max_hits, np.int64)
-    out_t = np.empty((2, max_hits))
-    out_e = np.empty((2, max_hits))
+    out_t = np.zeros((2, max_hits))
+    out_e = np.zeros((2, max_hits))
     out_k = np.empty(max_hits, np.int64)
 
     n, ap = c.n, c.aperture
@@ -390,7 +390,10 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
             i = j
         # the two reconstructions differ only where hits merged: the global histograms are
         # accumulated as local + (global - local), which halves the writes per hit
+        # (a hit merged into an earlier one in a reconstruction keeps out_e = -1 there)
         for g in range(nh):
+            if out_e[0, g] < 0.0 and out_e[1, g] < 0.0:
+                continue
             if out_e[0, g] == out_e[1, g] and out_t[0, g] == out_t[1, g]:
                 _record_positron(0, out_k[g], out_t[0, g], out_e[0, g], calo_hist, fine_hist, fast_rot, 1)
             else:
