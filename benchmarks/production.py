@@ -1,7 +1,8 @@
 """Production kernel throughput: e+ (E > 1 GeV) per second per core, 2-process scaling, and the
 rate as a fraction of the RNG-bound limit (numpy Generator drawing the kernel's variate mix).
 
-    python benchmarks/production.py [positrons_per_process]
+    python benchmarks/production.py [positrons_per_process]   (default 1e7; a default-config
+                                                              chunk is 2.5e7)
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def run(positrons: float, chunk: int = 0):
 
 
 def main():
-    n = float(sys.argv[1]) if len(sys.argv) > 1 else 4e6
+    n = float(sys.argv[1]) if len(sys.argv) > 1 else 1e7
     elapsed, c, peak = run(n)
     e1 = c["hits_above_1gev"]
     rate = e1 / elapsed

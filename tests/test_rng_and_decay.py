@@ -47,3 +47,20 @@ def test_energy_sampling_follows_n_times_one_plus_a_cos():
         pdf = decay.michel_number(grid) * (1 + decay.michel_asymmetry(grid) * cos_theta) / 3.0
         cdf = np.concatenate([[0], np.cumsum(0.5 * (pdf[1:] + pdf[:-1]) * np.diff(grid))])
         assert stats.kstest(y, lambda v, c=cdf, g=grid: np.interp(v, g, c)).pvalue > 1e-3
+
+
+def test_cos_sin_turns_matches_libm_to_rounding():
+    from g2chain.experiment.trig import cos_sin_turns
+
+    rng = np.random.default_rng(3)
+    # small phases (truth), and betatron/spin phases up to 10^4 turns; the reference loses
+    # ~r * 1e-16 rad forming 2 pi r, so compare in long double where it matters
+    for r in (rng.uniform(-0.6, 0.6, 20000), rng.uniform(0.0, 1e4, 20000)):
+        got = np.array([cos_sin_turns(v) for v in r[:2000]])
+        ref = 2 * np.longdouble("3.14159265358979323846264338327950288") * r[:2000].astype(np.longdouble)
+        assert np.max(np.abs(got[:, 0] - np.cos(ref))) < 1e-14  # a few ulp; libm itself is ~1 ulp
+        assert np.max(np.abs(got[:, 1] - np.sin(ref))) < 1e-14
+    # exact quadrant points
+    for r, (c, s) in ((0.0, (1, 0)), (0.25, (0, 1)), (0.5, (-1, 0)), (-0.25, (0, -1)), (3.75, (0, -1))):
+        got = cos_sin_turns(r)
+        assert abs(got[0] - c) < 1e-15 and abs(got[1] - s) < 1e-15
