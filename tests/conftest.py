@@ -19,6 +19,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 
+def copy_workflow(dest: Path) -> Path:
+    """The workflow's own files copied to ``dest`` (so a test run never touches the checkout's results)."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for item in ("Snakefile", "workflow", "config", "profiles", "environment.yml"):
+        src = ROOT / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / item)
+    return dest
+
+
 @pytest.fixture(scope="session")
 def base_cfg():
     return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())

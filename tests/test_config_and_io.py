@@ -12,7 +12,7 @@ import yaml
 from g2chain.config import ConfigError, validate_config
 from g2chain.io import DataFileError, read_h5, write_h5
 
-from .conftest import ROOT, SCHEMA
+from .conftest import ROOT, SCHEMA, copy_workflow
 
 
 @pytest.mark.parametrize(
@@ -68,3 +68,40 @@ def test_truncated_and_foreign_hdf5_name_the_file(tmp_path):
         assert str(path) in str(exc.value) and "\n" not in str(exc.value)
     with pytest.raises(DataFileError, match="expected a 'trackers' file"):
         read_h5(good, kind="trackers")
+
+
+def test_cli_show_lists_datasets_units_and_json_keys(tmp_path, capsys):
+    from g2chain.cli import main
+    from g2chain.io import write_json
+
+    h5 = tmp_path / "c.h5"
+    write_h5(h5, {"wiggle/counts": (np.arange(10, dtype=np.int32), "counts")}, kind="calorimeters")
+    js = tmp_path / "r.json"
+    write_json(js, {"omega_a": {"R_ppm": -12.5, "stat_ppb": 300.0}, "chi2": [1, 2]})
+    assert main(["show", str(h5), str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "kind: calorimeters" in out and "wiggle/counts" in out and "counts" in out and "45" in out
+    assert "omega_a.R_ppm" in out and "-12.5" in out
+    assert main(["show", str(tmp_path / "missing.json")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing.json" in err[0]
+
+
+def test_paper_config_plans_every_chunk(tmp_path):
+    """`snakemake -n --configfile config/paper.yaml` plans Table I's statistics in >= 200 chunks."""
+    paper = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+    table_i = {"run2": 24.7e9, "run3a": 33.1e9, "run3b": 11.9e9}
+    for ds, n in table_i.items():
+        assert paper["datasets"][ds]["positrons"] == pytest.approx(n, rel=0.01)
+        assert paper["datasets"][ds]["chunks"] >= 200
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "2", "--configfile", "config/paper.yaml"],
+        cwd=copy_workflow(tmp_path / "wf"), capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    counts = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    assert counts.get("simulate_chunk") == sum(paper["datasets"][ds]["chunks"] for ds in table_i), counts

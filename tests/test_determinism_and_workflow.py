@@ -1,7 +1,6 @@
 """Seeds (DESIGN §4) and the workflow on the tiny ci config."""
 
 import hashlib
-import shutil
 import subprocess
 import sys
 
@@ -10,7 +9,7 @@ import pytest
 
 from g2chain.experiment.pipeline import write_chunk, write_world
 
-from .conftest import ROOT, produce
+from .conftest import copy_workflow, produce
 
 
 def _sha(path):
@@ -38,11 +37,7 @@ def test_chunking_changes_stream_not_physics(base_cfg):
 
 @pytest.mark.workflow
 def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
-    work = tmp_path / "wf"
-    work.mkdir()
-    for item in ("Snakefile", "workflow", "config", "profiles", "environment.yml"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
+    work = copy_workflow(tmp_path / "wf")
     dry = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-F", "--cores", "1", "--configfile",
                           "config/ci.yaml"], cwd=work, capture_output=True, text=True, timeout=300)
     assert dry.returncode == 0, dry.stderr[-2000:]

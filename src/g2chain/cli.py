@@ -1,0 +1,110 @@
+"""Command line: ``g2chain show FILE`` prints what a result or data file holds.
+
+HDF5 files: provenance (kind, schema, config hash, code version), then each dataset with its
+shape, dtype, units and total. JSON results: a two-column table of the (flattened) keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from . import __version__
+from .io import DataFileError, read_json
+
+
+def _flatten(obj, prefix=""):
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(obj, list) and len(obj) > 8:
+        yield prefix, f"[{len(obj)} values: {obj[0]!r} ... {obj[-1]!r}]"
+    else:
+        yield prefix, obj
+
+
+def _format_value(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def show_json(path: Path) -> str:
+    """Two-column key/value listing of a JSON result."""
+    rows = list(_flatten(read_json(path)))
+    width = max((len(k) for k, _ in rows), default=0)
+    return "\n".join(f"{k:<{width}}  {_format_value(v)}" for k, v in rows)
+
+
+def show_h5(path: Path) -> str:
+    """Provenance and dataset listing of a g2chain HDF5 file."""
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise DataFileError(f"{path}: not a readable HDF5 file ({str(exc).splitlines()[0]})") from None
+    lines = []
+    with f:
+        for key in ("kind", "schema_version", "config_hash", "code_version"):
+            if key in f.attrs:
+                lines.append(f"{key}: {f.attrs[key]}")
+        others = sorted(k for k in f.attrs if k not in ("kind", "schema_version", "config_hash", "code_version"))
+        for key in others:
+            value = f.attrs[key]
+            lines.append(f"{key}: {value if np.ndim(value) == 0 else f'array{np.shape(value)}'}")
+        rows = []
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                data = obj[()]
+                total = f"{data.sum():.6g}" if np.issubdtype(data.dtype, np.number) else ""
+                rows.append((name, str(obj.shape), str(obj.dtype), str(obj.attrs.get("units", "")), total))
+
+        f.visititems(visit)
+    if rows:
+        widths = [max(len(r[i]) for r in rows + [("dataset", "shape", "dtype", "units", "sum")]) for i in range(5)]
+        header = ("dataset", "shape", "dtype", "units", "sum")
+        lines.append("")
+        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+        lines.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+    return "\n".join(lines)
+
+
+def show(path: Path) -> str:
+    """Text summary of a g2chain file, chosen by its suffix."""
+    if not path.exists():
+        raise DataFileError(f"{path}: file not found")
+    if path.suffix == ".json":
+        return show_json(path)
+    if path.suffix in (".h5", ".hdf5"):
+        return show_h5(path)
+    raise DataFileError(f"{path}: don't know how to show a '{path.suffix}' file (expected .json or .h5)")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="g2chain", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"g2chain {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_show = sub.add_parser("show", help="print what a result (.json) or data (.h5) file holds")
+    p_show.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    status = 0
+    for path in args.files:
+        try:
+            text = show(path)
+        except DataFileError as exc:
+            print(f"g2chain: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        if len(args.files) > 1:
+            print(f"== {path}")
+        print(text)
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
