@@ -1,15 +1,18 @@
 # g2chain: the Muon g-2 analysis chain over a sealed-truth toy experiment.
-# `snakemake --cores all` runs everything; branch targets: experiment.
+# `snakemake --cores all` runs everything; branch targets: experiment, omega_a.
 
 configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/experiment.smk"
+include: "workflow/rules/omega_a.smk"
 
 
 rule all:
     input:
         experiment_outputs(),
         expand("results/{dataset}/experiment/summary.png", dataset=DATASETS),
+        expand("results/{dataset}/analysis/omega_a/{analysis}.json", dataset=DATASETS, analysis=ANALYSES),
+        expand("results/{dataset}/analysis/omega_a/comparison.png", dataset=DATASETS),
     default_target: True

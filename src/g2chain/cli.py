@@ -34,9 +34,38 @@ def _format_value(value) -> str:
     return json.dumps(value) if isinstance(value, list | dict) else str(value)
 
 
+def show_fit(path: Path, rec: dict) -> str:
+    """An omega_a analysis result: headline, free-parameter table, corrections, plots."""
+    lines = [
+        f"{rec['dataset']} {rec['analysis']} ({rec['blinding']})",
+        f"R = {rec['R_ppm']:.4f} +- {rec['R_err_ppm']:.4f} ppm   chi2/ndf = {rec['chi2']:.1f}/{rec['ndf']}"
+        f"   p = {rec['p_value']:.3g}",
+        f"five-parameter fit: R = {rec['five_parameter']['R_ppm']:.4f} +- {rec['five_parameter']['R_err_ppm']:.4f}"
+        f" ppm, p = {rec['five_parameter']['p_value']:.3g}",
+        f"window {rec['window_us'][0]}-{rec['window_us'][1]} us, {rec['n_bins']} bins of {rec['bin_us'] * 1e3:.1f} ns,"
+        f" envelope {rec['envelope']}",
+        "",
+        f"{'parameter':<12} {'value':>16} {'error':>12}",
+    ]
+    for name in rec["free_parameters"]:
+        par = rec["parameters"][name]
+        lines.append(f"{name:<12} {par['value']:>16.8g} {par['error']:>12.4g}")
+    for key, value in rec.get("corrections", {}).items():
+        if isinstance(value, dict):
+            items = ", ".join(f"{k} {_format_value(v)}" for k, v in value.items() if not isinstance(v, list))
+            lines.append(f"{key}: {items}")
+    plots = sorted(p.name for p in path.parent.glob(f"{path.stem}*.png"))
+    if plots:
+        lines.append("plots: " + ", ".join(plots))
+    return "\n".join(lines)
+
+
 def show_json(path: Path) -> str:
-    """Two-column key/value listing of a JSON result."""
-    rows = list(_flatten(read_json(path)))
+    """Two-column key/value listing of a JSON result (a parameter table for fit results)."""
+    rec = read_json(path)
+    if isinstance(rec, dict) and "analysis" in rec and "parameters" in rec:
+        return show_fit(path, rec)
+    rows = list(_flatten(rec))
     width = max((len(k) for k, _ in rows), default=0)
     return "\n".join(f"{k:<{width}}  {_format_value(v)}" for k, v in rows)
 

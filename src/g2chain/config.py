@@ -34,11 +34,9 @@ def _message(error: jsonschema.ValidationError) -> str:
     return f"{_path(error)}: {error.message}"
 
 
-def validate_config(cfg: dict, schema_path) -> dict:
-    """Validate ``cfg`` against the schema; raise ``ConfigError`` with one line on the first error.
-
-    Errors are ordered by their position in the config so the message is reproducible.
-    """
+def validate_against_schema(cfg, schema_path):
+    """Validate any YAML document against a JSON schema; ``ConfigError`` with one line on the first
+    error. Errors are ordered by their position in the document so the message is reproducible."""
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: [str(p) for p in e.absolute_path])
@@ -46,6 +44,12 @@ def validate_config(cfg: dict, schema_path) -> dict:
         # the deepest error names the key most precisely
         best = jsonschema.exceptions.best_match(errors)
         raise ConfigError(f"config error: {_message(best)}")
+    return cfg
+
+
+def validate_config(cfg: dict, schema_path) -> dict:
+    """Validate the workflow config against its schema, then the cross-key physics checks."""
+    validate_against_schema(cfg, schema_path)
     # cross-key physics checks the schema cannot express
     for name, ds in cfg["datasets"].items():
         beam = {**cfg["beam"], **ds.get("beam", {})}

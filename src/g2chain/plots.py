@@ -66,3 +66,74 @@ def experiment_summary(calorimeters_path, trackers_path, out_path, title: str = 
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
+
+
+def omega_a_fit(fits: dict, record: dict, field_index: float, out_path):
+    """One analysis on one page: the wiggle (or ratio) with its fit, pulls, and the residual
+    spectra of the five-parameter and the full fit with the Table II frequencies marked."""
+    from .experiment.beam import beam_frequencies
+
+    t, y, model, sigma = fits["t"], fits["y"], fits["model"], fits["sigma"]
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8))
+    ax = axes[0, 0]
+    ratio = record["method"].startswith("R")
+    if ratio:
+        ax.plot(t, y, ".", ms=1.5, color="0.4", label="data")
+        ax.plot(t, model, "-", lw=0.6, color="C3", label="fit")
+        ax.set_xlim(t[0], t[0] + 60)
+        ax.set_ylabel("R(t)")
+    else:
+        ax.semilogy(t, np.maximum(y, 1e-3), ".", ms=1.5, color="0.4", label="data")
+        ax.semilogy(t, model, "-", lw=0.6, color="C3", label="fit")
+        ax.set_ylabel("counts / bin" if record["method"] != "Q" else "energy / bin [GeV]")
+    ax.set_xlabel("time [us] (blinded clock)")
+    ax.set_title(f"{record['dataset']} {record['analysis']}: R = {record['R_ppm']:.3f} +- {record['R_err_ppm']:.3f} ppm"
+                 " (blinded)")
+    ax.legend(loc="upper right")
+    ax = axes[0, 1]
+    pull = (y - model) / sigma
+    ax.plot(t, pull, ".", ms=1, color="0.3")
+    ax.axhline(0, color="C3", lw=0.8)
+    ax.set_xlabel("time [us]")
+    ax.set_ylabel("(data - fit) / sigma")
+    ax.set_title(f"chi2/ndf = {record['chi2']:.0f}/{record['ndf']}, p = {record['p_value']:.3g}")
+    nominal = beam_frequencies(field_index)
+    lines = {"f_CBO": nominal["omega_cbo"], "f_VW": nominal["omega_vw"], "f_y": nominal["omega_y"],
+             "f_a": 1.4394}
+    for ax, key, title in ((axes[1, 0], "spectrum5", "five-parameter fit"), (axes[1, 1], "spectrum_full", "full fit")):
+        freq, amp = fits[key]
+        ax.plot(freq, amp, lw=0.6)
+        ax.set_xlim(0, 3.35)
+        ax.set_xlabel("frequency [MHz]")
+        ax.set_ylabel("|FFT of pulls|")
+        ax.set_title(f"residual spectrum, {title}")
+        top = amp[(freq > 0.05)].max() if amp.size else 1
+        for label, w in lines.items():
+            f = w / (2 * np.pi)
+            ax.axvline(f, color="C1", lw=0.5, ls="--")
+            ax.text(f, top, label, rotation=90, va="top", ha="right", fontsize=7, color="C1")
+        f_cbo, f_a = nominal["omega_cbo"] / (2 * np.pi), 1.4394 / (2 * np.pi)
+        for f in (f_a - f_cbo, f_a + f_cbo, 2 * f_cbo):
+            ax.axvline(f, color="C2", lw=0.5, ls=":")
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+
+
+def omega_a_comparison(records: list, out_path, title: str = ""):
+    """Fig. 8 analogue: the 19 relatively unblinded R values with their statistical errors."""
+    fig, ax = plt.subplots(figsize=(8, 7))
+    names = [r["analysis"] for r in records]
+    vals = np.array([r["R_relative_ppm"] for r in records])
+    errs = np.array([r["R_err_ppm"] for r in records])
+    ypos = np.arange(len(records))[::-1]
+    ax.errorbar(vals, ypos, xerr=errs, fmt="o", ms=4, capsize=2)
+    ax.set_yticks(ypos, names)
+    ref = np.mean(vals)
+    ax.axvline(ref, color="0.6", lw=0.8, ls="--", label=f"mean {ref:.3f} ppm")
+    ax.set_xlabel("R - Delta R [ppm] (software blinds removed; hardware blind kept)")
+    ax.set_title(title or "relative unblinding")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)

@@ -12,10 +12,20 @@ except ConfigError as err:
 
 DATASETS = sorted(config["datasets"])
 
+from g2chain.omega_a.groups import analysis_names, load_groups
+
+try:
+    GROUPS = load_groups("config/groups.yaml", Path(workflow.basedir) / "workflow" / "schemas" / "groups.schema.yaml")
+except ConfigError as err:
+    sys.stderr.write(f"{err}\n")
+    sys.exit(1)
+ANALYSES = analysis_names(GROUPS)
+
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
     chunk=r"\d+",
+    analysis="|".join(a.replace("-", "\\-") for a in ANALYSES),
 
 
 def chunk_files(wildcards):

@@ -72,7 +72,8 @@ def merge_dataset(cfg: dict, dataset: str, chunk_paths, world_path, out: dict):
     world = read_world(world_path)
     h = config_hash(cfg)
     attrs = {"dataset": dataset, "clock": "blinded"}
-    write_h5(out["calorimeters"], records.experiment_datasets(total, longterm), attrs, "calorimeters", h)
+    write_h5(out["calorimeters"], records.experiment_datasets(
+        total, longterm, dataset_settings(cfg, dataset)["detector"]["pedestal_noise_gev"]), attrs, "calorimeters", h)
     write_h5(out["trackers"], records.tracker_datasets(total), attrs, "trackers", h)
     write_h5(out["lost_muons"], records.loss_datasets(total), attrs, "lost_muons", h)
     data, summary = records.truth_datasets(total, world)

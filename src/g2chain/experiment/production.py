@@ -118,7 +118,8 @@ def _record_positron(recon, k, t, e, calo_hist, fine_hist, fast_rot, weight):
 # fastmath: FMA contraction and reassociation (+5 %); nothing here relies on NaN or inf semantics.
 # error_model="numpy": no zero-division checks in the loop (+6 %); every division is guarded.
 @njit(cache=True, error_model="numpy", fastmath=True)
-def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q_calo, q_fine, pileup, fast_rot,
+def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q_calo, q_fine, q_fine2, pileup,
+              fast_rot,
               tracker, lost, truth, truth_lost, counters):
     """Simulate fills until ``target`` hits above 1 GeV are recorded; accumulate every view."""
     max_hits = int(c.muons_per_fill * (1.0 + 8.0 * c.intensity_rms)) + 64
@@ -357,6 +358,7 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
                     iq = int(t / TQF)
                     if iq < N_TQF:
                         q_fine[iq] += e
+                        q_fine2[iq] += e * e  # for the energy-weighted histogram's variance
             # local reconstruction: time-only merging within the resolving time
             nr = 0
             q = 0
@@ -421,6 +423,7 @@ def allocate_views() -> dict:
         "fine_hist": np.zeros((N_T_FINE, 2, N_E), np.int32),
         "q_calo": np.zeros((N_CALOS, N_TQ)),
         "q_fine": np.zeros(N_TQF),
+        "q_fine2": np.zeros(N_TQF),
         "pileup": np.zeros((3, 2, N_E, N_T), np.int32),
         "fast_rot": np.zeros(N_FR, np.int32),
         "tracker": np.zeros((2, N_T_TRACK, N_XY, N_XY), np.int32),
@@ -459,7 +462,8 @@ def simulate_chunk(cond, positrons: float, seed: int, dataset_key: int, chunk: i
     kappa = calorimeter_radial_sensitivity(cond.kappa_n, detector_cfg["acceptance_radial_calo_spread"])
     run_fills(
         cond, inverse_cdf_tables(), state, float(positrons), gain_lt, kappa, views["calo_hist"],
-        views["fine_hist"], views["q_calo"], views["q_fine"], views["pileup"], views["fast_rot"],
+        views["fine_hist"], views["q_calo"], views["q_fine"], views["q_fine2"], views["pileup"],
+        views["fast_rot"],
         views["tracker"], views["lost"], views["truth"], views["truth_lost"], views["counters"],
     )
     n_fills = views["counters"][C_FILLS]

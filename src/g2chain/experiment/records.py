@@ -19,7 +19,8 @@ RECONSTRUCTIONS = ("local", "global")
 
 # (name in the chunk file, units)
 CHUNK_VIEWS = {
-    "calo_hist": "counts", "fine_hist": "counts", "q_calo": "GeV", "q_fine": "GeV", "pileup": "counts",
+    "calo_hist": "counts", "fine_hist": "counts", "q_calo": "GeV", "q_fine": "GeV", "q_fine2": "GeV^2",
+    "pileup": "counts",
     "fast_rot": "counts", "tracker": "counts", "lost": "counts", "truth": "mixed", "truth_lost": "counts",
     "counters": "mixed", "laser_infill": "1", "laser_shortterm": "1", "laser_longterm": "1", "gain_lt": "1",
 }
@@ -50,9 +51,15 @@ def read_chunks(paths) -> tuple[dict, list]:
     return total, longterm
 
 
-def experiment_datasets(total: dict, longterm: list) -> dict:
-    """The recorded (blinded-clock) views of a dataset, named as analysis code reads them."""
+def experiment_datasets(total: dict, longterm: list, pedestal_noise_gev: float) -> dict:
+    """The recorded (blinded-clock) views of a dataset, named as analysis code reads them.
+
+    ``pedestal_noise_gev`` is the readout's calibration constant (rms pedestal noise per fill in one
+    150 ns calorimeter bin, measured without beam), which the energy-based analysis needs for its
+    bin variances.
+    """
     out = {
+        "energy/pedestal_noise_gev": (float(pedestal_noise_gev), "GeV"),
         "binning/energy_edges": (B.ENERGY_EDGES_GEV, "GeV"),
         "binning/time_edges": (B.time_edges(B.T_BIN_US, B.N_T), "us"),
         "binning/fine_time_edges": (B.time_edges(B.T_FINE_US, B.N_T_FINE), "us"),
@@ -61,6 +68,7 @@ def experiment_datasets(total: dict, longterm: list) -> dict:
         "binning/fast_rotation_time_edges": (B.time_edges(B.T_FR_US, B.N_FR), "us"),
         "energy/q_calo": (total["q_calo"], "GeV"),
         "energy/q_sum_fine": (total["q_fine"], "GeV"),
+        "energy/q_sum2_fine": (total["q_fine2"], "GeV^2"),
         "fast_rotation/signal": (total["fast_rot"], "counts"),
         "fast_rotation/calo_alignment": (B.CALO_ALIGN_US, "us"),
         "laser/infill": (total["laser_infill"], "1"),

@@ -1,0 +1,1 @@
+"""omega_a analysis: histograms, corrections, fits."""

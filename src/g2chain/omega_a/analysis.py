@@ -1,0 +1,239 @@
+"""One analysis end to end: histogram, corrections, staged blind fit (Sec. IV B-E).
+
+``build_wiggle`` turns the recorded calorimeter views into the analysis's time histogram;
+``fit_analysis`` runs the five-parameter fit, locates the beam-dynamics lines in its residual
+spectrum, seeds each term there and runs the full fit; ``result_record`` is what goes to JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..experiment import binning as B
+from ..experiment.beam import beam_frequencies
+from . import fit as F
+from . import histograms as H
+from . import model as M
+from .gain import fit_gain_model, total_gain
+from .groups import AnalysisSpec
+from .pileup import normalise_above_endpoint, pileup_estimate, subtract_pileup
+
+GAMMA_TAU_NOMINAL_US = 64.44  # gamma tau_mu at the magic momentum: the start value (and VI's penalty centre)
+
+
+class AnalysisError(ValueError):
+    """An analysis input that cannot be used (one-line message)."""
+
+
+@dataclass
+class Wiggle:
+    """An analysis histogram on its full time axis, with what was done to it."""
+
+    t: np.ndarray
+    y: np.ndarray
+    var: np.ndarray
+    bin_us: float
+    weights: np.ndarray | None = None  # energy weights (event-based)
+    cov_band: np.ndarray | None = None  # lower banded covariance (spreading / ratio), else diagonal
+    info: dict = field(default_factory=dict)
+
+
+def _window_mask(t, window, name):
+    if window[0] >= window[1] or window[0] < t[0] or window[1] > t[-1] + 1e-9:
+        raise AnalysisError(f"{name}: fit window {list(window)} us outside the data ({t[0]:.1f}-{t[-1]:.1f} us)")
+    return (t >= window[0]) & (t <= window[1])
+
+
+def event_histogram_et(calo: dict, spec: AnalysisSpec) -> tuple[np.ndarray, np.ndarray, dict]:
+    """[energy x time] counts of the group's reconstruction, randomized by +-T_c/2, pileup
+    subtracted and gain corrected; returns (counts, variances, info)."""
+    fine = H.check_counts(f"{spec.recon}/sum_fine", calo[f"{spec.recon}/sum_fine"])
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(hash_dataset(spec.dataset),)))
+    counts = H.randomize_cyclotron(fine, rng).astype(float)
+    var = counts.copy()
+    t = (np.arange(counts.shape[1]) + 0.5) * B.T_BIN_US
+    info = {}
+    gain_model = fit_gain_model(calo["laser/infill"], calo["laser/infill_times"], calo["laser/shortterm"],
+                                calo["laser/shortterm_dt"])
+    e_c = B.energy_centers()
+    gain = total_gain(gain_model, t, e_c @ counts, float(calo["fills"]), B.T_BIN_US * 1e3)
+    counts = H.gain_corrected_spectrum(counts, gain)
+    info["gain"] = {"infill_amp": gain_model.infill_amp, "infill_amp_err": gain_model.infill_amp_err,
+                    "infill_tau_us": gain_model.infill_tau_us, "shortterm_amp_per_gev": gain_model.shortterm_amp,
+                    "shortterm_amp_err": gain_model.shortterm_amp_err, "shortterm_tau_ns": gain_model.shortterm_tau_ns,
+                    "max_correction": float(np.max(np.abs(1 - gain[t > spec.window_us[0]])))}
+    if spec.pileup != "none":
+        est, est_var = pileup_estimate(calo[f"pileup/{spec.pileup}/doubles"], calo[f"pileup/{spec.pileup}/singles"])
+        window_bins = np.flatnonzero((t >= spec.window_us[0]) & (t <= spec.window_us[1]))
+        norm = normalise_above_endpoint(counts, est, window_bins)
+        counts, var = subtract_pileup(counts, var, est, est_var, norm.scale)
+        info["pileup"] = {"estimator": spec.pileup, "scale": norm.scale, "scale_error": norm.scale_error,
+                          "chi2_above_endpoint": norm.chi2_above_endpoint,
+                          "ndf_above_endpoint": norm.ndf_above_endpoint}
+    return counts, var, info
+
+
+def hash_dataset(dataset: str) -> int:
+    """Stable integer of a dataset name (seed spawn key)."""
+    import zlib
+
+    return zlib.crc32(dataset.encode())
+
+
+def build_wiggle(calo: dict, spec: AnalysisSpec, omega_guess: float | None = None) -> Wiggle:
+    """The analysis histogram of ``spec`` from the recorded calorimeter views.
+
+    The A method needs omega, tau and phase for measuring A(E): a T-method histogram of the
+    same data is fitted (five parameters) first.
+    """
+    if spec.base_method == "Q":
+        return _energy_wiggle(calo, spec)
+    counts, var, info = event_histogram_et(calo, spec)
+    t = (np.arange(counts.shape[1]) + 0.5) * B.T_BIN_US
+    _window_mask(t, spec.window_us, spec.name)
+    if spec.base_method == "T":
+        w = H.threshold_weights(spec.threshold_gev)
+    else:
+        wt = H.threshold_weights(spec.threshold_gev)
+        y_t, v_t = wt @ counts, (wt**2) @ var
+        sel = _window_mask(t, spec.window_us, spec.name)
+        res5 = five_parameter_fit(t[sel], y_t[sel], v_t[sel], spec.delta_r_ppm)
+        omega = M.omega_from_r(res5.values["R"], spec.delta_r_ppm)
+        a, a_err = H.measured_asymmetry(counts, t, spec.window_us, omega, res5.values["tau"], res5.values["phi0"])
+        w = H.asymmetry_weights(a, a_err, spec.a_method_min_gev)
+        info["asymmetry"] = {"A_of_E": a.tolist(), "A_of_E_err": np.where(np.isfinite(a_err), a_err, -1).tolist()}
+    y, v = w @ counts, (w**2) @ var
+    info["energy_weights"] = w.tolist()
+    return Wiggle(t, y, v, B.T_BIN_US, weights=w, info=info)
+
+
+def _energy_wiggle(calo: dict, spec: AnalysisSpec) -> Wiggle:
+    """Q method: the energy-integrated readout, spread uniformly over one cyclotron period and
+    integrated into 150 ns bins; variances from sum E^2 and the pedestal-noise calibration."""
+    q = np.asarray(calo["energy/q_sum_fine"], dtype=float)
+    q2 = H.check_counts("energy/q_sum2_fine", calo["energy/q_sum2_fine"])
+    if not np.all(np.isfinite(q)):
+        raise H.HistogramError("energy/q_sum_fine: NaN bins")
+    fine_w = B.TQ_FINE_US
+    n_out = int(round(q.size * fine_w / spec.bin_us))
+    n_fills = float(calo["fills"])
+    noise_var_fine = float(calo["energy/pedestal_noise_gev"]) ** 2 * n_fills * (fine_w / B.TQ_BIN_US) * 24
+    y, m = H.spread_uniform(q, fine_w, B.T_BIN_US, spec.bin_us, n_out)
+    var_fine = q2 + noise_var_fine
+    # the spreading shares each fine bin between neighbouring output bins: banded covariance
+    cov = (m @ (m.multiply(var_fine[None, :]).T)).tocsr()
+    bw = 2
+    band = np.zeros((bw, n_out))
+    band[0] = cov.diagonal()
+    band[1, :-1] = cov.diagonal(-1)
+    t = (np.arange(n_out) + 0.5) * spec.bin_us
+    _window_mask(t, spec.window_us, spec.name)
+    info = {"pedestal_noise_var_per_fine_bin": noise_var_fine}
+    return Wiggle(t, np.asarray(y), band[0].copy(), spec.bin_us, cov_band=band, info=info)
+
+
+def five_parameter_fit(t, y, var, delta_r, loss=None) -> F.FitResult:
+    """Five-parameter fit with Pearson variances (seeded by projection)."""
+    data = F.FitData(t, y, F.smooth(var))
+    start = F.five_parameter_start(t, y, delta_r, GAMMA_TAU_NOMINAL_US)
+    free = ["N0", "tau", "A0", "R", "phi0"]
+    res = F.fit(data, start, free, delta_r)
+    f5 = M.wiggle(t, res.vector(), delta_r, 0, data.loss_edges, data.loss_counts)
+    data.var = F.pearson_variance(y, var, f5)
+    return F.fit(data, res.values, free, delta_r)
+
+
+def _seed_terms(t, y, f5, weights, spec: AnalysisSpec, nominal: dict, start: dict, spectrum) -> dict:
+    """Frequencies from the residual spectrum, amplitudes and phases by projection."""
+    freq, amp = spectrum
+    rel = (y - f5) / f5
+    two_pi = 2 * math.pi
+    w_cbo = nominal["omega_cbo"]
+    f_cbo = F.peak_frequency(freq, amp, (0.85 * w_cbo / two_pi, 1.15 * w_cbo / two_pi))
+    start["omega_cbo"] = two_pi * f_cbo
+    start["tau_cbo"] = 200.0
+    env = np.exp(-t / start["tau_cbo"])
+    a, ph = F.project_term(t, rel, weights, start["omega_cbo"], env)
+    start["A_cbo_N"], start["phi_cbo_N"] = a, ph
+    if "vw" in spec.terms:
+        f_vw = nominal["omega_vw"] / two_pi
+        f = F.peak_frequency(freq, amp, (0.97 * f_vw, 1.03 * f_vw))
+        start["omega_vw"], start["tau_vw"] = two_pi * f, 30.0
+        start["A_vw"], start["phi_vw"] = F.project_term(t, rel, weights, two_pi * f, np.exp(-t / 30.0))
+    if "y" in spec.terms:
+        f_y = nominal["omega_y"] / two_pi
+        f = F.peak_frequency(freq, amp, (0.97 * f_y, 1.03 * f_y))
+        start["omega_y"], start["tau_y"] = two_pi * f, 100.0
+        start["A_y"], start["phi_y"] = F.project_term(t, rel, weights, two_pi * f, np.exp(-t / 100.0))
+    if "cbo_drift" in spec.terms:
+        start["tau_drift"] = spec.cbo_drift_tau_us
+    if "ringing" in spec.terms:
+        start["omega_ring"], start["tau_ring"], start["A_ring"] = two_pi / 0.6, 20.0, 0.0  # ~600 ns ringing
+    return start
+
+
+def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_edges, loss_counts) -> dict:
+    """Staged fit of one analysis; returns {'five': FitResult, 'full': FitResult, 'spectra': ...}."""
+    sel = _window_mask(wiggle.t, spec.window_us, spec.name)
+    t, y, var = wiggle.t[sel], wiggle.y[sel], wiggle.var[sel]
+    if spec.is_ratio:
+        from .ratio_fit import fit_ratio_analysis
+
+        return fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts)
+    res5 = five_parameter_fit(t, y, var, spec.delta_r_ppm)
+    f5 = M.wiggle(t, res5.vector(), spec.delta_r_ppm, 0, loss_edges, loss_counts)
+    var_p = F.pearson_variance(y, var, f5)
+    spectrum5 = F.residual_spectrum(t, (y - f5) / np.sqrt(var_p))
+    nominal = beam_frequencies(field_index)
+    start = _seed_terms(t, y, f5, f5**2 / var_p, spec, nominal, dict(res5.values), spectrum5)
+    loss = (np.asarray(loss_edges, float), np.asarray(loss_counts, float))
+    chol = None
+    if wiggle.cov_band is not None:
+        band = wiggle.cov_band[:, sel].copy()
+        chol = F.banded_cholesky(band)
+    data = F.FitData(t, y, var_p, chol=chol, loss_edges=loss[0], loss_counts=loss[1])
+    free = spec.free_parameters()
+    penalties = {"tau": (GAMMA_TAU_NOMINAL_US, spec.tau_penalty_us)} if spec.tau == "penalized" else {}
+    env = spec.envelope
+    # stage 2: the CBO on N (the dominant term) with the five; stage 3: everything the group frees
+    stage2 = [p for p in free if p in ("N0", "tau", "A0", "R", "phi0", "A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
+    res = F.fit(data, start, stage2, spec.delta_r_ppm, env, penalties, limits=_limits())
+    res = F.fit(data, res.values, free, spec.delta_r_ppm, env, penalties, limits=_limits())
+    # Pearson variances from the full model, and a last pass from there
+    f_full = M.wiggle(t, res.vector(), spec.delta_r_ppm, M.ENVELOPES[env], loss[0], loss[1])
+    if chol is None:
+        data.var = F.pearson_variance(y, var, f_full)
+    res = F.fit(data, res.values, free, spec.delta_r_ppm, env, penalties, limits=_limits())
+    f_full = F.model_values(data, res.vector(), spec.delta_r_ppm, M.ENVELOPES[env])
+    sigma = np.sqrt(data.var) if chol is None else np.sqrt(wiggle.cov_band[0, sel])
+    spectrum_full = F.residual_spectrum(t, (y - f_full) / sigma)
+    return {"five": res5, "full": res, "t": t, "y": y, "sigma": sigma, "model": f_full,
+            "model5": f5, "spectrum5": spectrum5, "spectrum_full": spectrum_full}
+
+
+def _limits() -> dict:
+    return {"tau": (20.0, 200.0), "tau_cbo": (5.0, 5000.0), "tau_vw": (1.0, 1000.0), "tau_y": (1.0, 5000.0),
+            "tau_drift": (1.0, 200.0), "tau_ring": (0.5, 500.0), "A0": (0.0, 2.0), "C_cbo": (-1.0, 1.0)}
+
+
+def result_record(spec: AnalysisSpec, wiggle: Wiggle, fits: dict) -> dict:
+    """The JSON record of one analysis (blinded R: hardware clock blind and the group's Delta R)."""
+    full, five = fits["full"], fits["five"]
+    record = {
+        "analysis": spec.name, "group": spec.group, "method": spec.method, "dataset": spec.dataset,
+        "blinding": "hardware and software (R carries the group's Delta R, Eq. 5)",
+        "R_ppm": full.values["R"], "R_err_ppm": full.errors["R"],
+        "chi2": full.chi2, "ndf": full.ndf, "chi2_ndf": full.chi2 / full.ndf,
+        "p_value": fits.get("pvalue", full.pvalue),
+        "five_parameter": {"R_ppm": five.values["R"], "R_err_ppm": five.errors["R"], "chi2": five.chi2,
+                           "ndf": five.ndf, "p_value": five.pvalue},
+        "window_us": list(spec.window_us), "bin_us": wiggle.bin_us, "n_bins": int(fits["t"].size),
+        "envelope": full.envelope, "free_parameters": full.free,
+        "parameters": {n: {"value": full.values[n], "error": full.errors[n]} for n in M.PARAMS},
+        "covariance": full.covariance.tolist(), "nfev": full.nfev,
+        "corrections": wiggle.info,
+    }
+    return record

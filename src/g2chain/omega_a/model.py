@@ -1,0 +1,160 @@
+"""The omega_a^m fit function, Eq. 7-9 of the Run-2/3 report, compiled with numba.
+
+    f(t) = N0 N_x N_y N_xy Lambda e^{-t/tau} [1 + A0 A_x cos(omega t - phi0 - phi_x)] + ringing
+
+with omega = omega_ref (1 + [R - Delta R] 1e-6) (Eq. 5, R blinded by the group's Delta R),
+    N_x   = 1 + A_N e(t) cos(psi + phi_N) + A_2 e(t)^2 cos(2 psi + phi_2)       (Eq. 8, CBO and 2CBO)
+    A_x   = 1 + A_A e(t) cos(psi + phi_A),   phi_x = A_phi e(t) cos(psi + phi_phi)
+    N_y   = 1 + A_vw e^{-t/tau_vw} cos(omega_vw t + phi_vw) + A_y e^{-t/tau_y} cos(omega_y t + phi_y)
+    N_xy  = 1 + A_xy e^{-t/tau_vw} e(t) cos(omega_vw t - psi + phi_xy)           (VW - CBO)
+    Lambda = 1 - k_loss int_0^t L(t') e^{t'/tau} dt' / sum L                     (Eq. 9)
+    psi   = omega_cbo (t + A_d tau_d (1 - e^{-t/tau_d}))    i.e. omega_cbo(t) = omega_cbo (1 + A_d e^{-t/tau_d})
+    e(t)  = e^{-t/tau_cbo}  |  e^{-t/tau_cbo} + C  |  1 / (1 + t/tau_cbo)       (envelope families)
+    ringing = N0 A_ring e^{-t/tau_ring} cos(omega_ring t + phi_ring)            (energy-based, additive)
+
+Parameters a group does not use are fixed at neutral values (zero amplitude), so one compiled
+function serves all 19 analyses.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..constants import OMEGA_REF
+
+PARAMS = (
+    "N0", "tau", "A0", "R", "phi0",
+    "A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo", "C_cbo",
+    "A_cbo_A", "phi_cbo_A", "A_cbo_phi", "phi_cbo_phi",
+    "A_2cbo", "phi_2cbo",
+    "A_vw", "phi_vw", "omega_vw", "tau_vw",
+    "A_y", "phi_y", "omega_y", "tau_y",
+    "A_xy", "phi_xy",
+    "k_loss", "A_drift", "tau_drift",
+    "A_ring", "phi_ring", "omega_ring", "tau_ring",
+)
+INDEX = {name: i for i, name in enumerate(PARAMS)}
+N_PARAMS = len(PARAMS)
+ENVELOPES = {"exp": 0, "exp+C": 1, "reciprocal": 2}
+
+# neutral values: every optional term off; time constants finite so the terms stay defined
+NEUTRAL = dict.fromkeys(PARAMS, 0.0)
+NEUTRAL.update(tau=64.4, tau_cbo=200.0, tau_vw=30.0, tau_y=100.0, tau_drift=15.0, tau_ring=20.0, omega_ring=10.0)
+
+
+@njit(cache=True, fastmath=True)
+def _envelope(t, tau, c, kind):
+    if kind == 0:
+        return math.exp(-t / tau)
+    if kind == 1:
+        return math.exp(-t / tau) + c
+    return 1.0 / (1.0 + t / tau)
+
+
+@njit(cache=True, fastmath=True)
+def loss_integral(t, tau, loss_edges, loss_counts):
+    """int_0^t L(t') e^{t'/tau} dt' / sum L for sorted or unsorted t (L piecewise constant in bins)."""
+    nb = loss_counts.size
+    cum = np.empty(nb + 1)
+    cum[0] = 0.0
+    total = 0.0
+    for j in range(nb):
+        centre = 0.5 * (loss_edges[j] + loss_edges[j + 1])
+        cum[j + 1] = cum[j] + loss_counts[j] * math.exp(centre / tau)
+        total += loss_counts[j]
+    out = np.empty(t.size)
+    width = loss_edges[1] - loss_edges[0]
+    for i in range(t.size):
+        x = (t[i] - loss_edges[0]) / width
+        if x <= 0.0:
+            out[i] = 0.0
+        elif x >= nb:
+            out[i] = cum[nb] / total
+        else:
+            k = int(x)
+            out[i] = (cum[k] + (x - k) * (cum[k + 1] - cum[k])) / total
+    return out
+
+
+@njit(cache=True, fastmath=True)
+def wiggle(t, p, delta_r_ppm, envelope, loss_edges, loss_counts):
+    """Eq. 7 at times t (blinded clock, us) for parameter vector p (order of PARAMS)."""
+    n0, tau, a0, r, phi0 = p[0], p[1], p[2], p[3], p[4]
+    omega = OMEGA_REF * (1.0 + (r - delta_r_ppm) * 1e-6)
+    a_n, ph_n, w_cbo, tau_cbo, c_cbo = p[5], p[6], p[7], p[8], p[9]
+    a_a, ph_a, a_ph, ph_ph = p[10], p[11], p[12], p[13]
+    a_2, ph_2 = p[14], p[15]
+    a_vw, ph_vw, w_vw, tau_vw = p[16], p[17], p[18], p[19]
+    a_y, ph_y, w_y, tau_y = p[20], p[21], p[22], p[23]
+    a_xy, ph_xy = p[24], p[25]
+    k_loss, a_d, tau_d = p[26], p[27], p[28]
+    a_r, ph_r, w_r, tau_r = p[29], p[30], p[31], p[32]
+    if k_loss != 0.0:
+        lam = loss_integral(t, tau, loss_edges, loss_counts)
+    else:
+        lam = np.zeros(t.size)
+    out = np.empty(t.size)
+    for i in range(t.size):
+        ti = t[i]
+        env = _envelope(ti, tau_cbo, c_cbo, envelope)
+        psi = w_cbo * (ti + a_d * tau_d * (1.0 - math.exp(-ti / tau_d)))
+        nx = 1.0 + a_n * env * math.cos(psi + ph_n) + a_2 * env * env * math.cos(2.0 * psi + ph_2)
+        ax = 1.0 + a_a * env * math.cos(psi + ph_a)
+        phx = a_ph * env * math.cos(psi + ph_ph)
+        e_vw = math.exp(-ti / tau_vw)
+        ny = 1.0 + a_vw * e_vw * math.cos(w_vw * ti + ph_vw) + a_y * math.exp(-ti / tau_y) * math.cos(w_y * ti + ph_y)
+        nxy = 1.0 + a_xy * e_vw * env * math.cos(w_vw * ti - psi + ph_xy)
+        f = n0 * nx * ny * nxy * (1.0 - k_loss * lam[i]) * math.exp(-ti / tau)
+        f *= 1.0 + a0 * ax * math.cos(omega * ti - phi0 - phx)
+        if a_r != 0.0:
+            f += n0 * a_r * math.exp(-ti / tau_r) * math.cos(w_r * ti + ph_r)
+        out[i] = f
+    return out
+
+
+@njit(cache=True, fastmath=True)
+def chi2_diagonal(t, y, inv_var, p, delta_r_ppm, envelope, loss_edges, loss_counts):
+    """sum (y - f)^2 / var."""
+    f = wiggle(t, p, delta_r_ppm, envelope, loss_edges, loss_counts)
+    s = 0.0
+    for i in range(t.size):
+        d = y[i] - f[i]
+        s += d * d * inv_var[i]
+    return s
+
+
+@njit(cache=True, fastmath=True)
+def whiten_banded(chol_lower, resid):
+    """Solve L z = r for a lower-banded Cholesky factor stored as chol_lower[k, i] = L[i, i - k]."""
+    bw = chol_lower.shape[0]
+    n = resid.size
+    z = np.empty(n)
+    for i in range(n):
+        s = resid[i]
+        for k in range(1, bw):
+            if i - k < 0:
+                break
+            s -= chol_lower[k, i] * z[i - k]
+        z[i] = s / chol_lower[0, i]
+    return z
+
+
+def omega_from_r(r_ppm: float, delta_r_ppm: float) -> float:
+    """Eq. 5: the (hardware-blinded) omega_a^m of a blinded R."""
+    return OMEGA_REF * (1.0 + (r_ppm - delta_r_ppm) * 1e-6)
+
+
+def r_from_omega(omega: float, delta_r_ppm: float) -> float:
+    """Inverse of Eq. 5."""
+    return (omega / OMEGA_REF - 1.0) * 1e6 + delta_r_ppm
+
+
+def parameter_vector(values: dict) -> np.ndarray:
+    """Full parameter vector from a dict (missing names take their neutral values)."""
+    unknown = set(values) - set(PARAMS)
+    if unknown:
+        raise KeyError(f"unknown fit parameter(s): {', '.join(sorted(unknown))}")
+    return np.array([values.get(name, NEUTRAL[name]) for name in PARAMS], dtype=float)

@@ -1,0 +1,101 @@
+"""Fitting the ratio histograms RT, RA, RQ (Sec. IV B, Table III ratio rows).
+
+The ratio R(t) is fitted with the ratio construction applied to Eq. 7 on the histogram's own
+grid (same interpolation kernel as the data). The bins of R are correlated (each N(t) enters
+five R bins), and the first-order covariance is too badly conditioned to invert safely (see
+ratio.py), so the chi^2 uses the diagonal and the parameter covariance is the sandwich
+    C_p = H^-1 (J^T W C W J) H^-1,  H = J^T W J,  W = diag(1/C_ii),
+with the full bin covariance C. The chi^2 of a diagonal-weighted fit is not chi^2(ndf)
+distributed; its p-value uses the Satterthwaite scaled chi^2 with the moments tr(WC), tr((WC)^2).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import sparse, stats
+
+from . import fit as F
+from . import model as M
+from .ratio import ratio_histogram
+
+
+def _covariance_input(wiggle):
+    if wiggle.cov_band is None:
+        return wiggle.var
+    band = wiggle.cov_band
+    n = band.shape[1]
+    diags = [band[0]] + [band[k, : n - k] for k in range(1, band.shape[0])]
+    offsets = list(range(band.shape[0]))
+    low = sparse.diags(diags, [-o for o in offsets], shape=(n, n))
+    up = sparse.diags(diags[1:], offsets[1:], shape=(n, n))
+    return (low + up).tocsr()
+
+
+def _jacobian(data, p, free, delta_r, env, f0):
+    cols = []
+    for name in free:
+        i = M.INDEX[name]
+        step = 1e-6 * max(abs(p[i]), 1e-3)
+        q = p.copy()
+        q[i] += step
+        cols.append((F.model_values(data, q, delta_r, env) - f0) / step)
+    return np.stack(cols, axis=1)
+
+
+def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> dict:
+    """Ratio fit of one analysis: returns the same structure as analysis.fit_analysis."""
+    from ..experiment.beam import beam_frequencies
+    from .analysis import GAMMA_TAU_NOMINAL_US, _limits, _seed_terms, _window_mask, five_parameter_fit
+
+    sel = _window_mask(wiggle.t, spec.window_us, spec.name)
+    res5 = five_parameter_fit(wiggle.t[sel], wiggle.y[sel], wiggle.var[sel], spec.delta_r_ppm)
+    omega = M.omega_from_r(res5.values["R"], spec.delta_r_ppm)
+    half = math.pi / omega  # T_a/2 from the group's own (blinded) frequency
+    tau_w = GAMMA_TAU_NOMINAL_US
+    r, cov, valid = ratio_histogram(wiggle.y, _covariance_input(wiggle), wiggle.bin_us, half, tau_w)
+    idx_valid = np.flatnonzero(valid)
+    in_window = sel[valid]
+    r, cov = r[in_window], cov[np.ix_(in_window, in_window)]
+    grid_index = idx_valid[in_window]
+    t = wiggle.t[grid_index]
+    var = np.diag(cov).copy()
+    loss = (np.asarray(loss_edges, float), np.asarray(loss_counts, float))
+    data = F.FitData(t, r, var, loss_edges=loss[0], loss_counts=loss[1], model="ratio", ratio_half_period=half,
+                     ratio_tau=tau_w, grid_t=wiggle.t, grid_index=grid_index)
+    start = dict(res5.values)
+    start["tau"] = tau_w
+    # seeds of the beam-dynamics terms from the five-parameter residuals of the wiggle
+    t_w, y_w = wiggle.t[sel], wiggle.y[sel]
+    f5 = M.wiggle(t_w, res5.vector(), spec.delta_r_ppm, 0, loss[0], loss[1])
+    var_p = F.pearson_variance(y_w, wiggle.var[sel], f5)
+    spectrum5 = F.residual_spectrum(t_w, (y_w - f5) / np.sqrt(var_p))
+    start = _seed_terms(t_w, y_w, f5, f5**2 / var_p, spec, beam_frequencies(field_index), start, spectrum5)
+    free = spec.free_parameters()
+    env = spec.envelope
+    five_free = ["A0", "R", "phi0"]
+    r5 = F.fit(data, start, five_free, spec.delta_r_ppm, env, limits=_limits())
+    stage2 = five_free + [p for p in free if p in ("A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
+    res = F.fit(data, r5.values, stage2, spec.delta_r_ppm, env, limits=_limits())
+    res = F.fit(data, res.values, free, spec.delta_r_ppm, env, limits=_limits())
+    p = res.vector()
+    e = M.ENVELOPES[env]
+    model = F.model_values(data, p, spec.delta_r_ppm, e)
+    jac = _jacobian(data, p, free, spec.delta_r_ppm, e, model)
+    w = 1.0 / var
+    h_inv = np.linalg.inv(jac.T @ (jac * w[:, None]))
+    middle = (jac * w[:, None]).T @ cov @ (jac * w[:, None])
+    cov_p = h_inv @ middle @ h_inv
+    res.covariance = cov_p
+    res.errors = {n: (float(math.sqrt(cov_p[free.index(n), free.index(n)])) if n in free else 0.0) for n in M.PARAMS}
+    # p-value of the diagonal chi^2 under the full bin covariance (Satterthwaite)
+    wc = cov * w[:, None]
+    tr1, tr2 = float(np.trace(wc)), float(np.sum(wc * wc.T))
+    scale, nu = tr2 / tr1, tr1**2 / tr2 - len(free)
+    res.ndf = int(round(nu))
+    pvalue = float(stats.chi2.sf(res.chi2 / scale, nu))
+    sigma = np.sqrt(var)
+    return {"five": r5, "full": res, "t": t, "y": r, "sigma": sigma, "model": model, "model5": None,
+            "spectrum5": spectrum5, "spectrum_full": F.residual_spectrum(t, (r - model) / sigma),
+            "pvalue": pvalue, "chi2_scale": scale}

@@ -1,0 +1,173 @@
+"""Unit tests of the omega_a steps against analytic expectations."""
+
+import math
+
+import numpy as np
+import pytest
+
+from g2chain.config import ConfigError
+from g2chain.experiment import binning as B
+from g2chain.omega_a import fit as F
+from g2chain.omega_a import histograms as H
+from g2chain.omega_a import model as M
+from g2chain.omega_a.analysis import AnalysisError, _window_mask
+from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
+from g2chain.omega_a.pileup import normalise_above_endpoint
+
+from .conftest import ROOT
+
+GROUPS = ROOT / "config" / "groups.yaml"
+GROUPS_SCHEMA = ROOT / "workflow" / "schemas" / "groups.schema.yaml"
+
+
+def test_randomization_moves_each_positron_by_at_most_half_a_bin_and_kills_fast_rotation():
+    rng = np.random.default_rng(1)
+    per = B.FINE_PER_BIN
+    n = 400
+    # a fast-rotation-like pattern: all positrons in the first 4 of 16 sub-bins
+    fine = np.zeros(n * per, np.int64)
+    fine.reshape(n, per)[:, :4] = 1000
+    out = H.randomize_cyclotron(fine, rng)
+    # interior bins: total conserved, and each bin gets the average of its own and the previous
+    # bin's early quarter: 4000 in, shared evenly -> 4000 per bin in expectation
+    # only positrons of the first bin pushed below t = 0 are lost
+    assert fine.sum() - 4000 <= out.sum() <= fine.sum()
+    interior = out[1:-1]
+    assert abs(interior.mean() - 4000) < 5 * math.sqrt(4000 / interior.size)
+    # the input is exact, so the scatter is the binomial splitting's: a bin keeps its own stayers
+    # and receives the next bin's movers, each with variance 1000 sum p(1-p)
+    p4 = np.abs((np.arange(4) + 0.5) / per - 0.5)
+    expect_var = 2 * 1000 * np.sum(p4 * (1 - p4))
+    assert abs(interior.var() / expect_var - 1) < 4 * math.sqrt(2 / interior.size)
+    # the positions: a positron at sub-bin p moves to the previous bin with prob. 1/2 - (p+1/2)/16
+    p_move = np.abs((np.arange(4) + 0.5) / per - 0.5)
+    expect_prev = 1000 * p_move.sum()
+    fine1 = np.zeros(3 * per, np.int64)
+    fine1[per: per + 4] = 1000
+    moved = np.mean([H.randomize_cyclotron(fine1, rng)[0] for _ in range(200)])
+    assert abs(moved - expect_prev) < 5 * math.sqrt(expect_prev / 200)
+
+
+def test_threshold_weights_and_off_edge_threshold():
+    w = H.threshold_weights(1.7)
+    assert w.sum() == B.N_E - 17 and w[16] == 0 and w[17] == 1
+    with pytest.raises(H.HistogramError, match="1.75 GeV is not an energy bin edge"):
+        H.threshold_weights(1.75)
+
+
+def test_nan_and_negative_bins_named():
+    with pytest.raises(H.HistogramError, match="local/sum_fine: 1 bins are NaN"):
+        H.check_counts("local/sum_fine", np.array([1.0, np.nan, 2.0]))
+    with pytest.raises(H.HistogramError, match="energy/q_sum2_fine: 2 bins are negative"):
+        H.check_counts("energy/q_sum2_fine", np.array([1.0, -1.0, -2.0]))
+
+
+def test_window_outside_data_named():
+    t = np.arange(100) + 0.5
+    with pytest.raises(AnalysisError, match="I-T: fit window \\[30.1, 660.0\\] us outside the data"):
+        _window_mask(t, (30.1, 660.0), "I-T")
+
+
+def test_gain_correction_restores_a_linear_spectrum():
+    edges = B.ENERGY_EDGES_GEV[:33]  # 0 .. 3.2 GeV in 0.1 GeV bins
+    # true density n(E) = 100 (3.2 - E): counts per bin are exact integrals
+    cum = lambda e: 100 * (3.2 * e - e**2 / 2)  # noqa: E731
+    g = 0.98
+    true = np.diff(cum(edges))
+    # recorded at g E: the recorded count in [a, b) is the true count in [a/g, b/g)
+    rec = np.diff(cum(np.minimum(edges / g, 3.2)))
+    out = H.gain_corrected_spectrum(rec[:, None], np.array([g]), edges)[:, 0]
+    # linear interpolation of a quadratic cumulative: exact to the curvature term, tiny here
+    assert np.allclose(out[:-3], true[:-3], rtol=2e-3)
+
+
+def test_spread_uniform_conserves_energy_and_gives_banded_covariance():
+    q = np.zeros(1000)
+    q[500] = 1.0
+    hist, m = H.spread_uniform(q, 0.015, 0.1492, 0.150, 100)
+    assert abs(hist.sum() - 1.0) < 1e-12
+    assert np.count_nonzero(hist) == 2  # a 149.2 ns wide box covers at most two 150 ns bins
+    cov = (m @ m.T).toarray()
+    assert np.allclose(np.triu(cov, 2), 0)
+
+
+def test_loss_integral_of_a_constant_loss_rate():
+    edges = np.arange(0, 701, 1.0)
+    counts = np.ones(700)
+    t = np.array([100.0, 300.0])
+    tau = 64.4
+    got = M.loss_integral(t, tau, edges, counts) * counts.sum()
+    exact = tau * (np.exp(t / tau) - 1)  # int_0^t e^{t'/tau} dt'
+    assert np.allclose(got, exact, rtol=2e-4)
+
+
+def test_model_reduces_to_five_parameters():
+    t = np.linspace(30, 600, 500)
+    p = M.parameter_vector({"N0": 1e4, "tau": 64.4, "A0": 0.37, "R": 5.0, "phi0": 1.1})
+    omega = M.omega_from_r(5.0, 2.0)
+    expect = 1e4 * np.exp(-t / 64.4) * (1 + 0.37 * np.cos(omega * t - 1.1))
+    got = M.wiggle(t, p, 2.0, 0, np.array([0.0, 1.0]), np.zeros(1))
+    assert np.allclose(got, expect, rtol=1e-12)
+    assert abs(M.r_from_omega(omega, 2.0) - 5.0) < 1e-9
+
+
+def _poisson_wiggle(values, seed, n_bins=4400):
+    t = (np.arange(n_bins) + 0.5) * 0.1492
+    p = M.parameter_vector(values)
+    f = M.wiggle(t, p, 0.0, M.ENVELOPES["exp"], np.array([0.0, 1.0]), np.zeros(1))
+    return t, np.random.default_rng(seed).poisson(f).astype(float)
+
+
+def test_fit_recovers_omega_and_cbo_from_a_model_histogram():
+    truth = {"N0": 3e4, "tau": 64.4, "A0": 0.37, "R": -40.0, "phi0": 2.0, "A_cbo_N": 0.03, "phi_cbo_N": 0.5,
+             "omega_cbo": 2.34, "tau_cbo": 150.0}
+    t, y = _poisson_wiggle(truth, 7)
+    sel = (t > 30.1) & (t < 600)
+    data = F.FitData(t[sel], y[sel], F.smooth(y[sel]))
+    start = F.five_parameter_start(t[sel], y[sel], 0.0)
+    r5 = F.fit(data, start, ["N0", "tau", "A0", "R", "phi0"], 0.0)
+    assert r5.pvalue < 1e-6  # the CBO is there, the five parameters cannot describe it
+    start = {**r5.values, "A_cbo_N": 0.005, "phi_cbo_N": 0.0, "omega_cbo": 2.3, "tau_cbo": 200.0}
+    f5 = M.wiggle(t[sel], r5.vector(), 0.0, 0, data.loss_edges, data.loss_counts)
+    freq, amp = F.residual_spectrum(t[sel], (y[sel] - f5) / np.sqrt(data.var))
+    start["omega_cbo"] = 2 * math.pi * F.peak_frequency(freq, amp, (0.3, 0.45))
+    free = ["N0", "tau", "A0", "R", "phi0", "A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo"]
+    res = F.fit(data, start, free, 0.0)
+    assert res.pvalue > 1e-3
+    for name in ("R", "omega_cbo", "A_cbo_N", "tau"):
+        assert abs(res.values[name] - truth[name]) < 4 * res.errors[name], name
+
+
+def test_pileup_normalisation_recovers_a_known_scale():
+    rng = np.random.default_rng(3)
+    est = np.zeros((B.N_E, 50))
+    est[36:, :] = 200.0
+    data = rng.poisson(1.3 * est).astype(float)
+    norm = normalise_above_endpoint(data, est, np.arange(50))
+    assert abs(norm.scale - 1.3) < 4 * norm.scale_error
+
+
+def test_groups_give_19_analyses_and_bad_names_are_named():
+    g = load_groups(GROUPS, GROUPS_SCHEMA)
+    names = analysis_names(g)
+    assert len(names) == 19 and "III-RA" in names and "VII-RQ" in names
+    spec = analysis_spec(g, "III-RA", "run3b")
+    assert spec.is_ratio and spec.tau == "fixed" and "N0" not in spec.free_parameters()
+    for bad, msg in (("VIII-T", "unknown group 'VIII'"), ("I-Q", "group I has no method 'Q'"), ("IT", "expected")):
+        with pytest.raises(ConfigError, match=msg):
+            analysis_spec(g, bad, "run2")
+    # the full fits have parameter counts like Table III's 14-38
+    counts = [len(analysis_spec(g, n, "run2").free_parameters()) for n in names]
+    assert min(counts) >= 12 and max(counts) <= 38
+
+
+def test_group_config_errors_are_one_line(tmp_path):
+    import yaml
+
+    cfg = yaml.safe_load(GROUPS.read_text())
+    cfg["groups"]["I"]["methods"] = ["T", "X"]
+    bad = tmp_path / "groups.yaml"
+    bad.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ConfigError) as exc:
+        load_groups(bad, GROUPS_SCHEMA)
+    assert "groups.I.methods.1" in str(exc.value) and "\n" not in str(exc.value)
