@@ -141,7 +141,16 @@ def true_omega_a_m(truth: np.ndarray, omega_a_true: float, method: str, window=(
     over the fit window, weighted by each bin's phase information, contains every E-field, pitch,
     differential-decay, muon-loss and phase-acceptance effect the toy has.
     """
-    w = method_weights(method)
+    return true_omega_a_summary(truth, omega_a_true, method_weights(method), window)
+
+
+def true_omega_a_m_weighted(truth: np.ndarray, omega_a_true: float, weights, window=(30.1, 660.0)) -> float:
+    """The true ω_a^m for an analysis's own energy weights (per recorded energy bin)."""
+    return true_omega_a_summary(truth, omega_a_true, np.asarray(weights, dtype=float), window)["omega_a_m"]
+
+
+def true_omega_a_summary(truth: np.ndarray, omega_a_true: float, w: np.ndarray, window) -> dict:
+    """ω_a^m, its shift and the mean E-field and pitch terms for energy weights ``w``."""
     phase, info = true_phase(truth, w)
     t = (np.arange(truth.shape[2]) + 0.5) * B.T_TRUTH_US
     sel = (t > window[0]) & (t < window[1]) & (info > 0)

@@ -198,10 +198,7 @@ def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_ed
     free = spec.free_parameters()
     penalties = {"tau": (GAMMA_TAU_NOMINAL_US, spec.tau_penalty_us)} if spec.tau == "penalized" else {}
     env = spec.envelope
-    # stage 2: the CBO on N (the dominant term) with the five; stage 3: everything the group frees
-    stage2 = [p for p in free if p in ("N0", "tau", "A0", "R", "phi0", "A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
-    res = F.fit(data, start, stage2, spec.delta_r_ppm, env, penalties, limits=_limits())
-    res = F.fit(data, res.values, free, spec.delta_r_ppm, env, penalties, limits=_limits())
+    res, free, fixed_weak = staged_fit(data, start, free, spec, penalties, with_free=True)
     # Pearson variances from the full model, and a last pass from there
     f_full = M.wiggle(t, res.vector(), spec.delta_r_ppm, M.ENVELOPES[env], loss[0], loss[1])
     if chol is None:
@@ -211,7 +208,78 @@ def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_ed
     sigma = np.sqrt(data.var) if chol is None else np.sqrt(wiggle.cov_band[0, sel])
     spectrum_full = F.residual_spectrum(t, (y - f_full) / sigma)
     return {"five": res5, "full": res, "t": t, "y": y, "sigma": sigma, "model": f_full,
-            "model5": f5, "spectrum5": spectrum5, "spectrum_full": spectrum_full}
+            "model5": f5, "spectrum5": spectrum5, "spectrum_full": spectrum_full, "fixed_weak": fixed_weak}
+
+
+# terms enter in the order of their size in the toy and the paper's residual spectra (Fig. 7)
+STAGES = (
+    ("N0", "tau", "A0", "R", "phi0", "A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo"),
+    ("A_cbo_A", "phi_cbo_A", "A_cbo_phi", "phi_cbo_phi", "C_cbo"),
+    ("A_vw", "phi_vw", "omega_vw", "tau_vw", "A_y", "phi_y", "omega_y", "tau_y"),
+)
+
+
+# (amplitude, shape parameters) of each optional term; a term whose amplitude the data do not
+# resolve keeps its amplitude free but its shape and phase fixed where they stand: with no
+# signal, a free frequency, decoherence time or phase is undetermined and the covariance
+# singular, while the amplitude at a fixed phase stays a well-determined (linear) parameter.
+TERM_SHAPES = {
+    "A_vw": ("omega_vw", "tau_vw", "phi_vw"), "A_y": ("omega_y", "tau_y", "phi_y"),
+    "A_ring": ("omega_ring", "tau_ring", "phi_ring"), "A_cbo_N": ("tau_cbo",), "A_drift": ("tau_drift",),
+    "A_cbo_A": ("phi_cbo_A",), "A_cbo_phi": ("phi_cbo_phi",), "A_2cbo": ("phi_2cbo",), "A_xy": ("phi_xy",),
+}
+WEAK_SIGNIFICANCE = 3.0
+
+
+def staged_fit(data, start, free, spec, penalties, with_free=False):
+    """Free the parameters stage by stage (each stage starts at the previous minimum), then all.
+
+    Terms the data do not resolve (|amplitude| < 3 sigma at the all-free intermediate minimum)
+    get their shape parameters fixed, and an unresolved exp+C constant or CBO-frequency drift
+    amplitude is fixed at zero, before the final fit; the record lists what was fixed.
+    """
+    values, released = dict(start), []
+    for stage in STAGES:
+        released += [p for p in stage if p in free]
+        values = F.fit(data, values, released, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits(),
+                       intermediate=True).values
+    trial = F.fit(data, values, free, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits(),
+                  intermediate=True)
+    fixed = []
+    for amp, shapes in TERM_SHAPES.items():
+        if amp in free and not _resolved(trial, amp):
+            fixed += [s for s in shapes if s in free]
+            if amp == "A_drift":
+                fixed.append(amp)
+    if "C_cbo" in free and not _resolved(trial, "C_cbo"):
+        fixed.append("C_cbo")
+    values = dict(trial.values)
+    for name in fixed:
+        if name in ("A_drift", "C_cbo"):
+            values[name] = 0.0
+    # a shape parameter that is still degenerate (HESSE not positive definite) is fixed in turn,
+    # the least determined first, at most three times; each fixed one is reported
+    for _ in range(6):
+        final_free = [p for p in free if p not in fixed]
+        try:
+            res = F.fit(data, values, final_free, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits())
+            return (res, final_free, fixed) if with_free else res
+        except F.FitError:
+            shapes = [p for p in final_free if p in SHAPE_PARAMETERS and trial.errors.get(p, 0) > 0]
+            if not shapes:
+                raise
+            worst = max(shapes, key=lambda p: trial.errors[p] / max(abs(trial.values[p]), 1e-12))
+            fixed.append(worst)
+    raise F.FitError(f"{spec.name}: covariance not positive definite after fixing {', '.join(fixed)}")
+
+
+SHAPE_PARAMETERS = ("tau_cbo", "C_cbo", "tau_vw", "omega_vw", "tau_y", "omega_y", "tau_drift", "A_drift",
+                    "tau_ring", "omega_ring", "A_2cbo", "A_xy")
+
+
+def _resolved(res, name) -> bool:
+    err = res.errors.get(name, 0.0)
+    return err > 0 and abs(res.values[name]) > WEAK_SIGNIFICANCE * err
 
 
 def _limits() -> dict:
@@ -234,6 +302,7 @@ def result_record(spec: AnalysisSpec, wiggle: Wiggle, fits: dict) -> dict:
         "envelope": full.envelope, "free_parameters": full.free,
         "parameters": {n: {"value": full.values[n], "error": full.errors[n]} for n in M.PARAMS},
         "covariance": full.covariance.tolist(), "nfev": full.nfev,
+        "fixed_unresolved": fits.get("fixed_weak", []),
         "corrections": wiggle.info,
     }
     return record

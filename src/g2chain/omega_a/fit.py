@@ -100,8 +100,13 @@ def chi2(data: FitData, p: np.ndarray, delta_r: float, envelope: int) -> float:
 
 
 def fit(data: FitData, start: dict, free: list, delta_r: float, envelope: str = "exp",
-        penalties: dict | None = None, limits: dict | None = None, strategy: int = 0) -> FitResult:
-    """Minimise chi^2 over the ``free`` parameters from ``start``; HESSE for the covariance."""
+        penalties: dict | None = None, limits: dict | None = None, strategy: int = 0,
+        intermediate: bool = False) -> FitResult:
+    """Minimise chi^2 over the ``free`` parameters from ``start``; HESSE for the covariance.
+
+    ``intermediate``: a staging step; no HESSE, and a non-converged minimum is returned as a
+    starting point instead of raising (the final fit decides).
+    """
     env = M.ENVELOPES[envelope]
     penalties = penalties or {}
     p0 = M.parameter_vector(start)
@@ -124,11 +129,23 @@ def fit(data: FitData, start: dict, free: list, delta_r: float, envelope: str = 
     m.migrad(ncall=20000)
     if not m.valid:
         m.migrad(ncall=20000)  # one restart from where it stopped, as a physicist would
+    values = {n: float(m.values[n]) for n in M.PARAMS}
+    if intermediate:
+        nan = np.full((len(free), len(free)), np.nan)
+        approx = {n: (float(m.errors[n]) if n in free else 0.0) for n in M.PARAMS}  # Migrad's estimate
+        return FitResult(values, approx, list(free), nan, float(m.fval),
+                         data.t.size - len(free), int(m.nfcn), envelope)
     if not m.valid:
         raise FitError(f"fit did not converge (edm {m.fmin.edm:.3g}, free: {', '.join(free)})")
     m.hesse()
-    if not m.accurate and not m.fmin.has_posdef_covar:
-        raise FitError("covariance is not positive definite after HESSE")
+    if not (m.accurate and m.fmin.has_posdef_covar):
+        # strategy 0 stopped where the numerical Hessian disagrees with Migrad's estimate: polish
+        # with strategy 1 from there (as one would by hand), then HESSE again
+        m.strategy = 1
+        m.migrad(ncall=20000)
+        m.hesse()
+    if not m.fmin.has_posdef_covar:
+        raise FitError(f"covariance not positive definite after HESSE (free: {', '.join(free)})")
     cov = np.array(m.covariance)[np.ix_([M.INDEX[n] for n in free], [M.INDEX[n] for n in free])]
     values = {n: float(m.values[n]) for n in M.PARAMS}
     errors = {n: (float(m.errors[n]) if n in free else 0.0) for n in M.PARAMS}

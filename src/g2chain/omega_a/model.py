@@ -8,7 +8,9 @@ with omega = omega_ref (1 + [R - Delta R] 1e-6) (Eq. 5, R blinded by the group's
     N_y   = 1 + A_vw e^{-t/tau_vw} cos(omega_vw t + phi_vw) + A_y e^{-t/tau_y} cos(omega_y t + phi_y)
     N_xy  = 1 + A_xy e^{-t/tau_vw} e(t) cos(omega_vw t - psi + phi_xy)           (VW - CBO)
     Lambda = 1 - k_loss int_0^t L(t') e^{t'/tau} dt' / sum L                     (Eq. 9)
-    psi   = omega_cbo (t + A_d tau_d (1 - e^{-t/tau_d}))    i.e. omega_cbo(t) = omega_cbo (1 + A_d e^{-t/tau_d})
+    psi   = omega_cbo (t - A_d tau_d e^{-t/tau_d})        i.e. omega_cbo(t) = omega_cbo (1 + A_d e^{-t/tau_d})
+            (the constant phase omega_cbo A_d tau_d of the integral is left to phi_CBO: with a fit
+            starting at 30 us it would otherwise be almost degenerate with it)
     e(t)  = e^{-t/tau_cbo}  |  e^{-t/tau_cbo} + C  |  1 / (1 + t/tau_cbo)       (envelope families)
     ringing = N0 A_ring e^{-t/tau_ring} cos(omega_ring t + phi_ring)            (energy-based, additive)
 
@@ -100,7 +102,7 @@ def wiggle(t, p, delta_r_ppm, envelope, loss_edges, loss_counts):
     for i in range(t.size):
         ti = t[i]
         env = _envelope(ti, tau_cbo, c_cbo, envelope)
-        psi = w_cbo * (ti + a_d * tau_d * (1.0 - math.exp(-ti / tau_d)))
+        psi = w_cbo * (ti - a_d * tau_d * math.exp(-ti / tau_d))
         nx = 1.0 + a_n * env * math.cos(psi + ph_n) + a_2 * env * env * math.cos(2.0 * psi + ph_2)
         ax = 1.0 + a_a * env * math.cos(psi + ph_a)
         phx = a_ph * env * math.cos(psi + ph_ph)

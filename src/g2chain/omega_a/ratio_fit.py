@@ -47,21 +47,34 @@ def _jacobian(data, p, free, delta_r, env, f0):
 def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> dict:
     """Ratio fit of one analysis: returns the same structure as analysis.fit_analysis."""
     from ..experiment.beam import beam_frequencies
-    from .analysis import GAMMA_TAU_NOMINAL_US, _limits, _seed_terms, _window_mask, five_parameter_fit
+    from .analysis import GAMMA_TAU_NOMINAL_US, _limits, _seed_terms, _window_mask, five_parameter_fit, staged_fit
 
     sel = _window_mask(wiggle.t, spec.window_us, spec.name)
     res5 = five_parameter_fit(wiggle.t[sel], wiggle.y[sel], wiggle.var[sel], spec.delta_r_ppm)
     omega = M.omega_from_r(res5.values["R"], spec.delta_r_ppm)
     half = math.pi / omega  # T_a/2 from the group's own (blinded) frequency
     tau_w = GAMMA_TAU_NOMINAL_US
-    r, cov, valid = ratio_histogram(wiggle.y, _covariance_input(wiggle), wiggle.bin_us, half, tau_w)
-    idx_valid = np.flatnonzero(valid)
-    in_window = sel[valid]
-    r, cov = r[in_window], cov[np.ix_(in_window, in_window)]
-    grid_index = idx_valid[in_window]
+    loss = (np.asarray(loss_edges, float), np.asarray(loss_counts, float))
+    # the ratio's covariance is propagated at the expectation (the five-parameter model on the
+    # whole grid, Pearson variances), not at the observed counts: late bins hold a few positrons,
+    # where first-order propagation around the data fails (zero-count bins give zero variance)
+    f5_grid = np.maximum(M.wiggle(wiggle.t, res5.vector(), spec.delta_r_ppm, 0, loss[0], loss[1]), 1e-9)
+    if wiggle.cov_band is None:
+        cov_in = F.pearson_variance(wiggle.y, wiggle.var, f5_grid)
+    else:
+        cov_in = _covariance_input(wiggle)
+    r_all, _, valid = ratio_histogram(wiggle.y, cov_in, wiggle.bin_us, half, tau_w)
+    _, cov_all, valid_model = ratio_histogram(f5_grid, cov_in, wiggle.bin_us, half, tau_w)
+    bad = (valid != valid_model) & sel
+    if np.any(bad):
+        raise F.FitError(f"{spec.name}: ratio undefined in {np.count_nonzero(bad)} bins of the fit window")
+    # each result is given on its own valid bins: bring both to the valid bins of the window
+    grid_index = np.flatnonzero(valid & valid_model & sel)
+    r = r_all[np.isin(np.flatnonzero(valid), grid_index)]
+    keep = np.isin(np.flatnonzero(valid_model), grid_index)
+    cov = cov_all[np.ix_(keep, keep)]
     t = wiggle.t[grid_index]
     var = np.diag(cov).copy()
-    loss = (np.asarray(loss_edges, float), np.asarray(loss_counts, float))
     data = F.FitData(t, r, var, loss_edges=loss[0], loss_counts=loss[1], model="ratio", ratio_half_period=half,
                      ratio_tau=tau_w, grid_t=wiggle.t, grid_index=grid_index)
     start = dict(res5.values)
@@ -77,8 +90,8 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> di
     five_free = ["A0", "R", "phi0"]
     r5 = F.fit(data, start, five_free, spec.delta_r_ppm, env, limits=_limits())
     stage2 = five_free + [p for p in free if p in ("A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
-    res = F.fit(data, r5.values, stage2, spec.delta_r_ppm, env, limits=_limits())
-    res = F.fit(data, res.values, free, spec.delta_r_ppm, env, limits=_limits())
+    res = F.fit(data, r5.values, stage2, spec.delta_r_ppm, env, limits=_limits(), intermediate=True)
+    res, free, fixed_weak = staged_fit(data, res.values, free, spec, {}, with_free=True)
     p = res.vector()
     e = M.ENVELOPES[env]
     model = F.model_values(data, p, spec.delta_r_ppm, e)
@@ -98,4 +111,4 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> di
     sigma = np.sqrt(var)
     return {"five": r5, "full": res, "t": t, "y": r, "sigma": sigma, "model": model, "model5": None,
             "spectrum5": spectrum5, "spectrum_full": F.residual_spectrum(t, (r - model) / sigma),
-            "pvalue": pvalue, "chi2_scale": scale}
+            "pvalue": pvalue, "chi2_scale": scale, "fixed_weak": fixed_weak}
