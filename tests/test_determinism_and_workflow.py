@@ -12,6 +12,31 @@ from g2chain.experiment.pipeline import write_chunk, write_world
 from .conftest import copy_workflow, produce
 
 
+def omega_a_closure_pulls(work) -> dict:
+    """(omega_a^m measured - true) / sigma for each analysis result of a workflow run, both blinds
+    removed here: the group's software offset (phrase) and the hardware blind (sealed world)."""
+    from g2chain.blinding import software_offset_ppm
+    from g2chain.experiment import records
+    from g2chain.io import read_h5, read_json
+    from g2chain.omega_a.groups import load_groups
+    from g2chain.omega_a.model import omega_from_r
+
+    groups = load_groups(work / "config" / "groups.yaml", work / "workflow" / "schemas" / "groups.schema.yaml")
+    pulls = {}
+    for ds_dir in sorted((work / "results").iterdir()):
+        world, _ = read_h5(ds_dir / "sealed" / "world.h5", kind="world")
+        truth_h5, _ = read_h5(ds_dir / "sealed" / "production_truth.h5", kind="production_truth")
+        truth = np.stack([truth_h5[f"truth/{k}"] for k in ("n", "a_cos", "a_sin", "sum_ce", "sum_cp")])
+        for path in sorted((ds_dir / "analysis" / "omega_a").glob("*-*.json")):
+            rec = read_json(path)
+            omega = omega_from_r(rec["R_ppm"], software_offset_ppm(groups["groups"][rec["group"]]["phrase"]))
+            omega /= 1.0 + float(world["eps_hw"])
+            weights = rec["corrections"].get("energy_weights") or records.method_weights("Q")
+            true = records.true_omega_a_m_weighted(truth, float(world["omega_a_true"]), weights, rec["window_us"])
+            pulls[f"{ds_dir.name}/{rec['analysis']}"] = (omega / true - 1) * 1e6 / rec["R_err_ppm"]
+    return pulls
+
+
 def _sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -54,6 +79,11 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
     for ds in ("run2", "run3a", "run3b"):
         for name in ("calorimeters.h5", "trackers.h5", "lost_muons.h5", "summary.png"):
             assert (work / "results" / ds / "experiment" / name).stat().st_size > 0
+    # closure of every analysis of every dataset against the sealed truth (read only here)
+    pulls = omega_a_closure_pulls(work)
+    assert len(pulls) == 57, sorted(pulls)
+    bad = {k: round(v, 2) for k, v in pulls.items() if not abs(v) < 3}
+    assert not bad, bad
     # the same config on one core gives the same bytes
     first = _sha(work / "results/run2/experiment/calorimeters.h5")
     again = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", "config/ci.yaml",

@@ -83,8 +83,9 @@ def omega_a_fit(fits: dict, record: dict, field_index: float, out_path):
         ax.set_xlim(t[0], t[0] + 60)
         ax.set_ylabel("R(t)")
     else:
-        ax.semilogy(t, np.maximum(y, 1e-3), ".", ms=1.5, color="0.4", label="data")
+        ax.semilogy(t, np.where(y > 0, y, np.nan), ".", ms=1.5, color="0.4", label="data")
         ax.semilogy(t, model, "-", lw=0.6, color="C3", label="fit")
+        ax.set_ylim(bottom=0.5 * max(np.min(model), 1e-3))
         ax.set_ylabel("counts / bin" if record["method"] != "Q" else "energy / bin [GeV]")
     ax.set_xlabel("time [us] (blinded clock)")
     ax.set_title(f"{record['dataset']} {record['analysis']}: R = {record['R_ppm']:.3f} +- {record['R_err_ppm']:.3f} ppm"

@@ -137,7 +137,7 @@ def _energy_wiggle(calo: dict, spec: AnalysisSpec) -> Wiggle:
 
 def five_parameter_fit(t, y, var, delta_r, loss=None) -> F.FitResult:
     """Five-parameter fit with Pearson variances (seeded by projection)."""
-    data = F.FitData(t, y, F.smooth(var))
+    data = F.FitData(t, y, F.first_pass_variance(y, var))
     start = F.five_parameter_start(t, y, delta_r, GAMMA_TAU_NOMINAL_US)
     free = ["N0", "tau", "A0", "R", "phi0"]
     res = F.fit(data, start, free, delta_r)
@@ -198,12 +198,13 @@ def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_ed
     free = spec.free_parameters()
     penalties = {"tau": (GAMMA_TAU_NOMINAL_US, spec.tau_penalty_us)} if spec.tau == "penalized" else {}
     env = spec.envelope
-    res, free, fixed_weak = staged_fit(data, start, free, spec, penalties, with_free=True)
-    # Pearson variances from the full model, and a last pass from there
-    f_full = M.wiggle(t, res.vector(), spec.delta_r_ppm, M.ENVELOPES[env], loss[0], loss[1])
-    if chol is None:
-        data.var = F.pearson_variance(y, var, f_full)
-    res = F.fit(data, res.values, free, spec.delta_r_ppm, env, penalties, limits=_limits())
+
+    def pearson_update(p):
+        if chol is None:
+            data.var = F.pearson_variance(y, var, M.wiggle(t, p, spec.delta_r_ppm, M.ENVELOPES[env], loss[0], loss[1]))
+
+    res, free, fixed_weak = staged_fit(data, start, free, spec, penalties, with_free=True,
+                                       variance_update=pearson_update)
     f_full = F.model_values(data, res.vector(), spec.delta_r_ppm, M.ENVELOPES[env])
     sigma = np.sqrt(data.var) if chol is None else np.sqrt(wiggle.cov_band[0, sel])
     spectrum_full = F.residual_spectrum(t, (y - f_full) / sigma)
@@ -225,13 +226,14 @@ STAGES = (
 # singular, while the amplitude at a fixed phase stays a well-determined (linear) parameter.
 TERM_SHAPES = {
     "A_vw": ("omega_vw", "tau_vw", "phi_vw"), "A_y": ("omega_y", "tau_y", "phi_y"),
-    "A_ring": ("omega_ring", "tau_ring", "phi_ring"), "A_cbo_N": ("tau_cbo",), "A_drift": ("tau_drift",),
+    "A_ring": ("omega_ring", "tau_ring", "phi_ring"), "A_cbo_N": ("tau_cbo", "omega_cbo", "phi_cbo_N"),
+    "A_drift": ("tau_drift",),
     "A_cbo_A": ("phi_cbo_A",), "A_cbo_phi": ("phi_cbo_phi",), "A_2cbo": ("phi_2cbo",), "A_xy": ("phi_xy",),
 }
 WEAK_SIGNIFICANCE = 3.0
 
 
-def staged_fit(data, start, free, spec, penalties, with_free=False):
+def staged_fit(data, start, free, spec, penalties, with_free=False, variance_update=None):
     """Free the parameters stage by stage (each stage starts at the previous minimum), then all.
 
     Terms the data do not resolve (|amplitude| < 3 sigma at the all-free intermediate minimum)
@@ -245,6 +247,11 @@ def staged_fit(data, start, free, spec, penalties, with_free=False):
                        intermediate=True).values
     trial = F.fit(data, values, free, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits(),
                   intermediate=True)
+    if variance_update is not None:
+        # Pearson variances from the all-free model, then the all-free minimum again with them
+        variance_update(trial.vector())
+        trial = F.fit(data, trial.values, free, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits(),
+                      intermediate=True)
     fixed = []
     for amp, shapes in TERM_SHAPES.items():
         if amp in free and not _resolved(trial, amp):
@@ -259,7 +266,7 @@ def staged_fit(data, start, free, spec, penalties, with_free=False):
             values[name] = 0.0
     # a shape parameter that is still degenerate (HESSE not positive definite) is fixed in turn,
     # the least determined first, at most three times; each fixed one is reported
-    for _ in range(6):
+    for _ in range(8):
         final_free = [p for p in free if p not in fixed]
         try:
             res = F.fit(data, values, final_free, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits())
@@ -268,13 +275,21 @@ def staged_fit(data, start, free, spec, penalties, with_free=False):
             shapes = [p for p in final_free if p in SHAPE_PARAMETERS and trial.errors.get(p, 0) > 0]
             if not shapes:
                 raise
-            worst = max(shapes, key=lambda p: trial.errors[p] / max(abs(trial.values[p]), 1e-12))
+            worst = max(shapes, key=lambda p: _relative_uncertainty(trial, p))
             fixed.append(worst)
     raise F.FitError(f"{spec.name}: covariance not positive definite after fixing {', '.join(fixed)}")
 
 
 SHAPE_PARAMETERS = ("tau_cbo", "C_cbo", "tau_vw", "omega_vw", "tau_y", "omega_y", "tau_drift", "A_drift",
-                    "tau_ring", "omega_ring", "A_2cbo", "A_xy")
+                    "tau_ring", "omega_ring", "A_2cbo", "A_xy", "phi_vw", "phi_y", "phi_ring", "phi_cbo_A",
+                    "phi_cbo_phi", "phi_2cbo", "phi_xy")
+
+
+def _relative_uncertainty(res, name) -> float:
+    """How undetermined a parameter is: a phase's error in units of pi, else error / |value|."""
+    if name.startswith("phi"):
+        return res.errors[name] / math.pi
+    return res.errors[name] / max(abs(res.values[name]), 1e-12)
 
 
 def _resolved(res, name) -> bool:
@@ -303,6 +318,7 @@ def result_record(spec: AnalysisSpec, wiggle: Wiggle, fits: dict) -> dict:
         "parameters": {n: {"value": full.values[n], "error": full.errors[n]} for n in M.PARAMS},
         "covariance": full.covariance.tolist(), "nfev": full.nfev,
         "fixed_unresolved": fits.get("fixed_weak", []),
+        "ratio_bins_dropped": fits.get("ratio_bins_dropped", 0),
         "corrections": wiggle.info,
     }
     return record

@@ -218,5 +218,14 @@ def pearson_variance(y: np.ndarray, var: np.ndarray, f: np.ndarray) -> np.ndarra
     normalisation where counts are few; the model's expectation does not (Pearson chi^2).
     The ratio var/y carries the weighting (A-method sum w^2 N / sum w N, pileup subtraction).
     """
-    ratio = smooth(var) / np.maximum(smooth(np.abs(y)), 1e-12)
-    return np.maximum(f, 1e-9 * np.max(f)) * ratio
+    global_ratio = np.sum(var) / max(np.sum(np.abs(y)), 1e-300)
+    sy = smooth(np.abs(y))
+    ratio = np.where(sy > 0, smooth(var) / np.where(sy > 0, sy, 1.0), global_ratio)
+    return np.maximum(f, 1e-9 * np.max(f)) * np.maximum(ratio, 1e-3 * global_ratio)
+
+
+def first_pass_variance(y: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """Variances for a first fit, before any model exists: smoothed data variances, floored at
+    one entry's worth (so that runs of empty late bins do not get infinite weight)."""
+    global_ratio = np.sum(var) / max(np.sum(np.abs(y)), 1e-300)
+    return np.maximum(smooth(var), global_ratio)

@@ -20,6 +20,8 @@ from . import fit as F
 from . import model as M
 from .ratio import ratio_histogram
 
+MIN_ENTRIES = 50.0  # effective entries per copy bin for the ratio's Gaussian, first-order treatment
+
 
 def _covariance_input(wiggle):
     if wiggle.cov_band is None:
@@ -65,11 +67,19 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> di
         cov_in = _covariance_input(wiggle)
     r_all, _, valid = ratio_histogram(wiggle.y, cov_in, wiggle.bin_us, half, tau_w)
     _, cov_all, valid_model = ratio_histogram(f5_grid, cov_in, wiggle.bin_us, half, tau_w)
-    bad = (valid != valid_model) & sel
-    if np.any(bad):
-        raise F.FitError(f"{spec.name}: ratio undefined in {np.count_nonzero(bad)} bins of the fit window")
+    # where the data's V + U <= 0 (late, nearly empty bins of weighted histograms) R is undefined:
+    # those bins are left out of the fit and counted in the record
+    dropped = int(np.count_nonzero((valid != valid_model) & sel))
+    # R is a ratio of counts: where the copies hold few entries it is biased and non-Gaussian at
+    # O(1/N) (see ratio.py). Bins whose latest copy, N(t + T_a/2), expects fewer than
+    # MIN_ENTRIES effective entries are left out (they carry almost no omega_a information).
+    n_eff = f5_grid**2 / np.maximum(cov_in if wiggle.cov_band is None else wiggle.var, 1e-300)
+    shift = int(np.ceil(half / wiggle.bin_us))
+    late_ok = np.zeros_like(sel)
+    late_ok[: n_eff.size - shift] = n_eff[shift:] >= MIN_ENTRIES
+    low_stat = int(np.count_nonzero(sel & ~late_ok))
     # each result is given on its own valid bins: bring both to the valid bins of the window
-    grid_index = np.flatnonzero(valid & valid_model & sel)
+    grid_index = np.flatnonzero(valid & valid_model & sel & late_ok)
     r = r_all[np.isin(np.flatnonzero(valid), grid_index)]
     keep = np.isin(np.flatnonzero(valid_model), grid_index)
     cov = cov_all[np.ix_(keep, keep)]
@@ -111,4 +121,5 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> di
     sigma = np.sqrt(var)
     return {"five": r5, "full": res, "t": t, "y": r, "sigma": sigma, "model": model, "model5": None,
             "spectrum5": spectrum5, "spectrum_full": F.residual_spectrum(t, (r - model) / sigma),
-            "pvalue": pvalue, "chi2_scale": scale, "fixed_weak": fixed_weak}
+            "pvalue": pvalue, "chi2_scale": scale, "fixed_weak": fixed_weak,
+            "ratio_bins_dropped": dropped + low_stat}
