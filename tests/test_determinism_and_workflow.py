@@ -86,8 +86,9 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
     assert not bad, bad
     # the same config on one core gives the same bytes
     first = _sha(work / "results/run2/experiment/calorimeters.h5")
-    again = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", "config/ci.yaml",
-                            "--forcerun", "world", "results/run2/experiment/calorimeters.h5"],
+    # (the target goes before --forcerun, whose argument list would swallow it)
+    again = subprocess.run([sys.executable, "-m", "snakemake", "results/run2/experiment/calorimeters.h5",
+                            "--cores", "1", "--configfile", "config/ci.yaml", "--forcerun", "world"],
                            cwd=work, capture_output=True, text=True, timeout=900)
     assert again.returncode == 0, again.stderr[-3000:]
     assert _sha(work / "results/run2/experiment/calorimeters.h5") == first
