@@ -13,6 +13,5 @@ rule all:
     input:
         experiment_outputs(),
         expand("results/{dataset}/experiment/summary.png", dataset=DATASETS),
-        expand("results/{dataset}/analysis/omega_a/{analysis}.json", dataset=DATASETS, analysis=ANALYSES),
-        expand("results/{dataset}/analysis/omega_a/comparison.png", dataset=DATASETS),
+        omega_a_outputs(),
     default_target: True

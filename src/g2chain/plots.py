@@ -138,3 +138,46 @@ def omega_a_comparison(records: list, out_path, title: str = ""):
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
+
+
+def omega_a_scans(record: dict, out_path):
+    """Fig. 10/11 analogues: R vs fit start time with the allowed band, R per calorimeter with the
+    constant and line fits, R per energy bin."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    st = record["start_time"]
+    ax = axes[0]
+    start, d_r, band = np.array(st["start"]), np.array(st["dR"], float), np.array(st["band"], float)
+    ax.fill_between(start, -band, band, color="C0", alpha=0.2, label="allowed 1 sigma")
+    ax.fill_between(start, -2 * band, 2 * band, color="C0", alpha=0.1, label="allowed 2 sigma")
+    ax.plot(start, d_r, "o-", ms=3, color="C3", label="R(t_s) - R(t_0)")
+    ax.axhline(0, color="0.5", lw=0.6)
+    ax.set_xlabel("fit start time [us]")
+    ax.set_ylabel("Delta R [ppm]")
+    ax.set_title(f"{record['dataset']} {record['analysis']}: start-time scan")
+    ax.legend(fontsize=7)
+    pc = record["per_calorimeter"]
+    ax = axes[1]
+    calo, r, err = np.array(pc["calo"]), np.array(pc["R"], float), np.array(pc["R_err"], float)
+    ax.errorbar(calo, r, yerr=err, fmt="o", ms=3, capsize=2)
+    ax.axhline(pc["mean"], color="C3", lw=0.8, label=f"constant: chi2/ndf {pc['chi2']:.1f}/{pc['ndf']}, "
+               f"p {pc['pvalue']:.2g}")
+    ax.plot(calo, pc["intercept"] + pc["slope"] * calo, "--", color="C2", lw=0.8,
+            label=f"slope {pc['slope']:.3g} +- {pc['slope_err']:.2g} ppm/calo")
+    ax.set_xlabel("calorimeter")
+    ax.set_ylabel("R [ppm] (blinded)")
+    ax.set_title("per-calorimeter scan")
+    ax.legend(fontsize=7)
+    es = record["energy"]
+    ax = axes[2]
+    e, r, err = np.array(es["energy"]), np.array(es["R"], float), np.array(es["R_err"], float)
+    ok = np.isfinite(r) & np.isfinite(err)
+    ax.errorbar(e[ok], r[ok], yerr=err[ok], fmt="o", ms=3, capsize=2)
+    ax.axhline(es["mean"], color="C3", lw=0.8, label=f"constant: chi2/ndf {es['chi2']:.1f}/{es['ndf']}, "
+               f"p {es['pvalue']:.2g}")
+    ax.set_xlabel("energy [GeV]")
+    ax.set_ylabel("R [ppm] (blinded)")
+    ax.set_title("energy-binned scan")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)

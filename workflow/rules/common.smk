@@ -36,3 +36,13 @@ def chunk_files(wildcards):
 def experiment_outputs():
     names = ["calorimeters.h5", "trackers.h5", "lost_muons.h5"]
     return [f"results/{d}/experiment/{n}" for d in DATASETS for n in names]
+
+
+def omega_a_outputs():
+    """Every analysis's result, the scans of the event-based T and A analyses, the comparisons."""
+    scanned = [a for a in ANALYSES if a.split("-")[1] in ("T", "A")]
+    return (
+        expand("results/{dataset}/analysis/omega_a/{analysis}.json", dataset=DATASETS, analysis=ANALYSES)
+        + expand("results/{dataset}/analysis/omega_a/{analysis}.scans.json", dataset=DATASETS, analysis=scanned)
+        + expand("results/{dataset}/analysis/omega_a/comparison.png", dataset=DATASETS)
+    )

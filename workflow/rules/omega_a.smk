@@ -43,5 +43,26 @@ rule relative_unblind:
 
 rule omega_a:
     input:
-        expand("results/{dataset}/analysis/omega_a/{analysis}.json", dataset=DATASETS, analysis=ANALYSES),
-        expand("results/{dataset}/analysis/omega_a/comparison.png", dataset=DATASETS),
+        omega_a_outputs(),
+
+
+rule omega_a_scans:
+    conda:
+        "../../environment.yml"
+    input:
+        calorimeters="results/{dataset}/experiment/calorimeters.h5",
+        lost_muons="results/{dataset}/experiment/lost_muons.h5",
+        groups="config/groups.yaml",
+        result="results/{dataset}/analysis/omega_a/{analysis}.json",
+    output:
+        scans="results/{dataset}/analysis/omega_a/{analysis}.scans.json",
+        plot=report(
+            "results/{dataset}/analysis/omega_a/{analysis}.scans.png",
+            caption="../report/omega_a_scans.rst",
+            category="omega_a",
+            subcategory="{dataset}",
+        ),
+    log:
+        "logs/{dataset}/omega_a/{analysis}.scans.log",
+    script:
+        "../scripts/omega_a_scans.py"
