@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from g2chain.experiment.pipeline import write_chunk, write_world
+from g2chain.io import read_json
 
 from .conftest import copy_workflow, produce
 
@@ -28,6 +29,8 @@ def omega_a_closure_pulls(work) -> dict:
         truth_h5, _ = read_h5(ds_dir / "sealed" / "production_truth.h5", kind="production_truth")
         truth = np.stack([truth_h5[f"truth/{k}"] for k in ("n", "a_cos", "a_sin", "sum_ce", "sum_cp")])
         for path in sorted((ds_dir / "analysis" / "omega_a").glob("*-*.json")):
+            if ".scans" in path.name:
+                continue
             rec = read_json(path)
             omega = omega_from_r(rec["R_ppm"], software_offset_ppm(groups["groups"][rec["group"]]["phrase"]))
             omega /= 1.0 + float(world["eps_hw"])
@@ -84,6 +87,14 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
     assert len(pulls) == 57, sorted(pulls)
     bad = {k: round(v, 2) for k, v in pulls.items() if not abs(v) < 3}
     assert not bad, bad
+    # statistical errors ordered as in Table IV: A beats T in every group, Q is worse than A
+    for ds in ("run2", "run3a", "run3b"):
+        folder = work / "results" / ds / "analysis" / "omega_a"
+        err = {p.stem: read_json(p)["R_err_ppm"] for p in folder.glob("*-*.json") if ".scans" not in p.name}
+        for group in ("I", "II", "III", "IV", "V", "VI"):
+            assert err[f"{group}-A"] < err[f"{group}-T"], (ds, group, err)
+        assert err["VII-Q"] > max(err[f"{g}-A"] for g in ("I", "II", "III", "IV", "V", "VI")), (ds, err)
+        assert (work / "results" / ds / "analysis" / "omega_a" / "I-A.scans.png").stat().st_size > 0
     # the same config on one core gives the same bytes
     first = _sha(work / "results/run2/experiment/calorimeters.h5")
     # (the target goes before --forcerun, whose argument list would swallow it)
