@@ -102,7 +102,7 @@ def run_scans(dataset: str, analysis: str, calorimeters_path, lost_muons_path, g
     f_base = M.wiggle(t, base.vector(), spec.delta_r_ppm, env, le, lc)
     var = F.pearson_variance(wiggle.y, wiggle.var, f_base)
     window = spec.window_us
-    starts = window[0] + np.arange(0.0, 60.0, 4.0)
+    starts = window[0] + np.arange(0.0, 64.0, 8.0)  # 8 start times over the first ~60 us (Fig. 10 range)
     scan_t = start_time_scan(t, wiggle.y, var, base, spec.delta_r_ppm, spec.envelope, le, lc, starts, window[1])
     w = np.asarray(wiggle.weights)
     per_calo = np.asarray(calo[f"{spec.recon}/calo"], dtype=float)
