@@ -100,8 +100,8 @@ def randomize_cyclotron(fine_et: np.ndarray, rng: np.random.Generator, per_bin: 
     early = q < 0.5
     down = moved[..., early].sum(axis=-1)  # to bin i-1
     up = moved[..., ~early].sum(axis=-1)  # to bin i+1
+    # movers of bin 0 to t < 0 and of the last bin past the end are lost, as with real data
     out[..., :-1] += down[..., 1:]
-    out[..., 0] += 0  # bin 0's early half would move before t = 0: lost, as with real data
     out[..., 1:] += up[..., :-1]
     return out
 
