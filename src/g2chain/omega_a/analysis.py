@@ -14,6 +14,7 @@ import numpy as np
 
 from ..experiment import binning as B
 from ..experiment.beam import beam_frequencies
+from ..experiment.rng import dataset_key
 from . import fit as F
 from . import histograms as H
 from . import model as M
@@ -51,7 +52,7 @@ def event_histogram_et(calo: dict, spec: AnalysisSpec) -> tuple[np.ndarray, np.n
     """[energy x time] counts of the group's reconstruction, randomized by +-T_c/2, pileup
     subtracted and gain corrected; returns (counts, variances, info)."""
     fine = H.check_counts(f"{spec.recon}/sum_fine", calo[f"{spec.recon}/sum_fine"])
-    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(hash_dataset(spec.dataset),)))
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(dataset_key(spec.dataset),)))
     counts = H.randomize_cyclotron(fine, rng).astype(float)
     var = counts.copy()
     t = (np.arange(counts.shape[1]) + 0.5) * B.T_BIN_US
@@ -74,13 +75,6 @@ def event_histogram_et(calo: dict, spec: AnalysisSpec) -> tuple[np.ndarray, np.n
                           "chi2_above_endpoint": norm.chi2_above_endpoint,
                           "ndf_above_endpoint": norm.ndf_above_endpoint}
     return counts, var, info
-
-
-def hash_dataset(dataset: str) -> int:
-    """Stable integer of a dataset name (seed spawn key)."""
-    import zlib
-
-    return zlib.crc32(dataset.encode())
 
 
 def build_wiggle(calo: dict, spec: AnalysisSpec, omega_guess: float | None = None) -> Wiggle:
