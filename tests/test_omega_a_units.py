@@ -171,3 +171,127 @@ def test_group_config_errors_are_one_line(tmp_path):
     with pytest.raises(ConfigError) as exc:
         load_groups(bad, GROUPS_SCHEMA)
     assert "groups.I.methods.1" in str(exc.value) and "\n" not in str(exc.value)
+
+
+# every term of Eq. 7-9 switched on, so that each column of the Jacobian is exercised
+ALL_TERMS = {"N0": 4e5, "tau": 64.4, "A0": 0.37, "R": -60.0, "phi0": -2.0, "A_cbo_N": 0.012, "phi_cbo_N": 2.0,
+             "omega_cbo": 2.336, "tau_cbo": 150.0, "C_cbo": 0.1, "A_cbo_A": 0.02, "phi_cbo_A": 1.0,
+             "A_cbo_phi": 0.02, "phi_cbo_phi": -0.5, "A_2cbo": 0.01, "phi_2cbo": 0.3, "A_vw": 0.01, "phi_vw": 1.5,
+             "omega_vw": 14.45, "tau_vw": 25.0, "A_y": 0.004, "phi_y": -1.0, "omega_y": 13.87, "tau_y": 80.0,
+             "A_xy": 0.01, "phi_xy": 0.5, "k_loss": 0.02, "A_drift": 0.05, "tau_drift": 15.0, "A_ring": 0.01,
+             "phi_ring": 0.2, "omega_ring": 10.5, "tau_ring": 20.0}
+LOSS_EDGES = np.arange(4701) * 0.1492
+LOSS_COUNTS = np.exp(-(LOSS_EDGES[:-1] + 0.0746) / 30.0) * 50 + 0.01
+
+
+def _central_difference(fn, p, k):
+    h = 1e-6 * max(abs(p[k]), 1e-2)
+    up, down = p.copy(), p.copy()
+    up[k] += h
+    down[k] -= h
+    return (fn(up) - fn(down)) / (2 * h)
+
+
+@pytest.mark.parametrize("envelope", ["exp", "exp+C", "reciprocal"])
+def test_analytic_jacobian_matches_finite_differences(envelope):
+    t = np.linspace(30, 660, 3000)
+    p = M.parameter_vector(ALL_TERMS)
+    env = M.ENVELOPES[envelope]
+    f, jac = M.wiggle_jacobian(t, p, 7.0, env, LOSS_EDGES, LOSS_COUNTS)
+    assert np.allclose(f, M.wiggle(t, p, 7.0, env, LOSS_EDGES, LOSS_COUNTS), rtol=1e-13)
+    for k, name in enumerate(M.PARAMS):
+        num = _central_difference(lambda q: M.wiggle(t, q, 7.0, env, LOSS_EDGES, LOSS_COUNTS), p, k)
+        scale = np.max(np.abs(num))
+        if name == "C_cbo" and envelope != "exp+C":
+            assert scale == 0 and np.all(jac[:, k] == 0)
+            continue
+        assert np.max(np.abs(jac[:, k] - num)) < 1e-5 * scale, name
+
+
+def test_ratio_jacobian_matches_finite_differences_and_ignores_n0():
+    t = (np.arange(4700) + 0.5) * 0.1492
+    index = np.arange(300, 4000)
+    data = F.FitData(t[index], np.zeros(index.size), np.ones(index.size), loss_edges=LOSS_EDGES,
+                     loss_counts=LOSS_COUNTS, model="ratio", ratio_half_period=math.pi / M.omega_from_r(-60, 7),
+                     ratio_tau=64.44, grid_t=t, grid_index=index)
+    p = M.parameter_vector(ALL_TERMS)
+    r, jac = F.model_jacobian(data, p, 7.0, 0)
+    assert np.allclose(r, F.model_values(data, p, 7.0, 0), rtol=1e-13)
+    assert np.max(np.abs(jac[:, M.INDEX["N0"]])) < 1e-15  # a ratio does not know the normalisation
+    for name in ("tau", "A0", "R", "phi0", "A_cbo_N", "omega_cbo", "tau_cbo", "k_loss", "omega_vw"):
+        k = M.INDEX[name]
+        num = _central_difference(lambda q: F.model_values(data, q, 7.0, 0), p, k)
+        assert np.max(np.abs(jac[:, k] - num)) < 1e-5 * np.max(np.abs(num)), name
+
+
+def test_gauss_newton_covariance_is_the_linear_least_squares_covariance():
+    # for a model linear in its parameters the Gauss-Newton matrix is exact: (X^T W X)^-1
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 3)) * [1.0, 1e3, 1e-3]  # badly scaled columns on purpose
+    sigma = rng.uniform(0.5, 2.0, 200)
+    cov = F.gauss_newton_covariance(x / sigma[:, None])
+    exact = np.linalg.inv((x / sigma[:, None] ** 2).T @ x)
+    assert np.allclose(cov, exact, rtol=1e-10)
+    with pytest.raises(F.FitError, match="zero column"):
+        F.gauss_newton_covariance(np.column_stack([x, np.zeros(200)]))
+    with pytest.raises(F.FitError, match="not positive definite"):
+        F.gauss_newton_covariance(np.column_stack([x, 2 * x[:, 0]]))
+
+
+def test_fit_errors_agree_with_a_numerical_hessian_and_limits_hold():
+    truth = {"N0": 3e4, "tau": 64.4, "A0": 0.37, "R": -40.0, "phi0": 2.0}
+    t, y = _poisson_wiggle(truth, 11)
+    sel = (t > 30.1) & (t < 600)
+    data = F.FitData(t[sel], y[sel], np.maximum(M.wiggle(t[sel], M.parameter_vector(truth), 0.0, 0,
+                                                         np.array([0.0, 1.0]), np.zeros(1)), 1.0))
+    # tau fixed: the free parameters are not the leading ones of PARAMS (iminuit 2.33 would take
+    # the leading block of a full-size Hessian; fit.py hands Minuit the free parameters only)
+    free = ["N0", "A0", "R", "phi0"]
+    res = F.fit(data, {**F.five_parameter_start(t[sel], y[sel], 0.0), "tau": 64.4}, free, 0.0)
+    # the chi^2 Hessian by finite differences of the analytic gradient, at the minimum
+    ls = F.LeastSquares(data, 0.0, 0)
+    p = res.vector()
+    idx = [M.INDEX[n] for n in free]
+
+    def grad(q):
+        z, jw = ls(q)
+        return -2 * (jw[:, idx].T @ z)
+
+    hess = np.array([_central_difference(lambda q: grad(q), p, k) for k in idx]).T
+    errors = np.sqrt(np.diag(np.linalg.inv(0.5 * hess)))
+    assert np.allclose([res.errors[n] for n in free], errors, rtol=3e-3)
+    # a limit that excludes the minimum: the fit ends on it instead of leaving it
+    edge = res.values["A0"] - 0.01
+    held = F.fit(data, res.values, free, 0.0, limits={"A0": (0.0, edge)}, intermediate=True)
+    assert held.values["A0"] == edge
+    assert held.chi2 > res.chi2
+
+
+def test_best_threshold_of_the_ideal_lab_frame_spectrum():
+    # positrons from muons at the magic momentum, ideal detector, y = E / E_max (E_max = 3.1 GeV):
+    # N(y) ~ (y - 1)(4y^2 - 5y - 5), N(y) A(y) ~ (y - 1)(-8y^2 + y + 1). The T-method figure of merit
+    # N_T A_T^2 = (int_y0^1 N A)^2 / int_y0^1 N has its maximum near y0 = 0.6
+    from scipy.integrate import quad
+    from scipy.optimize import minimize_scalar
+
+    def n_of(y):
+        return (y - 1) * (4 * y * y - 5 * y - 5)
+
+    def na_of(y):
+        return (y - 1) * (-8 * y * y + y + 1)
+
+    e_max = 3.1
+    edges = B.ENERGY_EDGES_GEV
+    bins = [(lo / e_max, min(hi / e_max, 1.0)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    n = np.array([quad(n_of, lo, hi)[0] if lo < 1 else 0.0 for lo, hi in bins])
+    na = np.array([quad(na_of, lo, hi)[0] if lo < 1 else 0.0 for lo, hi in bins])
+    a = np.divide(na, n, out=np.zeros_like(n), where=n > 0)
+    err = np.where(n > 0, 0.01, np.inf)
+    y_best = minimize_scalar(lambda y0: -quad(na_of, y0, 1)[0] ** 2 / quad(n_of, y0, 1)[0], bounds=(0.2, 0.95),
+                             method="bounded").x
+    best, scanned, rel = H.best_threshold(a, err, 1e6 * n, (1.0, 2.6))
+    assert abs(best - y_best * e_max) <= 0.05 + 1e-9  # the bin edge nearest the continuous optimum
+    assert 1.7 <= best <= 2.0
+    assert rel[np.flatnonzero(np.isclose(scanned, best))[0]] == 1.0 and np.all(rel >= 1.0)
+    with pytest.raises(H.HistogramError, match="holds no energy bin edge"):
+        H.best_threshold(a, err, n, (1.01, 1.09))

@@ -88,20 +88,37 @@ def build_wiggle(calo: dict, spec: AnalysisSpec, omega_guess: float | None = Non
     counts, var, info = event_histogram_et(calo, spec)
     t = (np.arange(counts.shape[1]) + 0.5) * B.T_BIN_US
     _window_mask(t, spec.window_us, spec.name)
-    if spec.base_method == "T":
+    if spec.base_method == "T" and spec.threshold_gev is not None:
         w = H.threshold_weights(spec.threshold_gev)
     else:
-        wt = H.threshold_weights(spec.threshold_gev)
-        y_t, v_t = wt @ counts, (wt**2) @ var
-        sel = _window_mask(t, spec.window_us, spec.name)
-        res5 = five_parameter_fit(t[sel], y_t[sel], v_t[sel], spec.delta_r_ppm)
-        omega = M.omega_from_r(res5.values["R"], spec.delta_r_ppm)
-        a, a_err = H.measured_asymmetry(counts, t, spec.window_us, omega, res5.values["tau"], res5.values["phi0"])
-        w = H.asymmetry_weights(a, a_err, spec.a_method_min_gev)
+        a, a_err = _measured_asymmetry(counts, var, t, spec)
         info["asymmetry"] = {"A_of_E": a.tolist(), "A_of_E_err": np.where(np.isfinite(a_err), a_err, -1).tolist()}
+        if spec.base_method == "T":
+            # the default T method: the threshold of the best expected sigma_R (near 1.7 GeV)
+            sel = (t >= spec.window_us[0]) & (t <= spec.window_us[1])
+            best, cand, rel = H.best_threshold(a, a_err, counts[:, sel].sum(axis=1), spec.threshold_search_gev)
+            info["threshold"] = {"chosen_gev": best, "scanned_gev": cand.tolist(),
+                                 "relative_sigma_R": np.where(np.isfinite(rel), rel, -1).tolist()}
+            w = H.threshold_weights(best)
+        else:
+            w = H.asymmetry_weights(a, a_err, spec.a_method_min_gev)
     y, v = w @ counts, (w**2) @ var
     info["energy_weights"] = w.tolist()
     return Wiggle(t, y, v, B.T_BIN_US, weights=w, info=info)
+
+
+SEED_THRESHOLD_GEV = 1.7  # the T histogram whose five-parameter fit gives omega, tau, phase for A(E)
+
+
+def _measured_asymmetry(counts, var, t, spec):
+    """A(E) per energy bin from the data: omega, tau and the phase from a five-parameter fit of a
+    T-method histogram (threshold SEED_THRESHOLD_GEV), then per-bin projections (Sec. IV B)."""
+    wt = H.threshold_weights(SEED_THRESHOLD_GEV)
+    y_t, v_t = wt @ counts, (wt**2) @ var
+    sel = _window_mask(t, spec.window_us, spec.name)
+    res5 = five_parameter_fit(t[sel], y_t[sel], v_t[sel], spec.delta_r_ppm)
+    omega = M.omega_from_r(res5.values["R"], spec.delta_r_ppm)
+    return H.measured_asymmetry(counts, t, spec.window_us, omega, res5.values["tau"], res5.values["phi0"])
 
 
 def _energy_wiggle(calo: dict, spec: AnalysisSpec) -> Wiggle:
@@ -258,14 +275,18 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
     for name in fixed:
         if name in ("A_drift", "C_cbo"):
             values[name] = 0.0
-    # a shape parameter that is still degenerate (HESSE not positive definite) is fixed in turn,
-    # the least determined first, at most three times; each fixed one is reported
+    # a shape parameter that ends on its limit is held there; one that is still degenerate (HESSE
+    # not positive definite) is fixed in turn, the least determined first; each one is reported
     for _ in range(8):
         final_free = [p for p in free if p not in fixed]
         try:
             res = F.fit(data, values, final_free, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits())
             return (res, final_free, fixed) if with_free else res
-        except F.FitError:
+        except F.FitError as err:
+            if err.parameter in SHAPE_PARAMETERS and err.value is not None:
+                fixed.append(err.parameter)  # an unresolved term's shape that ran onto its limit: held there
+                values[err.parameter] = err.value
+                continue
             shapes = [p for p in final_free if p in SHAPE_PARAMETERS and trial.errors.get(p, 0) > 0]
             if not shapes:
                 raise

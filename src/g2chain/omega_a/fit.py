@@ -11,17 +11,24 @@ returned as a result.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from iminuit import Minuit
+from iminuit.util import IMinuitWarning
 from scipy import stats
 
 from . import model as M
 
 
 class FitError(RuntimeError):
-    """A fit that did not converge (one-line message)."""
+    """A fit that did not converge (one-line message); ``parameter`` names the free parameter
+    responsible where one is (e.g. one that ended on its limit) and ``value`` where it ended."""
+
+    def __init__(self, message: str, parameter: str | None = None, value: float | None = None):
+        super().__init__(message)
+        self.parameter, self.value = parameter, value
 
 
 @dataclass
@@ -99,58 +106,290 @@ def chi2(data: FitData, p: np.ndarray, delta_r: float, envelope: int) -> float:
     return float(np.sum(r * r / data.var))
 
 
+def model_jacobian(data: FitData, p: np.ndarray, delta_r: float, envelope: int):
+    """Fit function and its analytic derivatives with respect to every parameter of PARAMS at the
+    data's bins: (f (n,), J (n, N_PARAMS)); for a ratio fit through the kernel construction."""
+    if data.model == "ratio":
+        from .ratio import ratio_model_jacobian
+
+        f, jac = M.wiggle_jacobian(data.grid_t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
+        dt = data.grid_t[1] - data.grid_t[0]
+        r, d = ratio_model_jacobian(f, jac, data.ratio_half_period, data.ratio_tau, dt)
+        return r[data.grid_index], d[data.grid_index]
+    return M.wiggle_jacobian(data.t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
+
+
+class LeastSquares:
+    """Eq. 6 as a sum of squares, chi^2 = |z|^2: z are the whitened residuals (y - f)/sigma, or
+    L^-1 (y - f) with the banded Cholesky factor L of the bin covariance, plus one row
+    (mean - p)/sigma per Gaussian penalty. ``__call__`` returns z and the whitened Jacobian
+    Jw = -dz/dp over all PARAMS (so chi^2(p + d) ~ |z - Jw d|^2)."""
+
+    def __init__(self, data: FitData, delta_r: float, envelope: int, penalties: dict | None = None):
+        self.data, self.delta_r, self.envelope = data, delta_r, envelope
+        self.penalties = [(M.INDEX[name], mean, sigma) for name, (mean, sigma) in (penalties or {}).items()]
+        self.inv_sigma = None if data.chol is not None else 1.0 / np.sqrt(data.var)
+
+    def residuals(self, p: np.ndarray) -> np.ndarray:
+        """z alone (the model without derivatives: half the cost)."""
+        r = self.data.y - model_values(self.data, p, self.delta_r, self.envelope)
+        z = M.whiten_banded(self.data.chol, r) if self.inv_sigma is None else r * self.inv_sigma
+        if self.penalties:
+            z = np.concatenate([z, [(mean - p[i]) / sigma for i, mean, sigma in self.penalties]])
+        return z
+
+    def __call__(self, p: np.ndarray):
+        f, jac = model_jacobian(self.data, p, self.delta_r, self.envelope)
+        r = self.data.y - f
+        if self.inv_sigma is None:
+            z, jw = M.whiten_banded(self.data.chol, r), M.whiten_banded_columns(self.data.chol, jac)
+        else:
+            z, jw = r * self.inv_sigma, jac * self.inv_sigma[:, None]
+        if self.penalties:
+            zp = np.array([(mean - p[i]) / sigma for i, mean, sigma in self.penalties])
+            jp = np.zeros((len(self.penalties), M.N_PARAMS))
+            for row, (i, _, sigma) in enumerate(self.penalties):
+                jp[row, i] = 1.0 / sigma
+            z, jw = np.concatenate([z, zp]), np.vstack([jw, jp])
+        return z, jw
+
+
+def gauss_newton_covariance(jw: np.ndarray) -> np.ndarray:
+    """(J^T V^-1 J)^-1 from the whitened Jacobian over the free parameters: the covariance of a
+    least-squares fit (errordef 1), what HESSE gives up to the residual-curvature term. Computed
+    on the column-scaled matrix; raises FitError if it is not positive definite."""
+    a = jw.T @ jw
+    d = np.sqrt(np.diag(a))
+    if not np.all(d > 0):
+        raise FitError("a free parameter does not change the fit function (zero column of the Jacobian)")
+    scaled = a / np.outer(d, d)
+    try:
+        chol = np.linalg.cholesky(scaled)
+    except np.linalg.LinAlgError:
+        raise FitError("Gauss-Newton matrix not positive definite (degenerate free parameters)") from None
+    inv_chol = np.linalg.inv(chol)
+    return (inv_chol.T @ inv_chol) / np.outer(d, d)
+
+
+def levenberg_marquardt(ls: LeastSquares, p0: np.ndarray, cols: np.ndarray, lower: np.ndarray,
+                        upper: np.ndarray, edm_goal: float = 1e-8, max_iter: int = 200):
+    """Minimise |z|^2 over the parameters ``cols`` from p0 with the analytic Jacobian.
+
+    Levenberg-Marquardt on the column-scaled normal equations, with Nielsen's damping update
+    (the damping follows the ratio of actual to predicted chi^2 decrease). A step that would
+    cross a limit is shortened to go at most half way to it (so a jump cannot strand a term in a
+    dead corner, e.g. a lifetime of 1 us, where its derivatives vanish), and a parameter that
+    reaches a limit while chi^2 pushes outwards is held there (active set). Converged when the
+    expected distance to the minimum, edm = z^T J (J^T J)^-1 J^T z (Minuit's EDM for errordef 1),
+    is below ``edm_goal``: the parameters then sit within ~sqrt(edm) sigma of the minimum.
+    Returns (p, chi2, edm, z, jw, converged).
+    """
+    p = p0.copy()
+    z, jw = ls(p)
+    chi = float(z @ z)
+    lam, nu = 1e-3, 2.0
+    edm = math.inf
+    for _ in range(max_iter):
+        g_all = jw[:, cols].T @ z  # descent direction of chi^2 (up to a factor -2)
+        # active set: a parameter on a limit whose descent direction points outwards stays there
+        low, high = _on_limits(p[cols], lower, upper)
+        at_limit = (low & (g_all < 0)) | (high & (g_all > 0))
+        move = cols[~at_limit]
+        j = jw[:, move]
+        a, g = j.T @ j, g_all[~at_limit]
+        d = np.sqrt(np.diag(a))
+        d[d == 0] = 1.0
+        a_s, g_s = a / np.outer(d, d), g / d
+        try:
+            edm = float(g_s @ np.linalg.solve(a_s, g_s))
+        except np.linalg.LinAlgError:
+            edm = math.inf
+        if edm < edm_goal:
+            return p, chi, edm, z, jw, True
+        lo, hi = lower[~at_limit], upper[~at_limit]
+        while True:
+            try:
+                step_s = np.linalg.solve(a_s + lam * np.eye(move.size), g_s)
+            except np.linalg.LinAlgError:
+                step_s = None
+            if step_s is not None:
+                q = p.copy()
+                q[move] = p[move] + _inside(p[move], step_s / d, lo, hi)
+                z_new = ls.residuals(q)
+                chi_new = float(z_new @ z_new)
+                # decrease the linearised model promises for this damped step
+                predicted = float(step_s @ (2.0 * g_s - a_s @ step_s))
+                if np.isfinite(chi_new) and chi_new <= chi and predicted > 0:
+                    break
+            lam *= nu
+            nu *= 2.0
+            if lam > 1e12:
+                return p, chi, edm, z, jw, False
+        rho = (chi - chi_new) / predicted
+        lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+        nu = 2.0
+        p = q
+        z, jw = ls(p)
+        chi = float(z @ z)
+    return p, chi, edm, z, jw, False
+
+
+def _on_limits(x: np.ndarray, lower: np.ndarray, upper: np.ndarray):
+    """Which parameters sit on their lower / upper limit (to 1e-9 of the limit's scale)."""
+    with np.errstate(invalid="ignore"):
+        return (np.isfinite(lower) & (x - lower <= 1e-9 * np.maximum(1.0, np.abs(lower))),
+                np.isfinite(upper) & (upper - x <= 1e-9 * np.maximum(1.0, np.abs(upper))))
+
+
+def _inside(x: np.ndarray, step: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """The step scaled down so that no parameter moves more than half its distance to a limit
+    (a parameter already within 1e-9 of it moves onto it)."""
+    room = np.where(step > 0, upper - x, x - lower)
+    need = np.abs(step)
+    frac = np.where(need > 0.5 * room, 0.5 * room / np.where(need > 0, need, 1.0), 1.0)
+    scale = float(np.min(frac, initial=1.0))
+    out = step * scale
+    low, high = _on_limits(x + out, lower, upper)
+    return np.where(low, lower - x, np.where(high, upper - x, out))
+
+
 def fit(data: FitData, start: dict, free: list, delta_r: float, envelope: str = "exp",
         penalties: dict | None = None, limits: dict | None = None, strategy: int = 0,
         intermediate: bool = False) -> FitResult:
-    """Minimise chi^2 over the ``free`` parameters from ``start``; HESSE for the covariance.
+    """Minimise chi^2 over the ``free`` parameters from ``start``.
 
-    ``intermediate``: a staging step; no HESSE, and a non-converged minimum is returned as a
-    starting point instead of raising (the final fit decides).
+    Levenberg-Marquardt with the analytic Jacobian of Eq. 7 brings the fit to its minimum; Minuit
+    Migrad (``strategy``, analytic gradient -2 J^T V^-1 r and Gauss-Newton Hessian 2 J^T V^-1 J)
+    then certifies it (valid minimum, EDM below its tolerance) and takes over where
+    Levenberg-Marquardt stopped short, and HESSE, with that Hessian, gives the covariance
+    (J^T V^-1 J)^-1: what curve_fit and lmfit report too, without a numerical Hessian.
+
+    ``intermediate``: a staging step: Levenberg-Marquardt alone, its end point returned as a
+    starting point even if not converged (the final fit decides); errors are the Gauss-Newton
+    ones where defined, else NaN.
     """
     env = M.ENVELOPES[envelope]
-    penalties = penalties or {}
+    limits = limits or {}
+    unknown = [n for n in free if n not in M.INDEX]
+    if unknown:
+        raise FitError(f"unknown free parameter(s): {', '.join(unknown)}")
+    ls = LeastSquares(data, delta_r, env, penalties)
+    cols = np.array([M.INDEX[n] for n in free], dtype=np.int64)
+    lower = np.array([limits.get(n, (-np.inf, np.inf))[0] for n in free])
+    upper = np.array([limits.get(n, (-np.inf, np.inf))[1] for n in free])
     p0 = M.parameter_vector(start)
+    p0[cols] = np.clip(p0[cols], lower, upper)
+    p, chi, edm, z, jw, converged = levenberg_marquardt(ls, p0, cols, lower, upper)
+    ndf = data.t.size - len(free)
+    if intermediate:
+        # a starting point for the next stage, converged or not (the final fit decides)
+        try:
+            cov = gauss_newton_covariance(jw[:, cols])
+        except FitError:
+            cov = np.full((len(free), len(free)), np.nan)
+        return _result(p, cov, free, chi, ndf, 0, envelope)
+    if converged:
+        low, high = _on_limits(p[cols], lower, upper)
+        at_limit = [k for k in range(len(free)) if low[k] or high[k]]
+        if at_limit:
+            k = at_limit[0]
+            name, value = free[k], float(lower[k] if low[k] else upper[k])
+            raise FitError(f"{name} ended on its limit ({value:.6g})", parameter=name, value=value)
+        # Migrad certifies the minimum with the Gauss-Newton Hessian. No limits are handed to it:
+        # the minimum lies inside them, and iminuit (2.33) does not transform a user Hessian for
+        # limits (see _migrad)
+        m = _migrad(ls, p, free, {}, strategy, with_hessian=True)
+    else:
+        # Migrad takes over with the gradient alone (the Gauss-Newton matrix may be singular here)
+        m = _migrad(ls, p, free, limits, strategy, with_hessian=False)
+    if not m.valid:
+        raise FitError(f"fit did not converge (edm {m.fmin.edm:.3g}, free: {', '.join(free)})")
+    p = p.copy()
+    p[cols] = np.array(m.values)
+    outside = [n for k, n in enumerate(free) if not lower[k] <= p[cols[k]] <= upper[k]]
+    if outside:
+        name = outside[0]
+        raise FitError(f"{name} left its limits ({p[M.INDEX[name]]:.6g})", parameter=name,
+                       value=float(np.clip(p[M.INDEX[name]], *limits[name])))
+    if converged:
+        m.hesse()  # with the user Hessian: (J^T V^-1 J)^-1
+        if not m.fmin.has_posdef_covar:
+            raise FitError(f"covariance not positive definite after HESSE (free: {', '.join(free)})")
+        cov = np.array(m.covariance)
+    else:
+        cov = gauss_newton_covariance(ls(p)[1][:, cols])
+    return _result(p, cov, free, float(m.fval), ndf, int(m.nfcn), envelope)
 
-    def cost(p):
-        c = chi2(data, p, delta_r, env)
-        for name, (mean, sigma) in penalties.items():
-            c += ((p[M.INDEX[name]] - mean) / sigma) ** 2
-        return c
 
-    m = Minuit(cost, p0, name=M.PARAMS)
+def _result(p, cov, free, chi, ndf, nfev, envelope) -> FitResult:
+    values = {n: float(p[M.INDEX[n]]) for n in M.PARAMS}
+    errors = dict.fromkeys(M.PARAMS, 0.0)
+    errors.update({n: float(math.sqrt(cov[k, k])) if cov[k, k] >= 0 else math.nan for k, n in enumerate(free)})
+    return FitResult(values, errors, list(free), cov, chi, ndf, nfev, envelope)
+
+
+def _migrad(ls: LeastSquares, p: np.ndarray, free: list, limits: dict, strategy: int,
+            with_hessian: bool = True) -> Minuit:
+    """Minuit on |z|^2 over the free parameters only, from p, with the analytic gradient and
+    (``with_hessian``) the Gauss-Newton Hessian (one Jacobian evaluation serves both at a point);
+    Migrad with ``strategy``, restarted once with strategy 1 if not valid.
+
+    Minuit sees only the free parameters because iminuit 2.33 hands a user Hessian to Minuit2
+    without reducing it to the free parameters (it takes the leading block) or transforming it
+    for limits; over the free parameters, without limits, internal and external coincide.
+    """
+    cols = np.array([M.INDEX[n] for n in free], dtype=np.int64)
+    base = p.copy()
+    last = {}
+
+    def full(q):
+        x = base.copy()
+        x[cols] = q
+        return x
+
+    def at(q):
+        key = np.asarray(q).tobytes()
+        if key not in last:
+            last.clear()
+            last[key] = ls(full(q))
+        return last[key]
+
+    def cost(q):
+        z = ls.residuals(full(q))
+        return float(z @ z)
+
+    def grad(q):
+        z, jw = at(q)
+        return -2.0 * (jw[:, cols].T @ z)
+
+    def hessian(q):
+        _, jw = at(q)
+        j = jw[:, cols]
+        return 2.0 * (j.T @ j)
+
+    def g2(q):
+        _, jw = at(q)
+        return 2.0 * np.einsum("ij,ij->j", jw[:, cols], jw[:, cols])
+
+    with warnings.catch_warnings():
+        # iminuit warns that g2 is redundant next to the Hessian; Minuit2 still asks for it in places
+        warnings.simplefilter("ignore", IMinuitWarning)
+        if with_hessian:
+            m = Minuit(cost, p[cols], grad=grad, g2=g2, hessian=hessian, name=list(free))
+        else:
+            m = Minuit(cost, p[cols], grad=grad, name=list(free))
     m.errordef = Minuit.LEAST_SQUARES
     m.strategy = strategy
     m.print_level = 0
-    for name in M.PARAMS:
-        m.fixed[name] = name not in free
-        m.errors[name] = _step(name, p0[M.INDEX[name]])
-    for name, lim in (limits or {}).items():
-        m.limits[name] = lim
+    for name in free:
+        m.errors[name] = _step(name, p[M.INDEX[name]])
+        if name in limits:
+            m.limits[name] = limits[name]
     m.migrad(ncall=20000)
     if not m.valid:
-        m.migrad(ncall=20000)  # one restart from where it stopped, as a physicist would
-    values = {n: float(m.values[n]) for n in M.PARAMS}
-    if intermediate:
-        nan = np.full((len(free), len(free)), np.nan)
-        approx = {n: (float(m.errors[n]) if n in free else 0.0) for n in M.PARAMS}  # Migrad's estimate
-        return FitResult(values, approx, list(free), nan, float(m.fval),
-                         data.t.size - len(free), int(m.nfcn), envelope)
-    if not m.valid:
-        raise FitError(f"fit did not converge (edm {m.fmin.edm:.3g}, free: {', '.join(free)})")
-    m.hesse()
-    if not (m.accurate and m.fmin.has_posdef_covar):
-        # strategy 0 stopped where the numerical Hessian disagrees with Migrad's estimate: polish
-        # with strategy 1 from there (as one would by hand), then HESSE again
-        m.strategy = 1
+        m.strategy = max(strategy, 1)
         m.migrad(ncall=20000)
-        m.hesse()
-    if not m.fmin.has_posdef_covar:
-        raise FitError(f"covariance not positive definite after HESSE (free: {', '.join(free)})")
-    cov = np.array(m.covariance)[np.ix_([M.INDEX[n] for n in free], [M.INDEX[n] for n in free])]
-    values = {n: float(m.values[n]) for n in M.PARAMS}
-    errors = {n: (float(m.errors[n]) if n in free else 0.0) for n in M.PARAMS}
-    ndf = data.t.size - len(free)
-    return FitResult(values, errors, list(free), cov, float(m.fval), ndf, int(m.nfcn), envelope)
+    return m
 
 
 def _step(name: str, value: float) -> float:

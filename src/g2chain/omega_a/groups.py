@@ -37,7 +37,8 @@ class AnalysisSpec:
     pileup: str
     window_us: tuple
     bin_us: float
-    threshold_gev: float
+    threshold_gev: float | None  # None: scanned for the best expected sigma_R (best_threshold)
+    threshold_search_gev: tuple
     a_method_min_gev: float
     envelope: str
     terms: tuple
@@ -118,7 +119,8 @@ def analysis_spec(groups_cfg: dict, name: str, dataset: str) -> AnalysisSpec:
     return AnalysisSpec(
         group=group, method=method, dataset=dataset, recon=g["recon"], pileup=g["pileup"],
         window_us=tuple(g.get("window_us", d["window_us"])), bin_us=float(g.get("bin_ns", d["bin_ns"])) * 1e-3,
-        threshold_gev=float(g.get("threshold_gev", d["threshold_gev"])),
+        threshold_gev=_threshold(g.get("threshold_gev", d["threshold_gev"])),
+        threshold_search_gev=tuple(d.get("threshold_search_gev", (1.0, 2.6))),
         a_method_min_gev=float(g.get("a_method_min_gev", d["a_method_min_gev"])),
         envelope=envelope, terms=terms,
         tau="fixed" if ratio else g["tau"],
@@ -127,3 +129,7 @@ def analysis_spec(groups_cfg: dict, name: str, dataset: str) -> AnalysisSpec:
         tau_penalty_us=float(d["tau_penalty_us"]), seed=int(g["seed"]),
         delta_r_ppm=software_offset_ppm(g["phrase"]),
     )
+
+
+def _threshold(value):
+    return None if value == "auto" else float(value)

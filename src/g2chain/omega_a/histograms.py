@@ -70,6 +70,31 @@ def measured_asymmetry(counts_et: np.ndarray, t: np.ndarray, window, omega: floa
     return a, err
 
 
+def best_threshold(a: np.ndarray, a_err: np.ndarray, n_per_bin: np.ndarray, search_gev,
+                   edges=B.ENERGY_EDGES_GEV):
+    """T-method threshold with the smallest expected sigma_R, from the measured A(E).
+
+    For E > E_th the T method counts N_T = sum N_i with asymmetry A_T = sum N_i A_i / N_T, and
+    sigma_omega ~ sqrt(2) / (A_T sqrt(N_T) omega tau): the figure of merit is
+    N_T A_T^2 = (sum N_i A_i)^2 / sum N_i, scanned over the bin edges inside ``search_gev``.
+    Returns (threshold, thresholds, sigma_R relative to the best).
+    """
+    lo = edges[:-1]
+    ok = np.isfinite(a_err)
+    na = np.where(ok, n_per_bin * a, 0.0)
+    n = np.where(ok, n_per_bin, 0.0)
+    cand = edges[(edges >= search_gev[0] - 1e-9) & (edges <= search_gev[1] + 1e-9)]
+    if cand.size == 0:
+        raise HistogramError(f"threshold search {list(search_gev)} GeV holds no energy bin edge")
+    fom = np.array([na[lo >= e - 1e-9].sum() ** 2 / max(n[lo >= e - 1e-9].sum(), 1e-300) for e in cand])
+    if not np.any(fom > 0):
+        raise HistogramError("threshold search: no energy bin with a measured asymmetry")
+    best = int(np.argmax(fom))
+    with np.errstate(divide="ignore"):
+        rel = np.sqrt(fom[best] / fom)
+    return float(cand[best]), cand, rel
+
+
 def asymmetry_weights(a: np.ndarray, err: np.ndarray, e_min_gev: float, edges=B.ENERGY_EDGES_GEV) -> np.ndarray:
     """A-method weights: the measured A(E) above e_min, zero below and where A is unmeasured."""
     lo = edges[:-1]

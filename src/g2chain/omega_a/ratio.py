@@ -263,6 +263,16 @@ def ratio_model(f_t, f_plus, f_minus, half_period: float, tau: float, *, dt: flo
     f = np.asarray(f_t, dtype=float)
     if f.ndim == 0 or f.shape[-1] == 0:
         raise ValueError(f"f_t: kernel mode needs model values on the bin grid (last axis), got shape {f.shape}")
+    v, u, reach = _kernel_copies(f, half_period, tau, dt)
+    n = f.shape[-1]
+    out = np.full(f.shape, np.nan)
+    out[..., reach:n - reach] = _ratio(v, u)
+    return out
+
+
+def _kernel_copies(f: np.ndarray, half_period: float, tau: float, dt: float):
+    """V = 2 f(t) and U = w+ f(t + T_a/2) + w- f(t - T_a/2) by the shift kernel, on the interior
+    bins reach..n-reach of the last axis (leading axes batched). Both are linear in f."""
     dt = _positive_scalar("dt", dt)
     n = f.shape[-1]
     h = _check_half_period(half_period, dt, n)
@@ -273,9 +283,23 @@ def ratio_model(f_t, f_plus, f_minus, half_period: float, tau: float, *, dt: flo
     # Same kernel as ratio_histogram, written as slices (an independent implementation of the shift).
     fwd = sum(w * f[..., reach + o:n - reach + o] for o, w in zip(offsets, a, strict=True))
     bwd = sum(w * f[..., reach - o:n - reach - o] for o, w in zip(offsets, a, strict=True))
-    out = np.full(f.shape, np.nan)
-    out[..., reach:n - reach] = _ratio(2.0 * centre, w_plus * fwd + w_minus * bwd)
-    return out
+    return 2.0 * centre, w_plus * fwd + w_minus * bwd, reach
+
+
+def ratio_model_jacobian(f: np.ndarray, jac: np.ndarray, half_period: float, tau: float, dt: float):
+    """Kernel-mode R(t) and its derivatives from the model on the bin grid: f (n,) and
+    jac (n, k) = df/dp. Since V and U are linear in f, dR = 2 (U dV - V dU) / (V + U)^2.
+    Returns (R (n,), dR (n, k)), NaN outside the interior bins."""
+    f = np.asarray(f, dtype=float)
+    v, u, reach = _kernel_copies(f, half_period, tau, dt)
+    dv, du, _ = _kernel_copies(np.asarray(jac, dtype=float).T, half_period, tau, dt)
+    n = f.size
+    r = np.full(n, np.nan)
+    r[reach:n - reach] = _ratio(v, u)
+    d = np.full(jac.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d[reach:n - reach] = (2.0 * (u * dv - v * du) / (v + u) ** 2).T
+    return r, d
 
 
 def _ratio(v: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -35,17 +35,6 @@ def _covariance_input(wiggle):
     return (low + up).tocsr()
 
 
-def _jacobian(data, p, free, delta_r, env, f0):
-    cols = []
-    for name in free:
-        i = M.INDEX[name]
-        step = 1e-6 * max(abs(p[i]), 1e-3)
-        q = p.copy()
-        q[i] += step
-        cols.append((F.model_values(data, q, delta_r, env) - f0) / step)
-    return np.stack(cols, axis=1)
-
-
 def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> dict:
     """Ratio fit of one analysis: returns the same structure as analysis.fit_analysis."""
     from ..experiment.beam import beam_frequencies
@@ -104,8 +93,8 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> di
     res, free, fixed_weak = staged_fit(data, res.values, free, spec, {}, with_free=True)
     p = res.vector()
     e = M.ENVELOPES[env]
-    model = F.model_values(data, p, spec.delta_r_ppm, e)
-    jac = _jacobian(data, p, free, spec.delta_r_ppm, e, model)
+    model, jac_all = F.model_jacobian(data, p, spec.delta_r_ppm, e)
+    jac = jac_all[:, [M.INDEX[n] for n in free]]
     w = 1.0 / var
     h_inv = np.linalg.inv(jac.T @ (jac * w[:, None]))
     middle = (jac * w[:, None]).T @ cov @ (jac * w[:, None])

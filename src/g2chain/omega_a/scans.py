@@ -38,7 +38,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from iminuit import Minuit
 from scipy import stats
 
 from . import fit as F
@@ -112,35 +111,20 @@ def _envelope_values(t: np.ndarray, values: dict, envelope: str) -> np.ndarray:
 
 def _hesse_at(data: F.FitData, values: dict, free: list, delta_r: float, envelope: str,
               penalties: dict | None) -> F.FitResult:
-    """Errors (HESSE) of the chi^2 of ``data`` at fixed parameter values, without minimising.
+    """Errors of the chi^2 of ``data`` at fixed parameter values, without minimising (the
+    Gauss-Newton covariance, as the fits report).
 
-    Used for the scan's reference point when it is the base fit's own window: re-running Migrad
-    from a minimum only adds its convergence noise (~1e-4 sigma), so the base minimum is kept.
+    Used for the scan's reference point when it is the base fit's own window: re-running the
+    minimisation from a minimum only adds its convergence noise, so the base minimum is kept.
     """
-    env = M.ENVELOPES[envelope]
-    penalties = penalties or {}
+    ls = F.LeastSquares(data, delta_r, M.ENVELOPES[envelope], penalties)
     p0 = M.parameter_vector(values)
-
-    def cost(p):
-        c = F.chi2(data, p, delta_r, env)
-        for name, (mean, sigma) in penalties.items():
-            c += ((p[M.INDEX[name]] - mean) / sigma) ** 2
-        return c
-
-    m = Minuit(cost, p0, name=M.PARAMS)
-    m.errordef = Minuit.LEAST_SQUARES
-    m.print_level = 0
-    for name in M.PARAMS:
-        m.fixed[name] = name not in free
-        m.errors[name] = F._step(name, p0[M.INDEX[name]])
-    m.hesse()
-    if not m.fmin.has_posdef_covar:
-        raise F.FitError(f"reference HESSE not positive definite (free: {', '.join(free)})")
+    z, jw = ls(p0)
     idx = [M.INDEX[n] for n in free]
-    cov = np.array(m.covariance)[np.ix_(idx, idx)]
-    errors = {n: (float(m.errors[n]) if n in free else 0.0) for n in M.PARAMS}
-    return F.FitResult(dict(values), errors, list(free), cov, float(cost(p0)), data.t.size - len(free),
-                       int(m.nfcn), envelope)
+    cov = F.gauss_newton_covariance(jw[:, idx])
+    errors = dict.fromkeys(M.PARAMS, 0.0)
+    errors.update({n: float(np.sqrt(cov[k, k])) for k, n in enumerate(free)})
+    return F.FitResult(dict(values), errors, list(free), cov, float(z @ z), data.t.size - len(free), 1, envelope)
 
 
 def seed_histogram(t, y, var, base: F.FitResult, delta_r: float, envelope: str, loss_edges, loss_counts,
