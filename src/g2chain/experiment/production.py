@@ -70,27 +70,49 @@ def energy_bin(e):
 
 @njit(cache=True, error_model="numpy", fastmath=True)
 def _shadow(t, e, x, y, m, gap, width, sep, use_space, out):
-    """Artificial pileup from shadow windows: each hit paired with hits in [t+gap, t+gap+width).
+    """Artificial pileup from shadow windows, at the first hit's time bin (Sec. IV C 2).
 
-    out[0] gets the pair's summed energy at the first hit's time, out[1] both single energies
-    (to be removed): the estimate is out[0] - out[1] (doubles).
+    Doubles: each hit a paired with every hit b in [t+gap, t+gap+width): out[0] gets E_a + E_b,
+    out[1] both singles E_a, E_b. Triples: a with every b in that window and c in
+    [t+2 gap, t+2 gap+width): out[2] gets E_a + E_b + E_c, out[3] the three pair sums, out[4]
+    the three singles. How these combine into the pileup spectrum (to second order in rate x
+    resolving time) is the analysis' business (omega_a/pileup.py). With ``use_space`` the
+    shadow hits must also lie within ``sep`` of a on the crystal face (as the global
+    reconstruction merges).
     """
     if width <= 0.0:
         return
     start = 0
+    start2 = 0
     for a in range(m):
+        tb = int(t[a] / T_BIN)
+        if tb < 0 or tb >= N_T:
+            continue
         lo = t[a] + gap
         hi = lo + width
         while start < m and t[start] < lo:
             start += 1
+        lo2 = lo + gap
+        hi2 = lo2 + width
+        while start2 < m and t[start2] < lo2:
+            start2 += 1
         r = start
         while r < m and t[r] < hi:
             if (not use_space) or (abs(x[r] - x[a]) < sep and abs(y[r] - y[a]) < sep):
-                tb = int(t[a] / T_BIN)
-                if 0 <= tb < N_T:
-                    out[0, energy_bin(e[a] + e[r]), tb] += 1
-                    out[1, energy_bin(e[a]), tb] += 1
-                    out[1, energy_bin(e[r]), tb] += 1
+                out[0, energy_bin(e[a] + e[r]), tb] += 1
+                out[1, energy_bin(e[a]), tb] += 1
+                out[1, energy_bin(e[r]), tb] += 1
+                q = start2
+                while q < m and t[q] < hi2:
+                    if (not use_space) or (abs(x[q] - x[a]) < sep and abs(y[q] - y[a]) < sep):
+                        out[2, energy_bin(e[a] + e[r] + e[q]), tb] += 1
+                        out[3, energy_bin(e[a] + e[r]), tb] += 1
+                        out[3, energy_bin(e[a] + e[q]), tb] += 1
+                        out[3, energy_bin(e[r] + e[q]), tb] += 1
+                        out[4, energy_bin(e[a]), tb] += 1
+                        out[4, energy_bin(e[r]), tb] += 1
+                        out[4, energy_bin(e[q]), tb] += 1
+                    q += 1
             r += 1
 
 
@@ -424,7 +446,7 @@ def allocate_views() -> dict:
         "q_calo": np.zeros((N_CALOS, N_TQ)),
         "q_fine": np.zeros(N_TQF),
         "q_fine2": np.zeros(N_TQF),
-        "pileup": np.zeros((3, 2, N_E, N_T), np.int32),
+        "pileup": np.zeros((3, 5, N_E, N_T), np.int32),
         "fast_rot": np.zeros(N_FR, np.int32),
         "tracker": np.zeros((2, N_T_TRACK, N_XY, N_XY), np.int32),
         "lost": np.zeros(N_T, np.int32),

@@ -84,6 +84,9 @@ def experiment_datasets(total: dict, longterm: list, pedestal_noise_gev: float) 
     for m, method in enumerate(PILEUP_METHODS):
         out[f"pileup/{method}/doubles"] = (total["pileup"][m, 0], "counts")
         out[f"pileup/{method}/singles"] = (total["pileup"][m, 1], "counts")
+        out[f"pileup/{method}/triples"] = (total["pileup"][m, 2], "counts")
+        out[f"pileup/{method}/triple_pairs"] = (total["pileup"][m, 3], "counts")
+        out[f"pileup/{method}/triple_singles"] = (total["pileup"][m, 4], "counts")
     return out
 
 

@@ -67,7 +67,9 @@ def event_histogram_et(calo: dict, spec: AnalysisSpec) -> tuple[np.ndarray, np.n
                     "shortterm_amp_err": gain_model.shortterm_amp_err, "shortterm_tau_ns": gain_model.shortterm_tau_ns,
                     "max_correction": float(np.max(np.abs(1 - gain[t > spec.window_us[0]])))}
     if spec.pileup != "none":
-        est, est_var = pileup_estimate(calo[f"pileup/{spec.pileup}/doubles"], calo[f"pileup/{spec.pileup}/singles"])
+        key = f"pileup/{spec.pileup}"
+        est, est_var = pileup_estimate(calo[f"{key}/doubles"], calo[f"{key}/singles"], calo[f"{key}/triples"],
+                                       calo[f"{key}/triple_pairs"], calo[f"{key}/triple_singles"])
         window_bins = np.flatnonzero((t >= spec.window_us[0]) & (t <= spec.window_us[1]))
         norm = normalise_above_endpoint(counts, est, window_bins)
         counts, var = subtract_pileup(counts, var, est, est_var, norm.scale)
@@ -254,14 +256,14 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
     values, released = dict(start), []
     for stage in STAGES:
         released += [p for p in stage if p in free]
-        values = F.fit(data, values, released, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits(),
+        values = F.fit(data, values, released, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data),
                        intermediate=True).values
-    trial = F.fit(data, values, free, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits(),
+    trial = F.fit(data, values, free, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data),
                   intermediate=True)
     if variance_update is not None:
         # Pearson variances from the all-free model, then the all-free minimum again with them
         variance_update(trial.vector())
-        trial = F.fit(data, trial.values, free, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits(),
+        trial = F.fit(data, trial.values, free, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data),
                       intermediate=True)
     fixed = []
     for amp, shapes in TERM_SHAPES.items():
@@ -280,7 +282,7 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
     for _ in range(8):
         final_free = [p for p in free if p not in fixed]
         try:
-            res = F.fit(data, values, final_free, spec.delta_r_ppm, spec.envelope, penalties, limits=_limits())
+            res = F.fit(data, values, final_free, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data))
             return (res, final_free, fixed) if with_free else res
         except F.FitError as err:
             if err.parameter in SHAPE_PARAMETERS and err.value is not None:
@@ -312,9 +314,19 @@ def _resolved(res, name) -> bool:
     return err > 0 and abs(res.values[name]) > WEAK_SIGNIFICANCE * err
 
 
-def _limits() -> dict:
-    return {"tau": (20.0, 200.0), "tau_cbo": (5.0, 5000.0), "tau_vw": (1.0, 1000.0), "tau_y": (1.0, 5000.0),
-            "tau_drift": (1.0, 200.0), "tau_ring": (0.5, 500.0), "A0": (0.0, 2.0), "C_cbo": (-1.0, 1.0)}
+def fit_limits(data: F.FitData | None = None) -> dict:
+    """Physical ranges of the fit parameters. With ``data``, k_loss is also bounded so that the
+    loss factor Lambda(t) of Eq. 9 stays within 1 +- 0.5 over the data (at the nominal lifetime):
+    with few losses recorded, k_loss, N0 and tau otherwise share a flat valley that an unbounded
+    fit can slide down to Lambda >> 1."""
+    limits = {"tau": (20.0, 200.0), "tau_cbo": (5.0, 5000.0), "tau_vw": (1.0, 1000.0), "tau_y": (1.0, 5000.0),
+              "tau_drift": (1.0, 200.0), "tau_ring": (0.5, 500.0), "A0": (0.0, 2.0), "C_cbo": (-1.0, 1.0)}
+    if data is not None and np.sum(data.loss_counts) > 0:
+        t_end = float(np.max(data.grid_t if data.grid_t is not None else data.t))
+        lam_max = float(M.loss_integral(np.array([t_end]), GAMMA_TAU_NOMINAL_US, data.loss_edges, data.loss_counts)[0])
+        if lam_max > 0:
+            limits["k_loss"] = (-0.5 / lam_max, 0.5 / lam_max)
+    return limits
 
 
 def result_record(spec: AnalysisSpec, wiggle: Wiggle, fits: dict) -> dict:

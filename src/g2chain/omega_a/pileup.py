@@ -2,9 +2,11 @@
 
 Each estimator records, per [energy x time] bin, the artificial doubles built from hits one
 shadow gap apart (their summed energies, at the first hit's time) and the singles those doubles
-replace. The pileup spectrum to subtract is doubles - singles: it adds the merged positrons
-and removes the two that merged. Its normalisation is checked (and fitted) above the positron
-endpoint, where everything recorded is pileup (Fig. 6).
+replace, and the artificial triples (hits one and two gaps apart) with their pair sums and
+singles. To first order the pileup spectrum to subtract is doubles - singles: it adds the merged
+positrons and removes the two that merged; the triples carry the second order. Its
+normalisation is checked (and fitted) above the positron endpoint, where everything recorded is
+pileup (Fig. 6).
 """
 
 from __future__ import annotations
@@ -26,11 +28,36 @@ class PileupCorrection:
     ndf_above_endpoint: int
 
 
-def pileup_estimate(doubles: np.ndarray, singles: np.ndarray):
-    """(estimate = doubles - singles, its variance = doubles + singles) per [energy x time] bin."""
+# Weights of the shadow-triple spectra in the second-order estimate (see pileup_estimate)
+TRIPLE_WEIGHT, TRIPLE_PAIR_WEIGHT, TRIPLE_SINGLE_WEIGHT = 0.5, -2.0 / 3.0, 5.0 / 6.0
+
+
+def pileup_estimate(doubles: np.ndarray, singles: np.ndarray, triples=None, triple_pairs=None, triple_singles=None):
+    """The pileup spectrum to subtract, to second order in lambda = rate x resolving time, and its
+    variance, per [energy x time] bin.
+
+    A reconstruction that merges hits within the resolving time w of a cluster's first hit turns
+    a Poisson stream with single-hit spectrum f into clusters of 1 + k hits, k ~ Poisson(lambda),
+    N / (1 + lambda) clusters for N hits. Per hit the measured spectrum is then
+
+        M = f (1 - 2 lambda + 5/2 lambda^2) + f*f (lambda - 2 lambda^2) + f*f*f lambda^2 / 2 + O(lambda^3)
+
+    (f*f: the spectrum of summed pairs). The shadow doubles (lambda per hit) give D - S =
+    lambda (f*f - 2 f), the first-order term; the shadow triples (lambda^2 per hit, two
+    independent windows) give T = lambda^2 f*f*f, P3 = 3 lambda^2 f*f, S3 = 3 lambda^2 f, and
+    T/2 - 2/3 P3 + 5/6 S3 is the second-order rest. The estimate is D - S (+ that), to be
+    subtracted from M; its variance treats each recorded spectrum as Poisson.
+    """
     d = np.asarray(doubles, dtype=float)
     s = np.asarray(singles, dtype=float)
-    return d - s, d + s
+    est, var = d - s, d + s
+    if triples is not None:
+        parts = [(TRIPLE_WEIGHT, triples), (TRIPLE_PAIR_WEIGHT, triple_pairs), (TRIPLE_SINGLE_WEIGHT, triple_singles)]
+        for weight, spectrum in parts:
+            spectrum = np.asarray(spectrum, dtype=float)
+            est = est + weight * spectrum
+            var = var + weight**2 * spectrum
+    return est, var
 
 
 def normalise_above_endpoint(counts_et, estimate_et, window_bins, edges=B.ENERGY_EDGES_GEV) -> PileupCorrection:

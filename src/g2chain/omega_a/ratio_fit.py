@@ -38,7 +38,7 @@ def _covariance_input(wiggle):
 def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> dict:
     """Ratio fit of one analysis: returns the same structure as analysis.fit_analysis."""
     from ..experiment.beam import beam_frequencies
-    from .analysis import GAMMA_TAU_NOMINAL_US, _limits, _seed_terms, _window_mask, five_parameter_fit, staged_fit
+    from .analysis import GAMMA_TAU_NOMINAL_US, _seed_terms, _window_mask, fit_limits, five_parameter_fit, staged_fit
 
     sel = _window_mask(wiggle.t, spec.window_us, spec.name)
     res5 = five_parameter_fit(wiggle.t[sel], wiggle.y[sel], wiggle.var[sel], spec.delta_r_ppm)
@@ -87,9 +87,9 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> di
     free = spec.free_parameters()
     env = spec.envelope
     five_free = ["A0", "R", "phi0"]
-    r5 = F.fit(data, start, five_free, spec.delta_r_ppm, env, limits=_limits())
+    r5 = F.fit(data, start, five_free, spec.delta_r_ppm, env, limits=fit_limits(data))
     stage2 = five_free + [p for p in free if p in ("A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
-    res = F.fit(data, r5.values, stage2, spec.delta_r_ppm, env, limits=_limits(), intermediate=True)
+    res = F.fit(data, r5.values, stage2, spec.delta_r_ppm, env, limits=fit_limits(data), intermediate=True)
     res, free, fixed_weak = staged_fit(data, res.values, free, spec, {}, with_free=True)
     p = res.vector()
     e = M.ENVELOPES[env]

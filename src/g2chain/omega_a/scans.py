@@ -42,7 +42,7 @@ from scipy import stats
 
 from . import fit as F
 from . import model as M
-from .analysis import _limits
+from .analysis import fit_limits
 
 # parameters the scans refit by default (each only if the base fit had it free): the wiggle's
 # normalisation, asymmetry, frequency and phase, the lifetime, and the leading CBO term on N,
@@ -176,8 +176,8 @@ def fit_histogram(t, y, var, base: F.FitResult, delta_r: float, envelope: str, l
     loss_edges, loss_counts = np.asarray(loss_edges, float), np.asarray(loss_counts, float)
     start = seed_histogram(t, y, var, base, delta_r, envelope, loss_edges, loss_counts,
                            cbo="A_cbo_N" in free)
-    limits = {k: v for k, v in _limits().items() if k != "A0"}  # A(E) changes sign with energy
     data = F.FitData(t, y, F.first_pass_variance(y, var), loss_edges=loss_edges, loss_counts=loss_counts)
+    limits = {k: v for k, v in fit_limits(data).items() if k != "A0"}  # A(E) changes sign with energy
     first = F.fit(data, start, free, delta_r, envelope, limits=limits, intermediate=True)
     f1 = M.wiggle(t, first.vector(), delta_r, M.ENVELOPES[envelope], loss_edges, loss_counts)
     data.var = F.pearson_variance(y, var, f1)
@@ -294,7 +294,7 @@ def start_time_scan(t, y, var, base: F.FitResult, delta_r: float, envelope: str,
             if i == 0 and reference == "base":
                 res = _hesse_at(data, base.values, free, delta_r, envelope, penalties)
             else:
-                res = F.fit(data, base.values, free, delta_r, envelope, penalties, limits=_limits())
+                res = F.fit(data, base.values, free, delta_r, envelope, penalties, limits=fit_limits(data))
         except F.FitError:
             failed.append(float(starts[i]))
             continue
