@@ -52,6 +52,19 @@ def test_snakemake_stops_before_any_job_with_one_line(tmp_path):
     assert "Job stats" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize("analysis, message", [
+    ("IX-T", "analysis 'IX-T': unknown group 'IX' (groups: I, II, III, IV, V, VI, VII)"),
+    ("I-Q", "analysis 'I-Q': group I has no method 'Q' (methods: T, A)"),
+])
+def test_unknown_analysis_target_names_it(analysis, message):
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", f"results/run2/analysis/omega_a/{analysis}.json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr  # snakemake prints the exception on stdout
+
+
 def test_truncated_and_foreign_hdf5_name_the_file(tmp_path):
     good = tmp_path / "good.h5"
     write_h5(good, {"x": (np.arange(5000.0), "us")}, kind="calorimeters")

@@ -95,6 +95,8 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
             assert err[f"{group}-A"] < err[f"{group}-T"], (ds, group, err)
         assert err["VII-Q"] > max(err[f"{g}-A"] for g in ("I", "II", "III", "IV", "V", "VI")), (ds, err)
         assert (work / "results" / ds / "analysis" / "omega_a" / "I-A.scans.png").stat().st_size > 0
+    # bad input reaching the analysis: a negative bin in a copy of the data is named in one line
+    _negative_bin_is_named(work, tmp_path)
     # the same config on one core gives the same bytes
     first = _sha(work / "results/run2/experiment/calorimeters.h5")
     # (the target goes before --forcerun, whose argument list would swallow it)
@@ -103,3 +105,22 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
                            cwd=work, capture_output=True, text=True, timeout=900)
     assert again.returncode == 0, again.stderr[-3000:]
     assert _sha(work / "results/run2/experiment/calorimeters.h5") == first
+
+
+def _negative_bin_is_named(work, tmp_path):
+    import shutil
+
+    import h5py
+
+    from g2chain.omega_a.histograms import HistogramError
+    from g2chain.omega_a.pipeline import run_analysis
+
+    bad = tmp_path / "bad_calorimeters.h5"
+    shutil.copy(work / "results/run2/experiment/calorimeters.h5", bad)
+    with h5py.File(bad, "r+") as f:
+        f["local/sum_fine"][3, 1000] = -7
+    cfg = {"datasets": {"run2": {"field_index": 0.108}}}
+    with pytest.raises(HistogramError, match=r"^local/sum_fine: 1 bins are negative$"):
+        run_analysis(cfg, "run2", "I-T", bad, work / "results/run2/experiment/lost_muons.h5",
+                     work / "config/groups.yaml", tmp_path / "I-T.json", tmp_path / "I-T.png")
+    assert not (tmp_path / "I-T.json").exists()

@@ -91,6 +91,10 @@ def omega_a_fit(fits: dict, record: dict, field_index: float, out_path):
     ax.set_title(f"{record['dataset']} {record['analysis']}: R = {record['R_ppm']:.3f} +- {record['R_err_ppm']:.3f} ppm"
                  " (blinded)")
     ax.legend(loc="upper right")
+    threshold = record.get("corrections", {}).get("threshold")
+    if threshold:
+        ax.text(0.02, 0.03, f"E > {threshold['chosen_gev']:.1f} GeV: best expected sigma_R of the threshold scan",
+                transform=ax.transAxes, fontsize=8)
     ax = axes[0, 1]
     pull = (y - model) / sigma
     ax.plot(t, pull, ".", ms=1, color="0.3")
@@ -171,7 +175,14 @@ def omega_a_scans(record: dict, out_path):
     ax = axes[2]
     e, r, err = np.array(es["energy"]), np.array(es["R"], float), np.array(es["R_err"], float)
     ok = np.isfinite(r) & np.isfinite(err)
-    ax.errorbar(e[ok], r[ok], yerr=err[ok], fmt="o", ms=3, capsize=2)
+    weak = np.zeros(e.size, bool)
+    weak[es.get("weak_asymmetry", [])] = True
+    ax.errorbar(e[ok & ~weak], r[ok & ~weak], yerr=err[ok & ~weak], fmt="o", ms=3, capsize=2)
+    if np.any(ok & weak):
+        ax.errorbar(e[ok & weak], r[ok & weak], yerr=err[ok & weak], fmt="o", ms=3, capsize=2, color="0.7",
+                    label="|A| < 10 sigma: not in the constant")
+        span = np.nanmax(np.abs(r[ok & ~weak] - es["mean"]) + 2 * err[ok & ~weak]) if np.any(ok & ~weak) else 1.0
+        ax.set_ylim(es["mean"] - 1.5 * span, es["mean"] + 1.5 * span)
     ax.axhline(es["mean"], color="C3", lw=0.8, label=f"constant: chi2/ndf {es['chi2']:.1f}/{es['ndf']}, "
                f"p {es['pvalue']:.2g}")
     ax.set_xlabel("energy [GeV]")

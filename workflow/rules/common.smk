@@ -12,7 +12,7 @@ except ConfigError as err:
 
 DATASETS = sorted(config["datasets"])
 
-from g2chain.omega_a.groups import analysis_names, load_groups
+from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
 
 try:
     GROUPS = load_groups("config/groups.yaml", Path(workflow.basedir) / "workflow" / "schemas" / "groups.schema.yaml")
@@ -25,7 +25,18 @@ ANALYSES = analysis_names(GROUPS)
 wildcard_constraints:
     dataset="|".join(DATASETS),
     chunk=r"\d+",
-    analysis="|".join(a.replace("-", "\\-") for a in ANALYSES),
+    analysis=r"[A-Za-z0-9]+-[A-Za-z0-9]+",
+
+
+def groups_of(wildcards):
+    """config/groups.yaml for an omega_a rule, after checking that the requested analysis exists:
+    an unknown group or method stops the run with a one-line error naming it."""
+    if wildcards.analysis not in ANALYSES:
+        try:
+            analysis_spec(GROUPS, wildcards.analysis, wildcards.dataset)
+        except ConfigError as err:
+            raise ValueError(str(err)) from None
+    return "config/groups.yaml"
 
 
 def chunk_files(wildcards):

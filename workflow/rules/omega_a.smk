@@ -7,7 +7,7 @@ rule omega_a_fit:
     input:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
         lost_muons="results/{dataset}/experiment/lost_muons.h5",
-        groups="config/groups.yaml",
+        groups=groups_of,
     output:
         result="results/{dataset}/analysis/omega_a/{analysis}.json",
         plot=report(
@@ -52,7 +52,7 @@ rule omega_a_scans:
     input:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
         lost_muons="results/{dataset}/experiment/lost_muons.h5",
-        groups="config/groups.yaml",
+        groups=groups_of,
         result="results/{dataset}/analysis/omega_a/{analysis}.json",
     output:
         scans="results/{dataset}/analysis/omega_a/{analysis}.scans.json",

@@ -246,7 +246,7 @@ def _inside(x: np.ndarray, step: np.ndarray, lower: np.ndarray, upper: np.ndarra
     """The step with each component that would cross more than half its distance to a limit cut
     to that half (a parameter within 1e-9 of a limit goes onto it); the others are untouched."""
     room = np.where(step > 0, upper - x, x - lower)
-    out = np.where(np.abs(step) > 0.5 * room, np.sign(step) * 0.5 * room, step)
+    out = np.sign(step) * np.minimum(np.abs(step), 0.5 * room)
     low, high = _on_limits(x + out, lower, upper)
     return np.where(low, lower - x, np.where(high, upper - x, out))
 

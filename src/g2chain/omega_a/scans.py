@@ -384,7 +384,8 @@ def per_calorimeter_scan(counts_calo_t, var_calo_t, t, window, base: F.FitResult
 
 
 def energy_scan(counts_e_t, var_e_t, t, window, energy_edges, base: F.FitResult, delta_r: float, envelope: str,
-                loss_edges, loss_counts, free=None, min_counts: float = 1e4) -> dict:
+                loss_edges, loss_counts, free=None, min_counts: float = 1e4,
+                min_asymmetry_significance: float = 10.0) -> dict:
     """Fit each energy bin's histogram (rows of ``counts_e_t``, shape [n_e, n_t]; ``energy_edges``
     the n_e + 1 bin edges in GeV, e.g. coarse bins summed from the recorded ones with
     ``np.add.reduceat``) as in ``per_calorimeter_scan``, then a constant (and a line in energy).
@@ -392,7 +393,8 @@ def energy_scan(counts_e_t, var_e_t, t, window, energy_edges, base: F.FitResult,
     The asymmetry changes sign with energy, so A0 has no limit here and a negative asymmetry
     appears as A0 > 0 with phi0 shifted by pi. Bins with fewer than ``min_counts`` entries in the
     window are skipped (``skipped``, NaN); bins near the asymmetry's zero crossing carry little
-    information on R and weigh accordingly. Returns ``energy`` (bin centres), ``energy_edges``,
+    information on R: those with |A0| < ``min_asymmetry_significance`` sigma are fitted but left
+    out of the constant and line (``weak_asymmetry``). Returns ``energy`` (bin centres), ``energy_edges``,
     ``R``, ``R_err``, per-bin ``fit_chi2``/``fit_ndf``/``fit_pvalue``, ``parameters``,
     ``parameter_errors``, ``failed``,
     ``skipped`` and the summary of ``constant_and_line`` against the bin-centre energy: the
@@ -411,7 +413,13 @@ def energy_scan(counts_e_t, var_e_t, t, window, energy_edges, base: F.FitResult,
     out = _histogram_scan(counts, var_e_t, t, window, base, delta_r, envelope, loss_edges, loss_counts, free,
                           ("counts_e_t", "var_e_t"), min_counts)
     centres = 0.5 * (edges[1:] + edges[:-1])
-    summary = constant_and_line(centres, out["R"], out["R_err"])
+    # near A(E) = 0 (about 1.3 GeV in the lab) R is barely determined and its estimate neither
+    # Gaussian nor unbiased (omega and phase of a vanishing oscillation): such bins are fitted
+    # and shown, but left out of the constant and the line
+    a0, a0_err = out["parameters"]["A0"], out["parameter_errors"]["A0"]
+    weak = np.isfinite(a0) & (np.abs(a0) < min_asymmetry_significance * a0_err)
+    summary = constant_and_line(centres, np.where(weak, np.nan, out["R"]), out["R_err"])
+    out["weak_asymmetry"] = np.flatnonzero(weak).tolist()
     fit_chi2 = {"chi2": "fit_chi2", "ndf": "fit_ndf", "pvalue": "fit_pvalue"}
     out = {fit_chi2.get(k, k): v for k, v in out.items()}
     return {"energy": centres, "energy_edges": edges} | out | summary
