@@ -181,8 +181,11 @@ def omega_a_scans(record: dict, out_path):
     if np.any(ok & weak):
         ax.errorbar(e[ok & weak], r[ok & weak], yerr=err[ok & weak], fmt="o", ms=3, capsize=2, color="0.7",
                     label="|A| < 10 sigma: not in the constant")
-        span = np.nanmax(np.abs(r[ok & ~weak] - es["mean"]) + 2 * err[ok & ~weak]) if np.any(ok & ~weak) else 1.0
-        ax.set_ylim(es["mean"] - 1.5 * span, es["mean"] + 1.5 * span)
+    # near the asymmetry's zero crossing R has errors of hundreds of ppm: scale to the informative bins
+    sharp = ok & ~weak & (err < 3 * np.median(err[ok])) if np.any(ok) else ok
+    if np.any(sharp):
+        span = float(np.max(np.abs(r[sharp] - es["mean"]) + 1.5 * err[sharp]))
+        ax.set_ylim(es["mean"] - 1.2 * span, es["mean"] + 1.2 * span)
     ax.axhline(es["mean"], color="C3", lw=0.8, label=f"constant: chi2/ndf {es['chi2']:.1f}/{es['ndf']}, "
                f"p {es['pvalue']:.2g}")
     ax.set_xlabel("energy [GeV]")

@@ -267,7 +267,7 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
                       intermediate=True)
     fixed = []
     for amp, shapes in TERM_SHAPES.items():
-        if amp in free and not _resolved(trial, amp):
+        if amp in free and not _resolved(trial, amp, float(data.t[0]), spec.envelope):
             fixed += [s for s in shapes if s in free]
             if amp == "A_drift":
                 fixed.append(amp)
@@ -309,9 +309,36 @@ def _relative_uncertainty(res, name) -> float:
     return res.errors[name] / max(abs(res.values[name]), 1e-12)
 
 
-def _resolved(res, name) -> bool:
-    err = res.errors.get(name, 0.0)
-    return err > 0 and abs(res.values[name]) > WEAK_SIGNIFICANCE * err
+# CBO-family amplitudes multiply the envelope e(t) (A_2cbo its square): their size is A e(t0)^k
+ENVELOPE_POWER = {"A_cbo_N": 1, "A_cbo_A": 1, "A_cbo_phi": 1, "A_2cbo": 2, "A_xy": 1}
+
+
+def _resolved(res, name, t0: float = 0.0, envelope: str = "exp") -> bool:
+    """Whether the data resolve a term: its size at the start of the fit, |A e(t0)^k| for the
+    CBO family (A alone is degenerate with tau_CBO and C in the exp+C envelope), |A| otherwise,
+    above WEAK_SIGNIFICANCE times its error propagated with the fit covariance."""
+    size, err = term_size(res, name, t0, envelope)
+    return err > 0 and abs(size) > WEAK_SIGNIFICANCE * err
+
+
+def term_size(res, name, t0: float = 0.0, envelope: str = "exp"):
+    """(A e(t0)^k, its error) for a CBO-family amplitude, (value, error) for any other parameter."""
+    if name not in ENVELOPE_POWER or "tau_cbo" not in res.free:
+        return res.values[name], res.errors.get(name, 0.0)
+    k = ENVELOPE_POWER[name]
+    a, tau, c = res.values[name], res.values["tau_cbo"], res.values["C_cbo"]
+    if envelope == "reciprocal":
+        e = 1.0 / (1.0 + t0 / tau)
+        de_dtau, de_dc = e * e * t0 / tau**2, 0.0
+    else:
+        ex = math.exp(-t0 / tau)
+        e = ex + (c if envelope == "exp+C" else 0.0)
+        de_dtau, de_dc = ex * t0 / tau**2, (1.0 if envelope == "exp+C" else 0.0)
+    grad = {name: e**k, "tau_cbo": a * k * e ** (k - 1) * de_dtau, "C_cbo": a * k * e ** (k - 1) * de_dc}
+    idx = [res.free.index(n) for n in grad if n in res.free]
+    g = np.array([grad[res.free[i]] for i in idx])
+    var = float(g @ res.covariance[np.ix_(idx, idx)] @ g)
+    return a * e**k, math.sqrt(var) if var > 0 and math.isfinite(var) else 0.0
 
 
 def fit_limits(data: F.FitData | None = None) -> dict:
@@ -339,7 +366,7 @@ def result_record(spec: AnalysisSpec, wiggle: Wiggle, fits: dict) -> dict:
         "chi2": full.chi2, "ndf": full.ndf, "chi2_ndf": full.chi2 / full.ndf,
         "p_value": fits.get("pvalue", full.pvalue),
         "five_parameter": {"R_ppm": five.values["R"], "R_err_ppm": five.errors["R"], "chi2": five.chi2,
-                           "ndf": five.ndf, "p_value": five.pvalue},
+                           "ndf": five.ndf, "p_value": fits.get("five_pvalue", five.pvalue)},
         "window_us": list(spec.window_us), "bin_us": wiggle.bin_us, "n_bins": int(fits["t"].size),
         "envelope": full.envelope, "free_parameters": full.free,
         "parameters": {n: {"value": full.values[n], "error": full.errors[n]} for n in M.PARAMS},

@@ -154,15 +154,21 @@ class LeastSquares:
         return z, jw
 
 
-def gauss_newton_covariance(jw: np.ndarray) -> np.ndarray:
+def gauss_newton_covariance(jw: np.ndarray, ridge: float = 0.0) -> np.ndarray:
     """(J^T V^-1 J)^-1 from the whitened Jacobian over the free parameters: the covariance of a
     least-squares fit (errordef 1), what HESSE gives up to the residual-curvature term. Computed
-    on the column-scaled matrix; raises FitError if it is not positive definite."""
+    on the column-scaled matrix; raises FitError if it is not positive definite.
+
+    ``ridge`` > 0 (staging only) adds ridge x identity to the scaled matrix, so that a degenerate
+    direction (say the phase of a term whose amplitude is zero) gets a huge variance instead of
+    making every error undefined."""
     a = jw.T @ jw
     d = np.sqrt(np.diag(a))
-    if not np.all(d > 0):
+    if ridge > 0:
+        d = np.where(d > 0, d, 1.0)
+    elif not np.all(d > 0):
         raise FitError("a free parameter does not change the fit function (zero column of the Jacobian)")
-    scaled = a / np.outer(d, d)
+    scaled = a / np.outer(d, d) + ridge * np.eye(d.size)
     try:
         chol = np.linalg.cholesky(scaled)
     except np.linalg.LinAlgError:
@@ -280,9 +286,11 @@ def fit(data: FitData, start: dict, free: list, delta_r: float, envelope: str = 
     p, chi, edm, z, jw, converged = levenberg_marquardt(ls, p0, cols, lower, upper)
     ndf = data.t.size - len(free)
     if intermediate:
-        # a starting point for the next stage, converged or not (the final fit decides)
+        # a starting point for the next stage, converged or not (the final fit decides); its
+        # errors only judge which terms the data resolve, so a degenerate direction must not
+        # hide the others (ridge)
         try:
-            cov = gauss_newton_covariance(jw[:, cols])
+            cov = gauss_newton_covariance(jw[:, cols], ridge=1e-12)
         except FitError:
             cov = np.full((len(free), len(free)), np.nan)
         return _result(p, cov, free, chi, ndf, 0, envelope)

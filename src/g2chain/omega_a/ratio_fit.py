@@ -87,9 +87,13 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> di
     free = spec.free_parameters()
     env = spec.envelope
     five_free = ["A0", "R", "phi0"]
-    r5 = F.fit(data, start, five_free, spec.delta_r_ppm, env, limits=fit_limits(data))
+    # the ratio's "five-parameter" fit: A, R, phi with every other term off (N0 and the
+    # exponential cancel in the ratio; tau is the fixed weighting lifetime)
+    five_only = {k: start[k] for k in ("N0", "tau", "A0", "R", "phi0")}
+    r5 = F.fit(data, five_only, five_free, spec.delta_r_ppm, env, limits=fit_limits(data))
+    start.update({k: r5.values[k] for k in five_free})
     stage2 = five_free + [p for p in free if p in ("A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
-    res = F.fit(data, r5.values, stage2, spec.delta_r_ppm, env, limits=fit_limits(data), intermediate=True)
+    res = F.fit(data, start, stage2, spec.delta_r_ppm, env, limits=fit_limits(data), intermediate=True)
     res, free, fixed_weak = staged_fit(data, res.values, free, spec, {}, with_free=True)
     p = res.vector()
     e = M.ENVELOPES[env]
@@ -107,8 +111,12 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> di
     scale, nu = tr2 / tr1, tr1**2 / tr2 - len(free)
     res.ndf = int(round(nu))
     pvalue = float(stats.chi2.sf(res.chi2 / scale, nu))
+    # the three-parameter (A, R, phi: the ratio's "five-parameter") fit judged the same way
+    nu5 = tr1**2 / tr2 - len(five_free)
+    r5.ndf = int(round(nu5))
+    pvalue5 = float(stats.chi2.sf(r5.chi2 / scale, nu5))
     sigma = np.sqrt(var)
     return {"five": r5, "full": res, "t": t, "y": r, "sigma": sigma, "model": model, "model5": None,
             "spectrum5": spectrum5, "spectrum_full": F.residual_spectrum(t, (r - model) / sigma),
-            "pvalue": pvalue, "chi2_scale": scale, "fixed_weak": fixed_weak,
+            "pvalue": pvalue, "five_pvalue": pvalue5, "chi2_scale": scale, "fixed_weak": fixed_weak,
             "ratio_bins_dropped": dropped + low_stat}
