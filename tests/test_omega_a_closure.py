@@ -61,6 +61,8 @@ def test_i_a_pulls_over_independent_productions(base_cfg):
     pulls = [closure_pull(cfg, "run2", "I-A", 2e6, 1000 + s)[0] for s in range(20)]
     pulls = np.array(pulls)
     mean, std = pulls.mean(), pulls.std(ddof=1)
+    print(f"I-A closure over {pulls.size} seeds: mean pull {mean:+.3f} +- {std / math.sqrt(pulls.size):.3f}, "
+          f"std {std:.3f}; pulls {np.round(pulls, 2).tolist()}")
     assert abs(mean) < 0.5, pulls
     assert 0.7 < std < 1.4, pulls
     assert math.isfinite(mean)
