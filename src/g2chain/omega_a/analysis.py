@@ -285,8 +285,11 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
             res = F.fit(data, values, final_free, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data))
             return (res, final_free, fixed) if with_free else res
         except F.FitError as err:
-            if err.parameter in SHAPE_PARAMETERS and err.value is not None:
-                fixed.append(err.parameter)  # an unresolved term's shape that ran onto its limit: held there
+            if err.parameter is not None and err.value is not None and err.parameter != "R":
+                # a parameter that ran onto its physical limit (an unresolved term's shape, or
+                # k_loss sliding along its valley with N0 and tau at low statistics) is held there
+                # and reported; R itself never is
+                fixed.append(err.parameter)
                 values[err.parameter] = err.value
                 continue
             shapes = [p for p in final_free if p in SHAPE_PARAMETERS and trial.errors.get(p, 0) > 0]
