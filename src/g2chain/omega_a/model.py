@@ -57,15 +57,19 @@ def _envelope(t, tau, c, kind):
 
 
 @njit(cache=True, fastmath=True)
-def loss_integral(t, tau, loss_edges, loss_counts):
-    """int_0^t L(t') e^{t'/tau} dt' / sum L for sorted or unsorted t (L piecewise constant in bins)."""
+def _loss_cumulant(t, tau, loss_edges, loss_counts, dtau):
+    """int_0^t L(t') w(t') dt' / sum L with w = e^{t'/tau} (``dtau`` False) or its tau derivative
+    -t'/tau^2 e^{t'/tau} (``dtau`` True); L piecewise constant in bins, linear in between."""
     nb = loss_counts.size
     cum = np.empty(nb + 1)
     cum[0] = 0.0
     total = 0.0
     for j in range(nb):
         centre = 0.5 * (loss_edges[j] + loss_edges[j + 1])
-        cum[j + 1] = cum[j] + loss_counts[j] * math.exp(centre / tau)
+        w = math.exp(centre / tau)
+        if dtau:
+            w *= -centre / (tau * tau)
+        cum[j + 1] = cum[j] + loss_counts[j] * w
         total += loss_counts[j]
     out = np.zeros(t.size)
     if total <= 0.0:
@@ -81,6 +85,18 @@ def loss_integral(t, tau, loss_edges, loss_counts):
             k = int(x)
             out[i] = (cum[k] + (x - k) * (cum[k + 1] - cum[k])) / total
     return out
+
+
+@njit(cache=True, fastmath=True)
+def loss_integral(t, tau, loss_edges, loss_counts):
+    """int_0^t L(t') e^{t'/tau} dt' / sum L for sorted or unsorted t (L piecewise constant in bins)."""
+    return _loss_cumulant(t, tau, loss_edges, loss_counts, False)
+
+
+@njit(cache=True, fastmath=True)
+def loss_integral_dtau(t, tau, loss_edges, loss_counts):
+    """d/dtau of ``loss_integral`` (the e^{t'/tau} weight makes Lambda depend on the lifetime)."""
+    return _loss_cumulant(t, tau, loss_edges, loss_counts, True)
 
 
 @njit(cache=True, fastmath=True)
@@ -116,33 +132,6 @@ def wiggle(t, p, delta_r_ppm, envelope, loss_edges, loss_counts):
         if a_r != 0.0:
             f += n0 * a_r * math.exp(-ti / tau_r) * math.cos(w_r * ti + ph_r)
         out[i] = f
-    return out
-
-
-@njit(cache=True, fastmath=True)
-def loss_integral_dtau(t, tau, loss_edges, loss_counts):
-    """d/dtau of ``loss_integral`` (the e^{t'/tau} weight makes Lambda depend on the lifetime)."""
-    nb = loss_counts.size
-    cum = np.empty(nb + 1)
-    cum[0] = 0.0
-    total = 0.0
-    for j in range(nb):
-        centre = 0.5 * (loss_edges[j] + loss_edges[j + 1])
-        cum[j + 1] = cum[j] - loss_counts[j] * math.exp(centre / tau) * centre / (tau * tau)
-        total += loss_counts[j]
-    out = np.zeros(t.size)
-    if total <= 0.0:
-        return out  # no losses measured: Lambda = 1
-    width = loss_edges[1] - loss_edges[0]
-    for i in range(t.size):
-        x = (t[i] - loss_edges[0]) / width
-        if x <= 0.0:
-            out[i] = 0.0
-        elif x >= nb:
-            out[i] = cum[nb] / total
-        else:
-            k = int(x)
-            out[i] = (cum[k] + (x - k) * (cum[k + 1] - cum[k])) / total
     return out
 
 

@@ -35,6 +35,21 @@ def _covariance_input(wiggle):
     return (low + up).tocsr()
 
 
+def _sandwich_errors(data, res, cov, var, delta_r, envelope):
+    """Replace the errors of a diagonal-chi^2 ratio fit by the sandwich H^-1 (J^T W C W J) H^-1
+    with the full bin covariance C (W = diag(1/var)); returns the model at the bins."""
+    model, jac_all = F.model_jacobian(data, res.vector(), delta_r, envelope)
+    jac = jac_all[:, [M.INDEX[n] for n in res.free]]
+    w = 1.0 / var
+    h_inv = np.linalg.inv(jac.T @ (jac * w[:, None]))
+    middle = (jac * w[:, None]).T @ cov @ (jac * w[:, None])
+    cov_p = h_inv @ middle @ h_inv
+    res.covariance = cov_p
+    res.errors = dict.fromkeys(M.PARAMS, 0.0)
+    res.errors.update({n: float(math.sqrt(cov_p[k, k])) for k, n in enumerate(res.free)})
+    return model
+
+
 def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> dict:
     """Ratio fit of one analysis: returns the same structure as analysis.fit_analysis."""
     from ..experiment.beam import beam_frequencies
@@ -95,18 +110,11 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> di
     stage2 = five_free + [p for p in free if p in ("A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
     res = F.fit(data, start, stage2, spec.delta_r_ppm, env, limits=fit_limits(data), intermediate=True)
     res, free, fixed_weak = staged_fit(data, res.values, free, spec, {}, with_free=True)
-    p = res.vector()
     e = M.ENVELOPES[env]
-    model, jac_all = F.model_jacobian(data, p, spec.delta_r_ppm, e)
-    jac = jac_all[:, [M.INDEX[n] for n in free]]
-    w = 1.0 / var
-    h_inv = np.linalg.inv(jac.T @ (jac * w[:, None]))
-    middle = (jac * w[:, None]).T @ cov @ (jac * w[:, None])
-    cov_p = h_inv @ middle @ h_inv
-    res.covariance = cov_p
-    res.errors = {n: (float(math.sqrt(cov_p[free.index(n), free.index(n)])) if n in free else 0.0) for n in M.PARAMS}
+    model = _sandwich_errors(data, res, cov, var, spec.delta_r_ppm, e)
+    _sandwich_errors(data, r5, cov, var, spec.delta_r_ppm, e)
     # p-value of the diagonal chi^2 under the full bin covariance (Satterthwaite)
-    wc = cov * w[:, None]
+    wc = cov / var[:, None]
     tr1, tr2 = float(np.trace(wc)), float(np.sum(wc * wc.T))
     scale, nu = tr2 / tr1, tr1**2 / tr2 - len(free)
     res.ndf = int(round(nu))
