@@ -98,6 +98,27 @@ def test_band_formula_against_monte_carlo_replicas():
     assert rms < 0.8 * np.mean(naive)
 
 
+def test_scan_chi2_follows_chi2_with_its_random_walk_covariance():
+    """Over replicas, the deviations of three start times have the nested covariance
+    cov(dR_i, dR_j) = band_min(i,j)^2 and the scan chi^2 averages its ndf."""
+    rng = np.random.default_rng(77)
+    f = expectation(TRUTH)
+    d, chi2s, bands = [], [], []
+    for _ in range(80):
+        y = rng.poisson(f).astype(float)
+        scan = S.start_time_scan(T, y, y, base_fit(y), DELTA_R, "exp", *LOSS, starts=[30.1, 60.1, 90.1],
+                                 end=WINDOW[1])
+        d.append(scan["dR"][1:])
+        bands.append(scan["band"][1:])
+        chi2s.append(scan["scan_chi2"])
+        assert scan["scan_ndf"] == 2
+    d, band = np.array(d), np.mean(bands, axis=0)
+    corr = np.corrcoef(d.T)[0, 1]
+    assert abs(corr - band[0] / band[1]) < 0.15, (corr, band[0] / band[1])  # ~0.1 statistical
+    assert abs(np.mean(chi2s) - 2.0) < 0.7  # mean of chi2_2 over 80 replicas: 2 +- 0.22
+    assert S.scan_consistency(np.array([1.0, 1.0]), np.array([1.0, 2.0])) == (1.0, 2)
+
+
 def calorimeter_histograms(rng, trend_ppm_per_calo=0.0, n_calo=24, cbo=None):
     """Per-calorimeter Poisson histograms sharing R (plus an optional linear trend in index), each
     with its own normalisation, asymmetry and phase; ~2e6 entries in total."""

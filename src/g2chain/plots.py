@@ -157,7 +157,9 @@ def omega_a_scans(record: dict, out_path):
     ax.axhline(0, color="0.5", lw=0.6)
     ax.set_xlabel("fit start time [us]")
     ax.set_ylabel("Delta R [ppm]")
-    ax.set_title(f"{record['dataset']} {record['analysis']}: start-time scan")
+    scan_p = st.get("scan_pvalue")
+    ax.set_title(f"{record['dataset']} {record['analysis']}: start-time scan"
+                 + (f" (chi2 {st['scan_chi2']:.1f}/{st['scan_ndf']}, p {scan_p:.2g})" if scan_p is not None else ""))
     ax.legend(fontsize=7)
     pc = record["per_calorimeter"]
     ax = axes[1]

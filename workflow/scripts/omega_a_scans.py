@@ -15,5 +15,6 @@ except (ValueError, RuntimeError) as exc:
     sys.exit(message)
 with open(sm.log[0], "w") as log:
     st, pc = rec["start_time"], rec["per_calorimeter"]
-    log.write(f"start-time scan: all within 2 bands {st['all_within']}; per-calorimeter constant p = "
+    log.write(f"start-time scan: all within 2 bands {st['all_within']}, scan chi2 {st['scan_chi2']:.1f}/"
+              f"{st['scan_ndf']} (p = {st['scan_pvalue']:.3g}); per-calorimeter constant p = "
               f"{pc['pvalue']:.3g}, slope {pc['slope']:.3g} +- {pc['slope_err']:.3g} ppm/calo\n")
