@@ -36,3 +36,19 @@ def test_t_and_a_correlation_of_a_pure_five_parameter_toy():
     assert 0.8 < expected < 0.95
     print(f"rho(T, A): {empirical:.3f} from 250 replicas, {expected:.3f} from the weights")
     assert abs(empirical - expected) < 0.045, (empirical, expected)
+
+
+def test_paper_table_and_the_weight_formula_agree_on_t_versus_a():
+    labels, rho = C.paper_correlations()
+    assert len(labels) == 19 and rho.shape == (19, 19)
+    assert np.array_equal(rho, rho.T) and np.all(np.diag(rho) == 1.0)
+    t = [k for k, lab in enumerate(labels) if lab.endswith("_T")]
+    a = [k for k, lab in enumerate(labels) if lab.endswith("_A")]
+    block = rho[np.ix_(t, a)]
+    # ideal lab-frame spectrum (no acceptance) in 0.1 GeV bins above 1 GeV, T at 1.7-1.9 GeV
+    y = np.arange(1.05, 3.1, 0.1) / 3.1
+    n = (y - 1) * (4 * y * y - 5 * y - 5)
+    a_e = (-8 * y * y + y + 1) / (4 * y * y - 5 * y - 5)
+    for threshold in (1.7, 1.8, 1.9):
+        r = C.weight_correlation((y * 3.1 >= threshold).astype(float), a_e, n)
+        assert block.min() - 0.02 < r < block.max() + 0.02, (threshold, r, block.min(), block.max())

@@ -15,7 +15,10 @@ statistical part.
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
+import yaml
 
 
 def weight_correlation(u, v, n_per_bin) -> float:
@@ -28,3 +31,11 @@ def weight_correlation(u, v, n_per_bin) -> float:
     if not den > 0:
         raise ValueError("u, v: a weighting selects no positrons")
     return float(np.sum(u * v * n) / den)
+
+
+def paper_correlations() -> tuple[list, np.ndarray]:
+    """Table XXVII of the Run-2/3 report as printed (the project's copy in g2chain/data):
+    (labels, 19 x 19 matrix)."""
+    text = resources.files("g2chain").joinpath("data/paper_table_xxvii_correlations.yaml").read_text()
+    table = yaml.safe_load(text)
+    return list(table["labels"]), np.array(table["matrix"], dtype=float)
