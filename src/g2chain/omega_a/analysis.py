@@ -7,6 +7,7 @@ spectrum, seeds each term there and runs the full fit; ``result_record`` is what
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -49,17 +50,38 @@ def _window_mask(t, window, name):
     return (t >= window[0]) & (t <= window[1])
 
 
-def event_histogram_et(calo: dict, spec: AnalysisSpec) -> tuple[np.ndarray, np.ndarray, dict]:
+@dataclass(frozen=True)
+class Variation:
+    """One systematic change to an analysis' corrections (Table V), relative to its nominal
+    choices: laser-measured gain amplitudes and the fitted pileup normalisation moved by a number
+    of their own standard errors, and another randomization seed."""
+
+    infill_sigma: float = 0.0
+    shortterm_sigma: float = 0.0
+    pileup_sigma: float = 0.0
+    seed_offset: int = 0
+
+
+NOMINAL = Variation()
+
+
+def event_histogram_et(calo: dict, spec: AnalysisSpec,
+                       variation: Variation = NOMINAL) -> tuple[np.ndarray, np.ndarray, dict]:
     """[energy x time] counts of the group's reconstruction, randomized by +-T_c/2, pileup
     subtracted and gain corrected; returns (counts, variances, info)."""
     fine = H.check_counts(f"{spec.recon}/sum_fine", calo[f"{spec.recon}/sum_fine"])
-    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(dataset_key(spec.dataset),)))
+    key = (dataset_key(spec.dataset),) + ((variation.seed_offset,) if variation.seed_offset else ())
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=key))
     counts = H.randomize_cyclotron(fine, rng).astype(float)
     var = counts.copy()
     t = (np.arange(counts.shape[1]) + 0.5) * B.T_BIN_US
     info = {}
     gain_model = fit_gain_model(calo["laser/infill"], calo["laser/infill_times"], calo["laser/shortterm"],
                                 calo["laser/shortterm_dt"])
+    if variation.infill_sigma or variation.shortterm_sigma:
+        gain_model = dataclasses.replace(
+            gain_model, infill_amp=gain_model.infill_amp + variation.infill_sigma * gain_model.infill_amp_err,
+            shortterm_amp=gain_model.shortterm_amp + variation.shortterm_sigma * gain_model.shortterm_amp_err)
     e_c = B.energy_centers()
     gain = total_gain(gain_model, t, e_c @ counts, float(calo["fills"]), B.T_BIN_US * 1e3)
     counts = H.gain_corrected_spectrum(counts, gain)
@@ -73,14 +95,16 @@ def event_histogram_et(calo: dict, spec: AnalysisSpec) -> tuple[np.ndarray, np.n
                                        calo[f"{key}/triple_pairs"], calo[f"{key}/triple_singles"])
         window_bins = np.flatnonzero((t >= spec.window_us[0]) & (t <= spec.window_us[1]))
         norm = normalise_above_endpoint(counts, est, window_bins)
-        counts, var = subtract_pileup(counts, var, est, est_var, norm.scale)
+        scale = norm.scale + (variation.pileup_sigma * norm.scale_error if np.isfinite(norm.scale_error) else 0.0)
+        counts, var = subtract_pileup(counts, var, est, est_var, scale)
         info["pileup"] = {"estimator": spec.pileup, "scale": norm.scale, "scale_error": norm.scale_error,
                           "chi2_above_endpoint": norm.chi2_above_endpoint,
                           "ndf_above_endpoint": norm.ndf_above_endpoint}
     return counts, var, info
 
 
-def build_wiggle(calo: dict, spec: AnalysisSpec, omega_guess: float | None = None) -> Wiggle:
+def build_wiggle(calo: dict, spec: AnalysisSpec, omega_guess: float | None = None,
+                 variation: Variation = NOMINAL) -> Wiggle:
     """The analysis histogram of ``spec`` from the recorded calorimeter views.
 
     The A method needs omega, tau and phase for measuring A(E): a T-method histogram of the
@@ -88,7 +112,7 @@ def build_wiggle(calo: dict, spec: AnalysisSpec, omega_guess: float | None = Non
     """
     if spec.base_method == "Q":
         return _energy_wiggle(calo, spec)
-    counts, var, info = event_histogram_et(calo, spec)
+    counts, var, info = event_histogram_et(calo, spec, variation)
     t = (np.arange(counts.shape[1]) + 0.5) * B.T_BIN_US
     _window_mask(t, spec.window_us, spec.name)
     if spec.base_method == "T" and spec.threshold_gev is not None:
@@ -189,7 +213,8 @@ def _seed_terms(t, y, f5, weights, spec: AnalysisSpec, nominal: dict, start: dic
     return start
 
 
-def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_edges, loss_counts) -> dict:
+def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_edges, loss_counts,
+                 reuse: F.FitResult | None = None) -> dict:
     """Staged fit of one analysis; returns {'five': FitResult, 'full': FitResult, 'spectra': ...}."""
     sel = _window_mask(wiggle.t, spec.window_us, spec.name)
     t, y, var = wiggle.t[sel], wiggle.y[sel], wiggle.var[sel]
@@ -217,8 +242,15 @@ def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_ed
         if chol is None:
             data.var = F.pearson_variance(y, var, M.wiggle(t, p, spec.delta_r_ppm, M.ENVELOPES[env], loss[0], loss[1]))
 
-    res, free, fixed_weak = staged_fit(data, start, free, spec, penalties, with_free=True,
-                                       variance_update=pearson_update)
+    if reuse is None:
+        res, free, fixed_weak = staged_fit(data, start, free, spec, penalties, with_free=True,
+                                           variance_update=pearson_update)
+    else:
+        # a systematic variation: the nominal fit's parameter set and start, no new staging
+        # decisions (which would add discrete jumps to a small, smooth shift)
+        pearson_update(reuse.vector())
+        res = F.fit(data, reuse.values, list(reuse.free), spec.delta_r_ppm, env, penalties, limits=fit_limits(data))
+        fixed_weak = []
     f_full = F.model_values(data, res.vector(), spec.delta_r_ppm, M.ENVELOPES[env])
     sigma = np.sqrt(data.var) if chol is None else np.sqrt(wiggle.cov_band[0, sel])
     spectrum_full = F.residual_spectrum(t, (y - f_full) / sigma)
