@@ -27,5 +27,6 @@ def _table(base_cfg, **detector):
 def test_pileup_and_gain_systematics_follow_the_toy(base_cfg):
     default = _table(base_cfg)
     assert default["pileup"] > 0.1 and default["gain"] > 0.1  # both effects are in the toy
+    assert default["other"] > 0.0  # another +-T_c/2 randomization of the same positrons moves R
     assert _table(base_cfg, resolving_time_ns=0.0)["pileup"] < 1.0  # nothing merges: no pileup
     assert _table(base_cfg, gain_in_fill=0.0, gain_short_term=0.0)["gain"] < 1.0  # no sag

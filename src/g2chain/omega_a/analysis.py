@@ -249,8 +249,20 @@ def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_ed
         # a systematic variation: the nominal fit's parameter set and start, no new staging
         # decisions (which would add discrete jumps to a small, smooth shift)
         pearson_update(reuse.vector())
-        res = F.fit(data, reuse.values, list(reuse.free), spec.delta_r_ppm, env, penalties, limits=fit_limits(data))
-        fixed_weak = []
+        values, free, fixed_weak = dict(reuse.values), list(reuse.free), []
+        for _ in range(4):
+            try:
+                res = F.fit(data, values, free, spec.delta_r_ppm, env, penalties, limits=fit_limits(data))
+                break
+            except F.FitError as err:
+                if err.parameter in (None, "R") or err.value is None:
+                    raise
+                # as in staged_fit: a parameter that runs onto its limit is held there, reported
+                values[err.parameter] = err.value
+                free.remove(err.parameter)
+                fixed_weak.append(err.parameter)
+        else:
+            raise F.FitError(f"{spec.name}: variation refit still on its limits after fixing {', '.join(fixed_weak)}")
     f_full = F.model_values(data, res.vector(), spec.delta_r_ppm, M.ENVELOPES[env])
     sigma = np.sqrt(data.var) if chol is None else np.sqrt(wiggle.cov_band[0, sel])
     spectrum_full = F.residual_spectrum(t, (y - f_full) / sigma)

@@ -5,20 +5,25 @@ measured uncertainty (or make the other reasonable choice), rebuild and refit th
 take the shift of R. A source moved both ways contributes half the spread of the two shifts;
 sources inside a category add linearly, categories in quadrature.
 
-Evaluated so far: gain (in-fill and short-term amplitudes by +-1 sigma of their laser fits) and
-pileup (normalisation by +-1 sigma of its above-endpoint fit). To come (issue 4): CBO envelope
-families and drift time constant, pileup time shift and unseen pileup, residual slow term and the
-k_loss >= 0 shift, loss-spectrum shape, ratio weighting, randomization seed.
+Evaluated so far: gain (in-fill and short-term amplitudes by +-1 sigma of their laser fits),
+pileup (normalisation by +-1 sigma of its above-endpoint fit) and, under "other", the
+randomization seed (spread over four other seeds). To come (issue 4): CBO envelope families and
+drift time constant, pileup time shift and unseen pileup, residual slow term and the k_loss >= 0
+shift, loss-spectrum shape, ratio weighting.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .analysis import NOMINAL, Variation, build_wiggle, fit_analysis
 from .groups import AnalysisSpec
 
-# category -> source -> the two variations that bracket it
+# category -> source -> two variations that bracket it (contribution: half their spread), or
+# several alternatives of equal standing (contribution: the standard deviation of R over them
+# and the nominal)
 SOURCES = {
     "gain": {
         "in-fill amplitude": (Variation(infill_sigma=+1.0), Variation(infill_sigma=-1.0)),
@@ -26,6 +31,9 @@ SOURCES = {
     },
     "pileup": {
         "normalisation": (Variation(pileup_sigma=+1.0), Variation(pileup_sigma=-1.0)),
+    },
+    "other": {
+        "randomization seed": tuple(Variation(seed_offset=k) for k in range(1, 5)),
     },
 }
 
@@ -53,10 +61,14 @@ def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: fl
     total2 = 0.0
     for category, entries in sources.items():
         rows, category_total = {}, 0.0
-        for source, (up, down) in entries.items():
-            shifts = [1e3 * (refit(calo, loss, spec, field_index, v, nominal).values["R"] - r0) for v in (up, down)]
-            contribution = 0.5 * abs(shifts[0] - shifts[1])
-            rows[source] = {"shift_up_ppb": shifts[0], "shift_down_ppb": shifts[1], "ppb": contribution}
+        for source, variations in entries.items():
+            shifts = [1e3 * (refit(calo, loss, spec, field_index, v, nominal).values["R"] - r0) for v in variations]
+            if len(shifts) == 2:
+                contribution = 0.5 * abs(shifts[0] - shifts[1])
+                rows[source] = {"shift_up_ppb": shifts[0], "shift_down_ppb": shifts[1], "ppb": contribution}
+            else:
+                contribution = float(np.std([0.0, *shifts], ddof=1))
+                rows[source] = {"shifts_ppb": shifts, "ppb": contribution}
             category_total += contribution
         table["categories"][category] = {"sources": rows, "ppb": category_total}
         total2 += category_total**2
