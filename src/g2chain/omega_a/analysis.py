@@ -255,12 +255,9 @@ def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_ed
                 res = F.fit(data, values, free, spec.delta_r_ppm, env, penalties, limits=fit_limits(data))
                 break
             except F.FitError as err:
-                if err.parameter in (None, "R") or err.value is None:
+                if not _hold_at_limit(err, values, fixed_weak):
                     raise
-                # as in staged_fit: a parameter that runs onto its limit is held there, reported
-                values[err.parameter] = err.value
                 free.remove(err.parameter)
-                fixed_weak.append(err.parameter)
         else:
             raise F.FitError(f"{spec.name}: variation refit still on its limits after fixing {', '.join(fixed_weak)}")
     f_full = F.model_values(data, res.vector(), spec.delta_r_ppm, M.ENVELOPES[env])
@@ -330,12 +327,7 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
             res = F.fit(data, values, final_free, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data))
             return (res, final_free, fixed) if with_free else res
         except F.FitError as err:
-            if err.parameter is not None and err.value is not None and err.parameter != "R":
-                # a parameter that ran onto its physical limit (an unresolved term's shape, or
-                # k_loss sliding along its valley with N0 and tau at low statistics) is held there
-                # and reported; R itself never is
-                fixed.append(err.parameter)
-                values[err.parameter] = err.value
+            if _hold_at_limit(err, values, fixed):
                 continue
             shapes = [p for p in final_free if p in SHAPE_PARAMETERS and trial.errors.get(p, 0) > 0]
             if not shapes:
@@ -343,6 +335,17 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
             worst = max(shapes, key=lambda p: _relative_uncertainty(trial, p))
             fixed.append(worst)
     raise F.FitError(f"{spec.name}: covariance not positive definite after fixing {', '.join(fixed)}")
+
+
+def _hold_at_limit(err: F.FitError, values: dict, fixed: list) -> bool:
+    """A parameter that ran onto its physical limit (an unresolved term's shape, or k_loss sliding
+    along its valley with N0 and tau at low statistics) is held there and reported: set it in
+    ``values``, add it to ``fixed`` and return True. R itself never is (False: re-raise)."""
+    if err.parameter in (None, "R") or err.value is None:
+        return False
+    values[err.parameter] = err.value
+    fixed.append(err.parameter)
+    return True
 
 
 SHAPE_PARAMETERS = ("tau_cbo", "C_cbo", "tau_vw", "omega_vw", "tau_y", "omega_y", "tau_drift", "A_drift",
