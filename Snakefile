@@ -1,5 +1,6 @@
 # g2chain: the Muon g-2 analysis chain over a sealed-truth toy experiment.
-# `snakemake --cores all` runs everything; branch targets: experiment, omega_a.
+# `snakemake --cores all` runs everything; branch targets: experiment, omega_a, omega_a_average,
+# correlations.
 
 configfile: "config/config.yaml"
 
@@ -14,4 +15,5 @@ rule all:
         experiment_outputs(),
         expand("results/{dataset}/experiment/summary.png", dataset=DATASETS),
         omega_a_outputs(),
+        expand("results/{dataset}/analysis/omega_a/average.json", dataset=DATASETS),
     default_target: True

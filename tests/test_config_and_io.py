@@ -24,6 +24,10 @@ from .conftest import ROOT, SCHEMA, copy_workflow
         (lambda c: c["datasets"]["run3a"].update(field_index=0.0), "datasets.run3a.field_index"),
         (lambda c: c["datasets"]["run2"].update(colour="red"), "colour"),
         (lambda c: c["beam"].update(scraping_mm="two"), "beam.scraping_mm"),
+        (lambda c: c["omega_a_systematics"].update(envelopes=["exp", "gaussian"]), "omega_a_systematics.envelopes"),
+        (lambda c: c["omega_a_correlations"].update(trials=2), "omega_a_correlations.trials"),
+        (lambda c: c["omega_a_correlations"].update(dataset="run7"), "omega_a_correlations.dataset"),
+        (lambda c: c["omega_a_average"].update(analyses=["I_A"]), "omega_a_average.analyses"),
     ],
 )
 def test_bad_config_value_names_the_key(base_cfg, mutate, key):

@@ -13,6 +13,11 @@ from g2chain.io import read_json
 from .conftest import copy_workflow, produce
 
 
+def analysis_results(folder) -> list:
+    """The analyses' result files of a folder ("III-RA.json"; not scans, systematics, averages)."""
+    return sorted(p for p in folder.glob("*-*.json") if p.name.count(".") == 1)
+
+
 def omega_a_closure_pulls(work) -> dict:
     """(omega_a^m measured - true) / sigma for each analysis result of a workflow run, both blinds
     removed here: the group's software offset (phrase) and the hardware blind (sealed world)."""
@@ -25,12 +30,12 @@ def omega_a_closure_pulls(work) -> dict:
     groups = load_groups(work / "config" / "groups.yaml", work / "workflow" / "schemas" / "groups.schema.yaml")
     pulls = {}
     for ds_dir in sorted((work / "results").iterdir()):
+        if not (ds_dir / "sealed").is_dir():
+            continue
         world, _ = read_h5(ds_dir / "sealed" / "world.h5", kind="world")
         truth_h5, _ = read_h5(ds_dir / "sealed" / "production_truth.h5", kind="production_truth")
         truth = np.stack([truth_h5[f"truth/{k}"] for k in ("n", "a_cos", "a_sin", "sum_ce", "sum_cp")])
-        for path in sorted((ds_dir / "analysis" / "omega_a").glob("*-*.json")):
-            if ".scans" in path.name:
-                continue
+        for path in analysis_results(ds_dir / "analysis" / "omega_a"):
             rec = read_json(path)
             omega = omega_from_r(rec["R_ppm"], software_offset_ppm(groups["groups"][rec["group"]]["phrase"]))
             omega /= 1.0 + float(world["eps_hw"])
@@ -38,6 +43,34 @@ def omega_a_closure_pulls(work) -> dict:
             true = records.true_omega_a_m_weighted(truth, float(world["omega_a_true"]), weights, rec["window_us"])
             pulls[f"{ds_dir.name}/{rec['analysis']}"] = (omega / true - 1) * 1e6 / rec["R_err_ppm"]
     return pulls
+
+
+def omega_a_average_closure(work) -> dict:
+    """Per dataset, (average omega_a^m - truth) / sigma(stat + syst) of average.json, the truth
+    being the equal-weight mean of the averaged analyses' true omega_a^m (each depends on the
+    analysis' energy weights); the hardware blind is removed here, from the sealed world."""
+    from g2chain.experiment import records
+    from g2chain.io import read_h5, read_json
+
+    out = {}
+    for ds_dir in sorted((work / "results").iterdir()):
+        if not (ds_dir / "sealed").is_dir():
+            continue
+        world, _ = read_h5(ds_dir / "sealed" / "world.h5", kind="world")
+        truth_h5, _ = read_h5(ds_dir / "sealed" / "production_truth.h5", kind="production_truth")
+        truth = np.stack([truth_h5[f"truth/{k}"] for k in ("n", "a_cos", "a_sin", "sum_ce", "sum_cp")])
+        avg = read_json(ds_dir / "analysis" / "omega_a" / "average.json")
+        trues = []
+        for name in avg["analyses_averaged"]:
+            rec = read_json(ds_dir / "analysis" / "omega_a" / f"{name}.json")
+            weights = rec["corrections"].get("energy_weights") or records.method_weights("Q")
+            trues.append(records.true_omega_a_m_weighted(truth, float(world["omega_a_true"]), weights,
+                                                         rec["window_us"]))
+        eq = avg["equal_weight"]
+        omega = eq["omega_a_m_rad_per_us"] / (1.0 + float(world["eps_hw"]))
+        true = float(np.mean(trues))
+        out[ds_dir.name] = (omega / true - 1) * 1e6 / eq["total_ppm"]
+    return out
 
 
 def _sha(path):
@@ -90,11 +123,27 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
     # statistical errors ordered as in Table IV: A beats T in every group, Q is worse than A
     for ds in ("run2", "run3a", "run3b"):
         folder = work / "results" / ds / "analysis" / "omega_a"
-        err = {p.stem: read_json(p)["R_err_ppm"] for p in folder.glob("*-*.json") if ".scans" not in p.name}
+        err = {p.stem: read_json(p)["R_err_ppm"] for p in analysis_results(folder)}
         for group in ("I", "II", "III", "IV", "V", "VI"):
             assert err[f"{group}-A"] < err[f"{group}-T"], (ds, group, err)
         assert err["VII-Q"] > max(err[f"{g}-A"] for g in ("I", "II", "III", "IV", "V", "VI")), (ds, err)
         assert (work / "results" / ds / "analysis" / "omega_a" / "I-A.scans.png").stat().st_size > 0
+    # systematics, correlations and the dataset average (issue 4)
+    from g2chain.io import read_h5
+
+    for ds in ("run2", "run3a", "run3b"):
+        for path in (work / "results" / ds / "analysis" / "omega_a").glob("*-*.syst.json"):
+            assert set(read_json(path)["categories"]) == {"cbo", "pileup", "gain", "slow term", "other"}
+    corr, attrs = read_h5(work / "results/combined/omega_a_correlations.h5", kind="omega_a_correlations")
+    rho = corr["rho"]
+    assert rho.shape == (19, 19) and np.allclose(rho, rho.T) and np.all(np.diag(rho) == 1.0)
+    assert np.linalg.eigvalsh(rho).min() > -1e-10 and attrs["trials_used"] >= 7
+    for ds, pull in omega_a_average_closure(work).items():
+        avg = read_json(work / "results" / ds / "analysis" / "omega_a" / "average.json")
+        print(f"{ds}: average closure pull {pull:+.2f}; pairs {avg['pulls']['n_pairs']}, "
+              f"pull std {avg['pulls']['std']:.2f}")
+        assert abs(pull) < 3, (ds, pull)
+        assert avg["pulls"]["n_pairs"] == 171
     # bad input reaching the analysis: a negative bin in a copy of the data is named in one line
     _negative_bin_is_named(work, tmp_path)
     # the same config on one core gives the same bytes

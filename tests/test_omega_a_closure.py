@@ -13,9 +13,7 @@ import pytest
 
 from g2chain.blinding import software_offset_ppm
 from g2chain.experiment import records
-from g2chain.experiment.production import simulate_chunk
-from g2chain.experiment.rng import dataset_key
-from g2chain.experiment.world import build_conditions, build_world, dataset_settings
+from g2chain.experiment.pipeline import produce_in_memory
 from g2chain.omega_a.analysis import build_wiggle, fit_analysis
 from g2chain.omega_a.groups import analysis_spec, load_groups
 from g2chain.omega_a.model import omega_from_r
@@ -27,15 +25,7 @@ GROUPS = load_groups(ROOT / "config" / "groups.yaml", ROOT / "workflow" / "schem
 
 def experiment_views(cfg, dataset, positrons, seed):
     """One production made in memory: (recorded calorimeter views, lost muons, world, truth)."""
-    world = build_world(cfg, dataset)
-    cond = build_conditions(cfg, dataset, world)
-    det = dataset_settings(cfg, dataset)["detector"]
-    views = simulate_chunk(cond, positrons, seed, dataset_key(dataset), 0, 1, det)
-    views = {k: (v.astype(np.int64) if v.dtype == np.int32 else v) for k, v in views.items()}
-    calo = {k: v[0] for k, v in records.experiment_datasets(views, [views["laser_longterm"]],
-                                                             det["pedestal_noise_gev"]).items()}
-    loss = {k: v[0] for k, v in records.loss_datasets(views).items()}
-    return calo, loss, world, views["truth"]
+    return produce_in_memory(cfg, dataset, positrons, seed)
 
 
 def closure_pull(cfg, dataset, name, positrons, seed):

@@ -58,6 +58,10 @@ def validate_config(cfg: dict, schema_path) -> dict:
         det = {**cfg["detector"], **ds.get("detector", {})}
         if det["tracker_y_min"] >= det["tracker_y_max"]:
             raise ConfigError(f"config error: datasets.{name}.detector.tracker_y_min: must be below tracker_y_max")
+    corr = cfg["omega_a_correlations"]["dataset"]
+    if corr not in cfg["datasets"]:
+        raise ConfigError(f"config error: omega_a_correlations.dataset: '{corr}' is not one of the datasets "
+                          f"({', '.join(sorted(cfg['datasets']))})")
     return cfg
 
 

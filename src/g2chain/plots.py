@@ -197,3 +197,55 @@ def omega_a_scans(record: dict, out_path):
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
+
+
+def omega_a_correlations(rho, names, paper_rho, paper_labels, out_path, subtitle: str = ""):
+    """Table XXVII analogue: the trials' correlation matrix beside the paper's, same colour scale."""
+    fig, axes = plt.subplots(1, 2, figsize=(15, 6.8))
+    lo = float(min(np.min(rho), np.min(paper_rho)))
+    for ax, m, labels, title in ((axes[0], rho, names, f"g2chain trials ({subtitle})"),
+                                 (axes[1], paper_rho, paper_labels, "Run-2/3 report, Table XXVII")):
+        im = ax.imshow(m, vmin=lo, vmax=1.0, cmap="viridis")
+        ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set_title(title, fontsize=10)
+    fig.colorbar(im, ax=axes, shrink=0.8, label="correlation coefficient")
+    fig.suptitle("omega_a analysis-to-analysis statistical correlations (methods in blocks T, A, RT, RA, Q, RQ)")
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+
+
+def omega_a_average(record: dict, out_path):
+    """Dataset average: the analyses with stat and total errors, both averages, and the pulls of
+    all pairs (Fig. 9 analogue) with a unit normal for comparison."""
+    fig, (ax, axp) = plt.subplots(1, 2, figsize=(13, 6.5), gridspec_kw={"width_ratios": [1.2, 1]})
+    names = list(record["analyses"])
+    a = record["analyses"]
+    y = np.array([a[n]["R_relative_ppm"] for n in names])
+    stat = np.array([a[n]["stat_ppm"] for n in names])
+    syst = np.array([np.sqrt(sum(v**2 for v in a[n]["syst_ppm"].values())) for n in names])
+    pos = np.arange(len(names))[::-1]
+    chosen = set(record["analyses_averaged"])
+    colors = ["C3" if n in chosen else "C0" for n in names]
+    ax.errorbar(y, pos, xerr=np.hypot(stat, syst), fmt="none", ecolor="0.6", capsize=3)
+    ax.scatter(y, pos, c=colors, s=18, zorder=3)
+    eq, blue = record["equal_weight"], record["blue"]
+    ax.axvspan(eq["R_ppm"] - eq["total_ppm"], eq["R_ppm"] + eq["total_ppm"], color="C3", alpha=0.15,
+               label=f"equal weight {eq['R_ppm']:.3f} +- {eq['total_ppm']:.3f} ppm")
+    ax.axvline(blue["R_ppm"], color="C2", ls="--", label=f"BLUE {blue['R_ppm']:.3f} +- {blue['total_ppm']:.3f} ppm")
+    ax.set_yticks(pos, names, fontsize=8)
+    ax.set_xlabel("R - Delta R [ppm] (hardware blind kept); red: averaged")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(f"{record['dataset']}: omega_a analyses and their average")
+    pulls = np.array(list(record["pulls"]["pairs"].values()))
+    edges = np.linspace(-4, 4, 33)
+    axp.hist(np.clip(pulls, -3.99, 3.99), bins=edges, histtype="stepfilled", alpha=0.6, label="pairs")
+    xs = np.linspace(-4, 4, 200)
+    axp.plot(xs, pulls.size * (edges[1] - edges[0]) * np.exp(-xs**2 / 2) / np.sqrt(2 * np.pi), "k-", lw=1,
+             label="unit normal")
+    axp.set_xlabel("(y_i - y_j) / sigma_ij")
+    axp.set_title(f"{pulls.size} pairs: mean {pulls.mean():+.2f}, std {pulls.std(ddof=1):.2f}")
+    axp.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)

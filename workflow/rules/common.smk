@@ -13,6 +13,7 @@ except ConfigError as err:
 DATASETS = sorted(config["datasets"])
 
 from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
+from g2chain.omega_a.pipeline import correlation_jobs
 
 try:
     GROUPS = load_groups("config/groups.yaml", Path(workflow.basedir) / "workflow" / "schemas" / "groups.schema.yaml")
@@ -25,6 +26,7 @@ ANALYSES = analysis_names(GROUPS)
 wildcard_constraints:
     dataset="|".join(DATASETS),
     chunk=r"\d+",
+    job=r"\d+",
     analysis=r"[A-Za-z0-9]+-[A-Za-z0-9]+",
 
 

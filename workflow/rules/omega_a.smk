@@ -66,3 +66,83 @@ rule omega_a_scans:
         "logs/{dataset}/omega_a/{analysis}.scans.log",
     script:
         "../scripts/omega_a_scans.py"
+
+
+rule omega_a_systematics:
+    conda:
+        "../../environment.yml"
+    input:
+        calorimeters="results/{dataset}/experiment/calorimeters.h5",
+        lost_muons="results/{dataset}/experiment/lost_muons.h5",
+        groups=groups_of,
+        result="results/{dataset}/analysis/omega_a/{analysis}.json",
+    output:
+        "results/{dataset}/analysis/omega_a/{analysis}.syst.json",
+    log:
+        "logs/{dataset}/omega_a/{analysis}.syst.log",
+    resources:
+        mem_mb=3000,
+    script:
+        "../scripts/omega_a_systematics.py"
+
+
+rule omega_a_correlation_trials:
+    conda:
+        "../../environment.yml"
+    input:
+        groups="config/groups.yaml",
+    output:
+        "results/combined/omega_a_correlation_trials/job_{job}.json",
+    log:
+        "logs/combined/omega_a_correlation_trials/job_{job}.log",
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/omega_a_correlation_trials.py"
+
+
+rule omega_a_correlations:
+    conda:
+        "../../environment.yml"
+    input:
+        expand("results/combined/omega_a_correlation_trials/job_{job}.json",
+               job=range(correlation_jobs(config["omega_a_correlations"]))),
+    output:
+        h5="results/combined/omega_a_correlations.h5",
+        text="results/combined/omega_a_correlations.txt",
+        plot=report("results/combined/omega_a_correlations.png", caption="../report/omega_a_correlations.rst",
+                    category="omega_a", subcategory="combined"),
+    log:
+        "logs/combined/omega_a_correlations.log",
+    script:
+        "../scripts/omega_a_correlations.py"
+
+
+rule correlations:
+    input:
+        rules.omega_a_correlations.output,
+
+
+rule omega_a_dataset_average:
+    conda:
+        "../../environment.yml"
+    input:
+        results=lambda wc: expand("results/{dataset}/analysis/omega_a/{analysis}.json", dataset=wc.dataset,
+                                  analysis=ANALYSES),
+        systematics=lambda wc: expand("results/{dataset}/analysis/omega_a/{analysis}.syst.json",
+                                      dataset=wc.dataset, analysis=ANALYSES),
+        correlations="results/combined/omega_a_correlations.h5",
+        groups="config/groups.yaml",
+    output:
+        average="results/{dataset}/analysis/omega_a/average.json",
+        plot=report("results/{dataset}/analysis/omega_a/average.png", caption="../report/omega_a_average.rst",
+                    category="omega_a", subcategory="{dataset}"),
+    log:
+        "logs/{dataset}/omega_a/average.log",
+    script:
+        "../scripts/omega_a_average.py"
+
+
+rule omega_a_average:
+    input:
+        expand("results/{dataset}/analysis/omega_a/average.json", dataset=DATASETS),

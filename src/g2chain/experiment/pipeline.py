@@ -79,3 +79,18 @@ def merge_dataset(cfg: dict, dataset: str, chunk_paths, world_path, out: dict):
     data, summary = records.truth_datasets(total, world)
     write_h5(out["truth"], data, {"dataset": dataset}, "production_truth", h)
     write_json(out["truth_json"], {"dataset": dataset, **summary})
+
+
+def produce_in_memory(cfg: dict, dataset: str, positrons: float, seed: int):
+    """One single-chunk production under ``dataset``'s conditions, kept in memory (correlation
+    trials, tests): (calorimeter views, lost-muon views, sealed world scalars, truth accumulators),
+    the first two exactly as the experiment files hold them."""
+    world = build_world(cfg, dataset)
+    cond = build_conditions(cfg, dataset, world)
+    det = dataset_settings(cfg, dataset)["detector"]
+    views = simulate_chunk(cond, positrons, seed, dataset_key(dataset), 0, 1, det)
+    views = {k: (v.astype(np.int64) if v.dtype == np.int32 else v) for k, v in views.items()}
+    calo = {k: v[0] for k, v in records.experiment_datasets(views, [views["laser_longterm"]],
+                                                             det["pedestal_noise_gev"]).items()}
+    loss = {k: v[0] for k, v in records.loss_datasets(views).items()}
+    return calo, loss, world, views["truth"]

@@ -52,14 +52,37 @@ def _window_mask(t, window, name):
 
 @dataclass(frozen=True)
 class Variation:
-    """One systematic change to an analysis' corrections (Table V), relative to its nominal
-    choices: laser-measured gain amplitudes and the fitted pileup normalisation moved by a number
-    of their own standard errors, and another randomization seed."""
+    """One systematic change to an analysis (Table V), relative to its nominal choices.
+
+    Changes to the histogram: laser-measured gain amplitudes and the fitted pileup normalisation
+    moved by a number of their own standard errors, the pileup estimate shifted in time or cut
+    at first order, an ad-hoc gain-like slow term 1 + a exp(-t / tau_s) on the energy scale, and
+    another randomization seed. Changes to the fit: another CBO envelope, the CBO-drift time
+    constant held at a value, k_loss held at zero, the lost-muon spectrum tilted by a fraction
+    across its span, and the ratio construction's lifetime and half period moved.
+    """
 
     infill_sigma: float = 0.0
     shortterm_sigma: float = 0.0
     pileup_sigma: float = 0.0
+    pileup_shift_ns: float = 0.0
+    pileup_order: int = 2
+    slow_gain: float = 0.0
+    slow_tau_us: float = 60.0
     seed_offset: int = 0
+    envelope: str | None = None
+    tau_drift_us: float | None = None
+    k_loss_zero: bool = False
+    loss_tilt: float = 0.0
+    ratio_tau_shift_us: float = 0.0
+    ratio_period_ppm: float = 0.0
+
+    HISTOGRAM_FIELDS = ("infill_sigma", "shortterm_sigma", "pileup_sigma", "pileup_shift_ns", "pileup_order",
+                        "slow_gain", "slow_tau_us", "seed_offset")
+
+    def histogram_key(self) -> tuple:
+        """The fields that change the histogram (variations with equal keys share one)."""
+        return tuple(getattr(self, f) for f in self.HISTOGRAM_FIELDS)
 
 
 NOMINAL = Variation()
@@ -84,6 +107,9 @@ def event_histogram_et(calo: dict, spec: AnalysisSpec,
             shortterm_amp=gain_model.shortterm_amp + variation.shortterm_sigma * gain_model.shortterm_amp_err)
     e_c = B.energy_centers()
     gain = total_gain(gain_model, t, e_c @ counts, float(calo["fills"]), B.T_BIN_US * 1e3)
+    if variation.slow_gain:
+        # the residual slow term's ad-hoc "gain-like" correction (Sec. IV J 3)
+        gain = gain * (1.0 + variation.slow_gain * np.exp(-t / variation.slow_tau_us))
     counts = H.gain_corrected_spectrum(counts, gain)
     info["gain"] = {"infill_amp": gain_model.infill_amp, "infill_amp_err": gain_model.infill_amp_err,
                     "infill_tau_us": gain_model.infill_tau_us, "shortterm_amp_per_gev": gain_model.shortterm_amp,
@@ -91,8 +117,12 @@ def event_histogram_et(calo: dict, spec: AnalysisSpec,
                     "max_correction": float(np.max(np.abs(1 - gain[t > spec.window_us[0]])))}
     if spec.pileup != "none":
         key = f"pileup/{spec.pileup}"
-        est, est_var = pileup_estimate(calo[f"{key}/doubles"], calo[f"{key}/singles"], calo[f"{key}/triples"],
-                                       calo[f"{key}/triple_pairs"], calo[f"{key}/triple_singles"])
+        second = [calo[f"{key}/{k}"] for k in ("triples", "triple_pairs", "triple_singles")]
+        est, est_var = pileup_estimate(calo[f"{key}/doubles"], calo[f"{key}/singles"],
+                                       *(second if variation.pileup_order >= 2 else ()))
+        if variation.pileup_shift_ns:
+            # the estimate moved in time by dt: est(t - dt) to first order in dt
+            est = est - variation.pileup_shift_ns * 1e-3 * np.gradient(est, B.T_BIN_US, axis=1)
         window_bins = np.flatnonzero((t >= spec.window_us[0]) & (t <= spec.window_us[1]))
         norm = normalise_above_endpoint(counts, est, window_bins)
         scale = norm.scale + (variation.pileup_sigma * norm.scale_error if np.isfinite(norm.scale_error) else 0.0)
@@ -111,7 +141,7 @@ def build_wiggle(calo: dict, spec: AnalysisSpec, omega_guess: float | None = Non
     same data is fitted (five parameters) first.
     """
     if spec.base_method == "Q":
-        return _energy_wiggle(calo, spec)
+        return _energy_wiggle(calo, spec, variation)
     counts, var, info = event_histogram_et(calo, spec, variation)
     t = (np.arange(counts.shape[1]) + 0.5) * B.T_BIN_US
     _window_mask(t, spec.window_us, spec.name)
@@ -148,7 +178,7 @@ def _measured_asymmetry(counts, var, t, spec):
     return H.measured_asymmetry(counts, t, spec.window_us, omega, res5.values["tau"], res5.values["phi0"])
 
 
-def _energy_wiggle(calo: dict, spec: AnalysisSpec) -> Wiggle:
+def _energy_wiggle(calo: dict, spec: AnalysisSpec, variation: Variation = NOMINAL) -> Wiggle:
     """Q method: the energy-integrated readout, spread uniformly over one cyclotron period and
     integrated into 150 ns bins; variances from sum E^2 and the pedestal-noise calibration."""
     q = np.asarray(calo["energy/q_sum_fine"], dtype=float)
@@ -156,6 +186,10 @@ def _energy_wiggle(calo: dict, spec: AnalysisSpec) -> Wiggle:
     if not np.all(np.isfinite(q)):
         raise H.HistogramError("energy/q_sum_fine: NaN bins")
     fine_w = B.TQ_FINE_US
+    if variation.slow_gain:
+        # the ad-hoc gain-like slow term on the energy scale of the integrated readout
+        g = 1.0 + variation.slow_gain * np.exp(-(np.arange(q.size) + 0.5) * fine_w / variation.slow_tau_us)
+        q, q2 = q / g, q2 / g**2
     n_out = int(round(q.size * fine_w / spec.bin_us))
     n_fills = float(calo["fills"])
     noise_var_fine = float(calo["energy/pedestal_noise_gev"]) ** 2 * n_fills * (fine_w / B.TQ_BIN_US) * 24
@@ -213,15 +247,77 @@ def _seed_terms(t, y, f5, weights, spec: AnalysisSpec, nominal: dict, start: dic
     return start
 
 
+def check_nested(five: F.FitResult, full: F.FitResult, name: str):
+    """The full model contains the five-parameter one (extra amplitudes zero), so its minimum
+    cannot lie far above the five-parameter chi^2; if it does, the staging ended in a false
+    minimum and the fit is an error, not a result (margin: 5 sigma of a chi^2 of ndf degrees)."""
+    margin = 5.0 * math.sqrt(2.0 * max(full.ndf, 1))
+    if not full.chi2 <= five.chi2 + margin:
+        raise F.FitError(f"{name}: full-fit chi2 {full.chi2:.1f} lies above the five-parameter fit's "
+                         f"{five.chi2:.1f}: the staged fit ended in a false minimum")
+
+
+def tilted_losses(loss_edges, loss_counts, tilt: float) -> np.ndarray:
+    """The lost-muon spectrum with its shape changed: counts x (1 + tilt (t - t_mid) / span), so
+    the late end gains ``tilt`` relative to the early end (the 'loss shape' source)."""
+    edges, counts = np.asarray(loss_edges, float), np.asarray(loss_counts, float)
+    if not tilt:
+        return counts
+    tc = 0.5 * (edges[1:] + edges[:-1])
+    return counts * (1.0 + tilt * (tc - 0.5 * (edges[0] + edges[-1])) / (edges[-1] - edges[0]))
+
+
+def varied_fit_setup(spec: AnalysisSpec, values: dict, free: list, variation: Variation):
+    """The nominal fit's spec, start values and free list changed by the fit-level fields of
+    ``variation`` (envelope, CBO-drift time constant, k_loss held at zero)."""
+    values, free = dict(values), list(free)
+    if variation.envelope is not None and variation.envelope != spec.envelope:
+        spec = dataclasses.replace(spec, envelope=variation.envelope)
+        if variation.envelope == "exp+C" and "A_cbo_N" in free and "C_cbo" not in free:
+            free.append("C_cbo")
+            values["C_cbo"] = 0.0
+        elif variation.envelope != "exp+C":
+            free = [p for p in free if p != "C_cbo"]
+            values["C_cbo"] = 0.0
+    if variation.tau_drift_us is not None:
+        values["tau_drift"] = float(variation.tau_drift_us)
+        free = [p for p in free if p != "tau_drift"]
+    if variation.k_loss_zero:
+        values["k_loss"] = 0.0
+        free = [p for p in free if p != "k_loss"]
+    return spec, values, free
+
+
+def refit_parameter_set(data, values: dict, free: list, spec: AnalysisSpec, penalties: dict):
+    """Fit with a given parameter set and start (a systematic variation: no new staging
+    decisions, which would add discrete jumps to a small, smooth shift); a parameter that runs
+    onto its limit is held there. Returns (FitResult, free, held)."""
+    values, free, held = dict(values), list(free), []
+    for _ in range(4):
+        try:
+            res = F.fit(data, values, free, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data))
+            return res, free, held
+        except F.FitError as err:
+            if not _hold_at_limit(err, values, held):
+                raise
+            free.remove(err.parameter)
+    raise F.FitError(f"{spec.name}: variation refit still on its limits after fixing {', '.join(held)}")
+
+
 def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_edges, loss_counts,
-                 reuse: F.FitResult | None = None) -> dict:
-    """Staged fit of one analysis; returns {'five': FitResult, 'full': FitResult, 'spectra': ...}."""
+                 reuse: F.FitResult | None = None, variation: Variation = NOMINAL) -> dict:
+    """Staged fit of one analysis; returns {'five': FitResult, 'full': FitResult, 'spectra': ...}.
+
+    With ``reuse`` (the nominal FitResult) the fit keeps its parameter set and starts from it,
+    changed by the fit-level fields of ``variation`` (systematic refits)."""
     sel = _window_mask(wiggle.t, spec.window_us, spec.name)
     t, y, var = wiggle.t[sel], wiggle.y[sel], wiggle.var[sel]
+    loss_counts = tilted_losses(loss_edges, loss_counts, variation.loss_tilt)
     if spec.is_ratio:
         from .ratio_fit import fit_ratio_analysis
 
-        return fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts)
+        return fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts, reuse=reuse,
+                                  variation=variation)
     res5 = five_parameter_fit(t, y, var, spec.delta_r_ppm)
     f5 = M.wiggle(t, res5.vector(), spec.delta_r_ppm, 0, loss_edges, loss_counts)
     var_p = F.pearson_variance(y, var, f5)
@@ -236,30 +332,21 @@ def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_ed
     data = F.FitData(t, y, var_p, chol=chol, loss_edges=loss[0], loss_counts=loss[1])
     free = spec.free_parameters()
     penalties = {"tau": (GAMMA_TAU_NOMINAL_US, spec.tau_penalty_us)} if spec.tau == "penalized" else {}
-    env = spec.envelope
 
-    def pearson_update(p):
+    def pearson_update(p, envelope):
         if chol is None:
-            data.var = F.pearson_variance(y, var, M.wiggle(t, p, spec.delta_r_ppm, M.ENVELOPES[env], loss[0], loss[1]))
+            model = M.wiggle(t, p, spec.delta_r_ppm, M.ENVELOPES[envelope], loss[0], loss[1])
+            data.var = F.pearson_variance(y, var, model)
 
     if reuse is None:
         res, free, fixed_weak = staged_fit(data, start, free, spec, penalties, with_free=True,
-                                           variance_update=pearson_update)
+                                           variance_update=lambda p: pearson_update(p, spec.envelope))
+        check_nested(res5, res, spec.name)
     else:
-        # a systematic variation: the nominal fit's parameter set and start, no new staging
-        # decisions (which would add discrete jumps to a small, smooth shift)
-        pearson_update(reuse.vector())
-        values, free, fixed_weak = dict(reuse.values), list(reuse.free), []
-        for _ in range(4):
-            try:
-                res = F.fit(data, values, free, spec.delta_r_ppm, env, penalties, limits=fit_limits(data))
-                break
-            except F.FitError as err:
-                if not _hold_at_limit(err, values, fixed_weak):
-                    raise
-                free.remove(err.parameter)
-        else:
-            raise F.FitError(f"{spec.name}: variation refit still on its limits after fixing {', '.join(fixed_weak)}")
+        pearson_update(reuse.vector(), reuse.envelope)
+        spec, values, free = varied_fit_setup(spec, reuse.values, reuse.free, variation)
+        res, free, fixed_weak = refit_parameter_set(data, values, free, spec, penalties)
+    env = spec.envelope
     f_full = F.model_values(data, res.vector(), spec.delta_r_ppm, M.ENVELOPES[env])
     sigma = np.sqrt(data.var) if chol is None else np.sqrt(wiggle.cov_band[0, sel])
     spectrum_full = F.residual_spectrum(t, (y - f_full) / sigma)
@@ -398,7 +485,11 @@ def fit_limits(data: F.FitData | None = None) -> dict:
     with few losses recorded, k_loss, N0 and tau otherwise share a flat valley that an unbounded
     fit can slide down to Lambda >> 1."""
     limits = {"tau": (20.0, 200.0), "tau_cbo": (5.0, 5000.0), "tau_vw": (1.0, 1000.0), "tau_y": (1.0, 5000.0),
-              "tau_drift": (1.0, 200.0), "tau_ring": (0.5, 500.0), "A0": (0.0, 2.0), "C_cbo": (-1.0, 1.0)}
+              "tau_drift": (1.0, 200.0), "tau_ring": (0.5, 500.0), "A0": (0.0, 2.0), "C_cbo": (-1.0, 1.0),
+              # beam-dynamics modulations are small (relative, or radians for the phase): at low
+              # statistics a free phase-modulation amplitude can otherwise run to ~10 rad, where
+              # its broadband sidebands fit noise (seen in 1 of 64 correlation trials)
+              **dict.fromkeys(("A_cbo_N", "A_cbo_A", "A_cbo_phi", "A_2cbo", "A_xy", "A_vw", "A_y"), (-0.5, 0.5))}
     if data is not None and np.sum(data.loss_counts) > 0:
         t_end = float(np.max(data.grid_t if data.grid_t is not None else data.t))
         lam_max = float(M.loss_integral(np.array([t_end]), GAMMA_TAU_NOMINAL_US, data.loss_edges, data.loss_counts)[0])

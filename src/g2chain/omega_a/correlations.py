@@ -8,17 +8,89 @@ estimates, so for weights u and v, with N(E) positrons and asymmetry A(E) per en
     rho(u, v) = sum u v N / sqrt(sum u^2 N  sum v^2 N)
 
 (the A-method weights v = A give rho(T, A) = sqrt(FOM_T / FOM_A), FOM_w = (sum w N A)^2 / sum w^2 N).
+
 The full matrix of the 19 analyses (randomization seeds, reconstructions, pileup estimators,
-ratio construction) needs repeated toy productions; this formula is the check for the pure
+ratio construction, fit functions) comes from repeated independent toy productions, each
+analysed by all 19 (``correlation_trial``); ``trial_correlation`` turns the trials into the
+matrix with a bootstrap error per coefficient. The weight formula is the check of its pure
 statistical part.
 """
 
 from __future__ import annotations
 
+import math
 from importlib import resources
 
 import numpy as np
 import yaml
+
+# Table XXVII's order: methods in blocks (T, A, RT, RA, Q, RQ), groups in order inside a block
+METHOD_ORDER = ("T", "A", "RT", "RA", "Q", "RQ")
+
+
+def method_ordered(names) -> list:
+    """Analysis names ("III-RA") in Table XXVII's block order: by method, then group."""
+    roman = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
+
+    def key(name):
+        group, method = name.split("-")
+        return (METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER), roman.get(group, 99),
+                group)
+
+    return sorted(names, key=key)
+
+
+def correlation_trial(cfg: dict, groups: dict, dataset: str, names, positrons: float, seed: int) -> dict:
+    """One independent production of ``positrons`` under ``dataset``'s conditions, analysed by
+    every analysis in ``names`` exactly as the workflow does (staged fits, blinded R).
+    Returns {name: {"R_ppm", "R_err_ppm"} or {"error": message}} (a fit that fails at reduced
+    statistics is recorded, not raised)."""
+    from ..experiment.pipeline import produce_in_memory
+    from .analysis import build_wiggle, fit_analysis
+    from .groups import analysis_spec
+
+    calo, loss, _, _ = produce_in_memory(cfg, dataset, positrons, seed)
+    field_index = float(cfg["datasets"][dataset]["field_index"])
+    out = {}
+    for name in names:
+        spec = analysis_spec(groups, name, dataset)
+        try:
+            fits = fit_analysis(build_wiggle(calo, spec), spec, field_index, loss["time_edges"],
+                                loss["triple_coincidences"])
+            out[name] = {"R_ppm": float(fits["full"].values["R"]), "R_err_ppm": float(fits["full"].errors["R"])}
+        except (ValueError, RuntimeError) as exc:
+            out[name] = {"error": f"{type(exc).__name__}: {exc}"}
+    return out
+
+
+def trial_correlation(r_trials, n_boot: int = 1000, seed: int = 0) -> dict:
+    """Correlation matrix of analyses from independent trials.
+
+    ``r_trials``: [trials x analyses] values (NaN where a fit failed; such trials are left out,
+    so the matrix stays a proper, positive semi-definite sample correlation). Returns the matrix,
+    its bootstrap standard errors (resampling trials), the Fisher-z expectation of those errors
+    for comparison, and the number of trials used and dropped.
+    """
+    r = np.asarray(r_trials, dtype=float)
+    if r.ndim != 2:
+        raise ValueError(f"r_trials: expected [trials x analyses], got shape {r.shape}")
+    ok = np.all(np.isfinite(r), axis=1)
+    r = r[ok]
+    n, p = r.shape
+    if n < 3:
+        raise ValueError(f"r_trials: {n} complete trials, need at least 3 for a correlation")
+    rho = np.corrcoef(r, rowvar=False)
+    rho = 0.5 * (rho + rho.T)
+    np.fill_diagonal(rho, 1.0)
+    rng = np.random.default_rng(seed)
+    boot = np.empty((n_boot, p, p))
+    for b in range(n_boot):
+        boot[b] = np.corrcoef(r[rng.integers(0, n, n)], rowvar=False)
+    err = np.nanstd(boot, axis=0, ddof=1)
+    np.fill_diagonal(err, 0.0)
+    fisher = (1 - rho**2) / math.sqrt(max(n - 3, 1))
+    return {"rho": rho, "rho_err": err, "rho_err_fisher": fisher, "trials_used": int(n),
+            "trials_dropped": int((~ok).sum())}
 
 
 def weight_correlation(u, v, n_per_bin) -> float:

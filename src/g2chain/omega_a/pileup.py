@@ -83,3 +83,12 @@ def subtract_pileup(counts_et, var_et, estimate_et, estimate_var_et, scale: floa
     """Pileup-corrected [energy x time] histogram and its variance."""
     corrected = np.asarray(counts_et, dtype=float) - scale * estimate_et
     return corrected, np.asarray(var_et, dtype=float) + scale**2 * estimate_var_et
+
+
+def second_order_fraction(doubles, singles, triples, triple_pairs, triple_singles) -> float:
+    """Size of the second-order part of the estimate relative to the first-order part (summed
+    absolute contents): ~ lambda, the ratio by which each order of the series shrinks."""
+    first = np.abs(np.asarray(doubles, float) - np.asarray(singles, float)).sum()
+    second = np.abs(TRIPLE_WEIGHT * np.asarray(triples, float) + TRIPLE_PAIR_WEIGHT * np.asarray(triple_pairs, float)
+                    + TRIPLE_SINGLE_WEIGHT * np.asarray(triple_singles, float)).sum()
+    return float(second / first) if first > 0 else 0.0

@@ -135,3 +135,179 @@ def _jsonable(d: dict) -> dict:
         else:
             out[k] = v
     return out
+
+
+def run_systematics(cfg: dict, dataset: str, analysis: str, calorimeters_path, lost_muons_path, groups_path,
+                    result_path, out_json, log_path=None, schema_path=GROUPS_SCHEMA) -> dict:
+    """The systematic table of one analysis (Table V categories), refitting its nominal fit."""
+    from .systematics import category_totals, systematic_table
+
+    start = time.perf_counter()
+    spec = analysis_spec(load_groups(groups_path, schema_path), analysis, dataset)
+    nominal = fit_result_from_record(read_json(result_path))
+    calo, _ = read_h5(calorimeters_path, kind="calorimeters")
+    loss, _ = read_h5(lost_muons_path, kind="lost_muons")
+    table = systematic_table(calo, loss, spec, float(cfg["datasets"][dataset]["field_index"]),
+                             cfg["omega_a_systematics"], nominal=nominal)
+    table["blinding"] = "shifts only: independent of both blinds"
+    table["elapsed_s"] = round(time.perf_counter() - start, 2)
+    write_json(out_json, table)
+    if log_path:
+        cats = ", ".join(f"{k} {v:.2f}" for k, v in category_totals(table).items())
+        Path(log_path).write_text(f"{dataset} {analysis}: systematics (ppb) {cats}; total {table['total_ppb']:.2f}; "
+                                  f"{table['refits']} refits, {table['elapsed_s']} s\n")
+    return table
+
+
+def trial_range(settings: dict, job: int) -> range:
+    """The trial indices of correlation job ``job`` (trials_per_job each, the last one shorter)."""
+    per, total = int(settings["trials_per_job"]), int(settings["trials"])
+    return range(job * per, min((job + 1) * per, total))
+
+
+def correlation_jobs(settings: dict) -> int:
+    """How many correlation jobs the trials are split into."""
+    return -(-int(settings["trials"]) // int(settings["trials_per_job"]))
+
+
+def run_correlation_trials(cfg: dict, job: int, groups_path, out_json, log_path=None,
+                           schema_path=GROUPS_SCHEMA) -> dict:
+    """Independent reduced productions of one correlation job, each analysed by all analyses."""
+    from .correlations import correlation_trial
+    from .groups import analysis_names
+
+    settings = cfg["omega_a_correlations"]
+    groups = load_groups(groups_path, schema_path)
+    names = analysis_names(groups)
+    start = time.perf_counter()
+    trials = {}
+    for k in trial_range(settings, job):
+        seed = int(cfg["seed"]) + int(settings["seed_offset"]) + k
+        trials[str(k)] = correlation_trial(cfg, groups, settings["dataset"], names,
+                                           float(settings["positrons_per_trial"]), seed)
+    elapsed = time.perf_counter() - start
+    out = {"dataset": settings["dataset"], "positrons_per_trial": float(settings["positrons_per_trial"]),
+           "analyses": names, "trials": trials, "elapsed_s": round(elapsed, 2)}
+    write_json(out_json, out)
+    if log_path:
+        failed = sum("error" in r for t in trials.values() for r in t.values())
+        Path(log_path).write_text(f"correlation job {job}: {len(trials)} trials in {elapsed:.1f} s, "
+                                  f"{failed} failed fits\n")
+    return out
+
+
+def combine_correlations(trial_paths, out_h5, out_png, out_txt, cfg_hash: str = "") -> dict:
+    """The analysis-to-analysis correlation matrix from all trials (Table XXVII analogue): HDF5
+    (matrix, bootstrap errors, the trials' R values), a heat map beside the paper's table, and
+    the table in text."""
+    from ..io import write_h5
+    from ..plots import omega_a_correlations
+    from .correlations import method_ordered, paper_correlations, trial_correlation
+
+    jobs = [read_json(p) for p in trial_paths]
+    names = method_ordered(jobs[0]["analyses"])
+    rows = [t for job in jobs for t in job["trials"].values()]
+    r = np.array([[t[n].get("R_ppm", np.nan) for n in names] for t in rows])
+    corr = trial_correlation(r)
+    attrs = {"dataset": jobs[0]["dataset"], "positrons_per_trial": jobs[0]["positrons_per_trial"],
+             "trials_used": corr["trials_used"], "trials_dropped": corr["trials_dropped"], "analyses": names,
+             "note": "statistical correlations of blinded R between analyses over independent productions"}
+    write_h5(out_h5, {"rho": (corr["rho"], "1"), "rho_err": (corr["rho_err"], "1"),
+                      "rho_err_fisher": (corr["rho_err_fisher"], "1"), "R_trials": (r, "ppm (blinded)")},
+             attrs, kind="omega_a_correlations", cfg_hash=cfg_hash)
+    paper_labels, paper_rho = paper_correlations()
+    omega_a_correlations(corr["rho"], names, paper_rho, paper_labels, out_png,
+                         f"{attrs['dataset']} conditions, {corr['trials_used']} trials x "
+                         f"{attrs['positrons_per_trial']:.0e} e+")
+    Path(out_txt).write_text(correlation_table_text(corr, names, attrs))
+    return {**corr, "analyses": names}
+
+
+def correlation_table_text(corr: dict, names, attrs: dict) -> str:
+    """The upper triangle of the correlation matrix as text, each entry 'rho(err)'."""
+    lines = [f"# omega_a analysis-to-analysis correlations ({attrs['dataset']} conditions, "
+             f"{corr['trials_used']} trials of {attrs['positrons_per_trial']:.3g} e+, "
+             f"{corr['trials_dropped']} dropped); bootstrap error in units of the last digit",
+             "         " + " ".join(f"{n:>10}" for n in names[1:])]
+    for i, n in enumerate(names[:-1]):
+        cells = []
+        for j in range(1, len(names)):
+            if j <= i:
+                cells.append(" " * 10)
+            else:
+                cells.append(f"{corr['rho'][i, j]:.3f}({min(999, round(1000 * corr['rho_err'][i, j])):d})".rjust(10))
+        lines.append(f"{n:>8} " + " ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def read_correlations(path) -> tuple[list, np.ndarray]:
+    """(analysis names, correlation matrix) of an omega_a_correlations file."""
+    import json
+
+    data, attrs = read_h5(path, kind="omega_a_correlations", names=["rho"])
+    names = attrs["analyses"]
+    return (json.loads(names) if isinstance(names, str) else list(names)), np.asarray(data["rho"])
+
+
+def dataset_average(cfg: dict, dataset: str, result_paths, syst_paths, correlations_path, groups_path, out_json,
+                    out_png, schema_path=GROUPS_SCHEMA) -> dict:
+    """omega_a^m of one dataset (Sec. IV K): the equal-weight average of the configured analyses
+    with statistical and each systematic category fully correlated, the BLUE average beside it
+    with the estimated statistical correlations, and the pulls of all analysis pairs. Software
+    blinds removed (relative unblinding), hardware blind kept."""
+    from ..plots import omega_a_average
+    from . import average as AV
+    from .model import omega_from_r
+    from .systematics import CATEGORIES
+
+    groups = load_groups(groups_path, schema_path)["groups"]
+    recs = {r["analysis"]: r for r in map(read_json, result_paths)}
+    systs = {s["analysis"]: s for s in map(read_json, syst_paths)}
+    corr_names, rho_all = read_correlations(correlations_path)
+    names = [n for n in corr_names if n in recs]
+    missing = sorted(set(recs) - set(names))
+    if missing:
+        raise ValueError(f"{correlations_path}: no correlations for {', '.join(missing)}")
+    idx = [corr_names.index(n) for n in names]
+    rho = rho_all[np.ix_(idx, idx)]
+    y = np.array([recs[n]["R_ppm"] - software_offset_ppm(groups[recs[n]["group"]]["phrase"]) for n in names])
+    stat = np.array([recs[n]["R_err_ppm"] for n in names])
+    syst = {c: np.array([1e-3 * systs[n]["categories"][c]["ppb"] for n in names]) for c in CATEGORIES}
+    chosen = list(cfg["omega_a_average"]["analyses"])
+    unknown = [n for n in chosen if n not in names]
+    if unknown:
+        raise ValueError(f"omega_a_average.analyses: unknown analysis {', '.join(unknown)} (have {', '.join(names)})")
+    k = [names.index(n) for n in chosen]
+    eq = AV.equal_weight_average(y[k], stat[k], {c: v[k] for c, v in syst.items()})
+    cov = AV.covariance_from(stat, rho, syst, syst_correlation=1.0)
+    blue_value, blue_sigma, blue_w = AV.blue_average(y[k], cov[np.ix_(k, k)])
+    pulls = AV.pairwise_pulls(y, cov)
+    i, j = np.triu_indices(len(names), k=1)
+
+    def omega(r_ppm):
+        return float(omega_from_r(r_ppm, 0.0))
+
+    record = {
+        "dataset": dataset, "blinding": "hardware blind only (software offsets removed)",
+        "analyses_averaged": chosen,
+        "equal_weight": {"R_ppm": eq.value, "stat_ppm": eq.stat, "syst_ppm": {c: v for c, v in eq.syst.items()},
+                         "syst_total_ppm": eq.syst_total, "total_ppm": eq.total,
+                         "omega_a_m_rad_per_us": omega(eq.value),
+                         "omega_a_m_err_rad_per_us": abs(omega(eq.value + eq.total) - omega(eq.value)),
+                         "weights": dict(zip(chosen, eq.weights.tolist(), strict=True)),
+                         "correlation_assumed": "statistical and each systematic category fully correlated"},
+        "blue": {"R_ppm": blue_value, "total_ppm": blue_sigma, "omega_a_m_rad_per_us": omega(blue_value),
+                 "weights": dict(zip(chosen, blue_w.tolist(), strict=True)),
+                 "correlation_assumed": "statistical: the trials' matrix; systematic categories fully correlated",
+                 "delta_vs_equal_weight_ppm": blue_value - eq.value,
+                 "sigma_ratio_vs_equal_weight": blue_sigma / eq.total},
+        "pulls": {"n_pairs": int(pulls.size), "mean": float(pulls.mean()), "std": float(pulls.std(ddof=1)),
+                  "max_abs": float(np.max(np.abs(pulls))),
+                  "pairs": {f"{names[a]}/{names[b]}": float(p) for a, b, p in zip(i, j, pulls, strict=True)}},
+        "analyses": {n: {"R_relative_ppm": float(y[m]), "stat_ppm": float(stat[m]),
+                         "syst_ppm": {c: float(syst[c][m]) for c in CATEGORIES}} for m, n in enumerate(names)},
+        "correlations_from": str(correlations_path),
+    }
+    omega_a_average(record, out_png)
+    write_json(out_json, record)
+    return record

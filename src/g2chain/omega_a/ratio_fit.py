@@ -50,16 +50,33 @@ def _sandwich_errors(data, res, cov, var, delta_r, envelope):
     return model
 
 
-def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> dict:
-    """Ratio fit of one analysis: returns the same structure as analysis.fit_analysis."""
-    from ..experiment.beam import beam_frequencies
-    from .analysis import GAMMA_TAU_NOMINAL_US, _seed_terms, _window_mask, fit_limits, five_parameter_fit, staged_fit
+def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts, reuse=None, variation=None) -> dict:
+    """Ratio fit of one analysis: returns the same structure as analysis.fit_analysis.
 
+    With ``reuse`` (the nominal FitResult) the full fit keeps its parameter set and start, changed
+    by the fit-level fields of ``variation``; ``variation`` also moves the construction's fixed
+    lifetime and half period (the 'ratio construction' source)."""
+    from ..experiment.beam import beam_frequencies
+    from .analysis import (
+        GAMMA_TAU_NOMINAL_US,
+        NOMINAL,
+        _seed_terms,
+        _window_mask,
+        check_nested,
+        fit_limits,
+        five_parameter_fit,
+        refit_parameter_set,
+        staged_fit,
+        varied_fit_setup,
+    )
+
+    variation = NOMINAL if variation is None else variation
     sel = _window_mask(wiggle.t, spec.window_us, spec.name)
     res5 = five_parameter_fit(wiggle.t[sel], wiggle.y[sel], wiggle.var[sel], spec.delta_r_ppm)
     omega = M.omega_from_r(res5.values["R"], spec.delta_r_ppm)
-    half = math.pi / omega  # T_a/2 from the group's own (blinded) frequency
-    tau_w = GAMMA_TAU_NOMINAL_US
+    # T_a/2 from the group's own (blinded) frequency, and the fixed weighting lifetime
+    half = math.pi / omega * (1.0 + 1e-6 * variation.ratio_period_ppm)
+    tau_w = GAMMA_TAU_NOMINAL_US + variation.ratio_tau_shift_us
     loss = (np.asarray(loss_edges, float), np.asarray(loss_counts, float))
     # the ratio's covariance is propagated at the expectation (the five-parameter model on the
     # whole grid, Pearson variances), not at the observed counts: late bins hold a few positrons,
@@ -100,17 +117,22 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts) -> di
     spectrum5 = F.residual_spectrum(t_w, (y_w - f5) / np.sqrt(var_p))
     start = _seed_terms(t_w, y_w, f5, f5**2 / var_p, spec, beam_frequencies(field_index), start, spectrum5)
     free = spec.free_parameters()
-    env = spec.envelope
     five_free = ["A0", "R", "phi0"]
     # the ratio's "five-parameter" fit: A, R, phi with every other term off (N0 and the
     # exponential cancel in the ratio; tau is the fixed weighting lifetime)
     five_only = {k: start[k] for k in ("N0", "tau", "A0", "R", "phi0")}
-    r5 = F.fit(data, five_only, five_free, spec.delta_r_ppm, env, limits=fit_limits(data))
-    start.update({k: r5.values[k] for k in five_free})
-    stage2 = five_free + [p for p in free if p in ("A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
-    res = F.fit(data, start, stage2, spec.delta_r_ppm, env, limits=fit_limits(data), intermediate=True)
-    res, free, fixed_weak = staged_fit(data, res.values, free, spec, {}, with_free=True)
-    e = M.ENVELOPES[env]
+    r5 = F.fit(data, five_only, five_free, spec.delta_r_ppm, spec.envelope, limits=fit_limits(data))
+    if reuse is None:
+        start.update({k: r5.values[k] for k in five_free})
+        stage2 = five_free + [p for p in free if p in ("A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
+        res = F.fit(data, start, stage2, spec.delta_r_ppm, spec.envelope, limits=fit_limits(data), intermediate=True)
+        res, free, fixed_weak = staged_fit(data, res.values, free, spec, {}, with_free=True)
+        check_nested(r5, res, spec.name)
+    else:
+        spec, values, free = varied_fit_setup(spec, reuse.values, reuse.free, variation)
+        values["tau"] = tau_w
+        res, free, fixed_weak = refit_parameter_set(data, values, free, spec, {})
+    e = M.ENVELOPES[spec.envelope]
     model = _sandwich_errors(data, res, cov, var, spec.delta_r_ppm, e)
     _sandwich_errors(data, r5, cov, var, spec.delta_r_ppm, e)
     # p-value of the diagonal chi^2 under the full bin covariance (Satterthwaite)

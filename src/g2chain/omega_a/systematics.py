@@ -1,82 +1,208 @@
-"""Systematic uncertainties of one omega_a analysis (Run-2/3 report Sec. IV H, Table V).
+"""Systematic uncertainties of one omega_a analysis (Run-2/3 report Sec. IV J, Table V).
 
 Each source is evaluated the way the paper's groups did: change one correction by its own
-measured uncertainty (or make the other reasonable choice), rebuild and refit the analysis, and
-take the shift of R. A source moved both ways contributes half the spread of the two shifts;
-sources inside a category add linearly, categories in quadrature.
+measured uncertainty (or make the other reasonable modelling choice), rebuild and refit the
+analysis with the nominal fit's parameter set, and take the shift of R. How a source turns its
+shifts into a contribution depends on its kind:
 
-Evaluated so far: gain (in-fill and short-term amplitudes by +-1 sigma of their laser fits),
-pileup (normalisation by +-1 sigma of its above-endpoint fit) and, under "other", the
-randomization seed (spread over four other seeds). To come (issue 4): CBO envelope families and
-drift time constant, pileup time shift and unseen pileup, residual slow term and the k_loss >= 0
-shift, loss-spectrum shape, ratio weighting.
+* ``bracket``: moved both ways by one standard error: half the spread of the two shifts;
+* ``alternatives``: other models of equal standing (CBO envelopes): the largest shift among the
+  alternatives whose fit has an acceptable chi^2 (p >= ``envelope_min_pvalue``);
+* ``one-sided``: a shift needed to reach a physical condition (k_loss >= 0);
+* ``truncation``: the first-to-second-order pileup shift times the second order's relative size,
+  the size of the next order of the series;
+* ``slow term``: an ad-hoc gain-like correction 1 + a exp(-t/tau_s) with a set by the chi^2 of
+  the fit (parabola through a = -step, 0, +step), and the shift it implies;
+* ``statistical``: the spread over other randomization seeds, reported but not added (another
+  randomization of the same positrons is a resampling: its spread is inside sigma_stat).
+
+Sources inside a category add linearly, categories in quadrature (Sec. IV J).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from .analysis import NOMINAL, Variation, build_wiggle, fit_analysis
 from .groups import AnalysisSpec
+from .pileup import second_order_fraction
 
-# category -> source -> two variations that bracket it (contribution: half their spread), or
-# several alternatives of equal standing (contribution: the standard deviation of R over them
-# and the nominal)
-SOURCES = {
-    "gain": {
-        "in-fill amplitude": (Variation(infill_sigma=+1.0), Variation(infill_sigma=-1.0)),
-        "short-term amplitude": (Variation(shortterm_sigma=+1.0), Variation(shortterm_sigma=-1.0)),
-    },
-    "pileup": {
-        "normalisation": (Variation(pileup_sigma=+1.0), Variation(pileup_sigma=-1.0)),
-    },
-    "other": {
-        "randomization seed": tuple(Variation(seed_offset=k) for k in range(1, 5)),
-    },
-}
+CATEGORIES = ("cbo", "pileup", "gain", "slow term", "other")
+
+SETTINGS_KEYS = ("envelopes", "envelope_min_pvalue", "cbo_drift_tau_us", "pileup_time_shift_ns", "slow_term_tau_us",
+                 "slow_term_step", "loss_shape_tilt", "ratio_tau_shift_us", "ratio_period_ppm", "randomization_seeds")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One row of the systematic table: where it goes, how its shifts combine, what is varied."""
+
+    category: str
+    name: str
+    kind: str  # bracket | alternatives | one-sided | truncation | slow term | statistical
+    variations: tuple
+
+
+def _checked(settings: dict) -> dict:
+    missing = [k for k in SETTINGS_KEYS if k not in settings]
+    if missing:
+        raise ValueError(f"omega_a_systematics: missing {', '.join(missing)}")
+    return settings
+
+
+def plan_sources(spec: AnalysisSpec, nominal, settings: dict) -> list[Source]:
+    """The sources that apply to ``spec`` (its terms, pileup estimator, method, loss treatment);
+    ``settings``: the omega_a_systematics config block."""
+    s = _checked(settings)
+    event_based = spec.base_method != "Q"
+    rows = []
+    if "cbo_N" in spec.terms:
+        alts = tuple(Variation(envelope=e) for e in s["envelopes"] if e != spec.envelope)
+        if alts:
+            rows.append(Source("cbo", "envelope family", "alternatives", alts))
+    if "cbo_drift" in spec.terms:
+        lo, hi = s["cbo_drift_tau_us"]
+        rows.append(Source("cbo", "frequency-drift time constant", "bracket",
+                           (Variation(tau_drift_us=lo), Variation(tau_drift_us=hi))))
+    if event_based and spec.pileup != "none":
+        rows.append(Source("pileup", "normalisation", "bracket",
+                           (Variation(pileup_sigma=+1.0), Variation(pileup_sigma=-1.0))))
+        dt = float(s["pileup_time_shift_ns"])
+        rows.append(Source("pileup", "time shift", "bracket",
+                           (Variation(pileup_shift_ns=+dt), Variation(pileup_shift_ns=-dt))))
+        rows.append(Source("pileup", "truncation order", "truncation", (Variation(pileup_order=1),)))
+    if event_based:
+        rows.append(Source("gain", "in-fill amplitude", "bracket",
+                           (Variation(infill_sigma=+1.0), Variation(infill_sigma=-1.0))))
+        rows.append(Source("gain", "short-term amplitude", "bracket",
+                           (Variation(shortterm_sigma=+1.0), Variation(shortterm_sigma=-1.0))))
+    step, tau_s = float(s["slow_term_step"]), float(s["slow_term_tau_us"])
+    rows.append(Source("slow term", "ad-hoc gain-like term", "slow term",
+                       (Variation(slow_gain=+step, slow_tau_us=tau_s), Variation(slow_gain=-step, slow_tau_us=tau_s))))
+    if "k_loss" in nominal.free:
+        if nominal.values["k_loss"] < 0:
+            rows.append(Source("slow term", "k_loss >= 0", "one-sided", (Variation(k_loss_zero=True),)))
+        tilt = float(s["loss_shape_tilt"])
+        rows.append(Source("other", "loss-spectrum shape", "bracket",
+                           (Variation(loss_tilt=+tilt), Variation(loss_tilt=-tilt))))
+    if spec.is_ratio:
+        dtau, dper = float(s["ratio_tau_shift_us"]), float(s["ratio_period_ppm"])
+        rows.append(Source("other", "ratio lifetime", "bracket",
+                           (Variation(ratio_tau_shift_us=+dtau), Variation(ratio_tau_shift_us=-dtau))))
+        rows.append(Source("other", "ratio half period", "bracket",
+                           (Variation(ratio_period_ppm=+dper), Variation(ratio_period_ppm=-dper))))
+    if event_based and int(s["randomization_seeds"]) > 0:
+        rows.append(Source("other", "randomization seed", "statistical",
+                           tuple(Variation(seed_offset=k) for k in range(1, int(s["randomization_seeds"]) + 1))))
+    return rows
+
+
+class _Refitter:
+    """Refits of one analysis with the nominal parameter set; histograms shared between
+    variations that only change the fit."""
+
+    def __init__(self, calo, loss, spec, field_index, nominal):
+        self.calo, self.loss, self.spec, self.field_index, self.nominal = calo, loss, spec, field_index, nominal
+        self._wiggles = {}
+        self.n_fits = 0
+
+    def __call__(self, variation: Variation) -> dict:
+        key = variation.histogram_key()
+        if key not in self._wiggles:
+            self._wiggles = {key: build_wiggle(self.calo, self.spec, variation=variation)}  # keep one
+        self.n_fits += 1
+        return fit_analysis(self._wiggles[key], self.spec, self.field_index, self.loss["time_edges"],
+                            self.loss["triple_coincidences"], reuse=self.nominal, variation=variation)
 
 
 def refit(calo: dict, loss: dict, spec: AnalysisSpec, field_index: float, variation: Variation = NOMINAL,
           reuse=None):
     """The full fit of ``spec`` rebuilt with ``variation``; with ``reuse`` (the nominal FitResult)
-    the event-based fits keep its free parameters and start from it (ratio fits re-stage)."""
+    the fit keeps its parameter set and starts from it."""
     wiggle = build_wiggle(calo, spec, variation=variation)
-    kwargs = {} if spec.is_ratio or reuse is None else {"reuse": reuse}
-    return fit_analysis(wiggle, spec, field_index, loss["time_edges"], loss["triple_coincidences"], **kwargs)["full"]
+    return fit_analysis(wiggle, spec, field_index, loss["time_edges"], loss["triple_coincidences"], reuse=reuse,
+                        variation=variation)["full"]
 
 
-def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: float, nominal=None,
-                     sources: dict | None = None) -> dict:
+def _pvalue(fits: dict) -> float:
+    return float(fits.get("pvalue", fits["full"].pvalue))
+
+
+def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: float, settings: dict, nominal=None,
+                     sources: list[Source] | None = None) -> dict:
     """Per category: each source's shifts (ppb) and contribution, the category total (linear
     sum), and the quadrature total over categories. ``nominal``: the analysis' full FitResult
-    (else it is refitted here); every variation is fitted with its parameter set."""
-    sources = SOURCES if sources is None else sources
-    nominal = refit(calo, loss, spec, field_index) if nominal is None else nominal
+    (else it is fitted here); ``settings``: the omega_a_systematics config block."""
+    s = _checked(settings)
+    if nominal is None:
+        nominal = fit_analysis(build_wiggle(calo, spec), spec, field_index, loss["time_edges"],
+                               loss["triple_coincidences"])["full"]
+    sources = plan_sources(spec, nominal, s) if sources is None else sources
+    run = _Refitter(calo, loss, spec, field_index, nominal)
     # the baseline is the nominal refitted the way the variations are (same start, same
     # variances update), so that a variation that changes nothing shifts R by exactly zero
-    r0 = float(refit(calo, loss, spec, field_index, NOMINAL, nominal).values["R"])
-    table = {"analysis": spec.name, "dataset": spec.dataset, "R_nominal_ppm": r0, "categories": {}}
-    total2 = 0.0
-    for category, entries in sources.items():
-        rows, category_total = {}, 0.0
-        for source, variations in entries.items():
-            shifts = [1e3 * (refit(calo, loss, spec, field_index, v, nominal).values["R"] - r0) for v in variations]
-            if len(shifts) == 2:
-                contribution = 0.5 * abs(shifts[0] - shifts[1])
-                rows[source] = {"shift_up_ppb": shifts[0], "shift_down_ppb": shifts[1], "ppb": contribution}
-            else:
-                contribution = float(np.std([0.0, *shifts], ddof=1))
-                rows[source] = {"shifts_ppb": shifts, "ppb": contribution}
-            category_total += contribution
-        table["categories"][category] = {"sources": rows, "ppb": category_total}
-        total2 += category_total**2
-    table["total_ppb"] = math.sqrt(total2)
+    base = run(NOMINAL)
+    r0 = float(base["full"].values["R"])
+    table = {"analysis": spec.name, "dataset": spec.dataset, "R_nominal_ppm": r0,
+             "chi2_nominal": base["full"].chi2, "p_value_nominal": _pvalue(base),
+             "combination": "sources in a category add linearly, categories in quadrature",
+             "categories": {c: {"sources": {}, "ppb": 0.0} for c in CATEGORIES}}
+    for src in sources:
+        fits = [run(v) for v in src.variations]
+        shifts = [1e3 * (f["full"].values["R"] - r0) for f in fits]
+        row = {"kind": src.kind}
+        if src.kind == "bracket":
+            row.update(shift_up_ppb=shifts[0], shift_down_ppb=shifts[1], ppb=0.5 * abs(shifts[0] - shifts[1]))
+        elif src.kind == "alternatives":
+            ok = [_pvalue(f) >= s["envelope_min_pvalue"] for f in fits]
+            row["alternatives"] = {v.envelope: {"shift_ppb": d, "p_value": _pvalue(f), "accepted": a}
+                                   for v, d, f, a in zip(src.variations, shifts, fits, ok, strict=True)}
+            row["ppb"] = max([abs(d) for d, a in zip(shifts, ok, strict=True) if a], default=0.0)
+        elif src.kind == "one-sided":
+            row.update(shift_ppb=shifts[0], ppb=abs(shifts[0]))
+        elif src.kind == "truncation":
+            q = _second_order_fraction(calo, spec)
+            row.update(first_order_shift_ppb=shifts[0], second_order_fraction=q, ppb=q * abs(shifts[0]))
+        elif src.kind == "slow term":
+            row.update(_slow_term(src, fits, shifts, base["full"].chi2))
+        elif src.kind == "statistical":
+            row.update(shifts_ppb=shifts, spread_ppb=float(np.std([0.0, *shifts], ddof=1)), ppb=0.0,
+                       note="resampling of the same positrons: inside sigma_stat, not added")
+        else:
+            raise ValueError(f"source {src.name}: unknown kind {src.kind!r}")
+        cat = table["categories"][src.category]
+        cat["sources"][src.name] = row
+        cat["ppb"] += row["ppb"]
+    table["total_ppb"] = math.sqrt(sum(c["ppb"] ** 2 for c in table["categories"].values()))
+    table["refits"] = run.n_fits
     return table
+
+
+def _slow_term(src: Source, fits, shifts, chi2_0: float) -> dict:
+    """The gain-like slow term: its amplitude from the chi^2 parabola through -step, 0, +step,
+    and the R shift at that amplitude (R is linear in a small correction)."""
+    step = src.variations[0].slow_gain
+    c_up, c_dn = fits[0]["full"].chi2, fits[1]["full"].chi2
+    slope = (shifts[0] - shifts[1]) / (2 * step)  # ppb per unit amplitude
+    curvature = (c_up + c_dn - 2 * chi2_0) / step**2
+    grad = (c_up - c_dn) / (2 * step)
+    # the data prefer a = -grad / curvature; without curvature (no information) use one step
+    a_best = -grad / curvature if curvature > 0 else step
+    a_best = float(np.clip(a_best, -5 * step, 5 * step))
+    return {"tau_us": src.variations[0].slow_tau_us, "amplitude_best": a_best,
+            "amplitude_error": float(1 / math.sqrt(curvature / 2)) if curvature > 0 else None,
+            "dR_da_ppb": slope, "ppb": abs(slope * a_best)}
+
+
+def _second_order_fraction(calo: dict, spec: AnalysisSpec) -> float:
+    key = f"pileup/{spec.pileup}"
+    return second_order_fraction(*(calo[f"{key}/{k}"] for k in ("doubles", "singles", "triples", "triple_pairs",
+                                                                   "triple_singles")))
 
 
 def category_totals(table: dict) -> dict:
     """{category: ppb} of a systematic table."""
     return {k: float(v["ppb"]) for k, v in table["categories"].items()}
-

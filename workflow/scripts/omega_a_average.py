@@ -1,0 +1,15 @@
+"""Adapter: rule omega_a_dataset_average -> g2chain.omega_a.pipeline.dataset_average."""
+
+import sys
+
+from g2chain.omega_a.pipeline import dataset_average
+
+sm = snakemake  # noqa: F821
+try:
+    dataset_average(sm.config, sm.wildcards.dataset, list(sm.input.results), list(sm.input.systematics),
+                    sm.input.correlations, sm.input.groups, sm.output.average, sm.output.plot)
+except ValueError as exc:
+    message = f"{sm.wildcards.dataset} average: {exc}"
+    with open(sm.log[0], "w") as log:
+        log.write(message + "\n")
+    sys.exit(message)
