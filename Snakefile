@@ -15,5 +15,5 @@ rule all:
         experiment_outputs(),
         expand("results/{dataset}/experiment/summary.png", dataset=DATASETS),
         omega_a_outputs(),
-        expand("results/{dataset}/analysis/omega_a/average.json", dataset=DATASETS),
+        "results/combined/omega_a_pulls.json",
     default_target: True

@@ -201,7 +201,7 @@ def omega_a_scans(record: dict, out_path):
 
 def omega_a_correlations(rho, names, paper_rho, paper_labels, out_path, subtitle: str = ""):
     """Table XXVII analogue: the trials' correlation matrix beside the paper's, same colour scale."""
-    fig, axes = plt.subplots(1, 2, figsize=(15, 6.8))
+    fig, axes = plt.subplots(1, 2, figsize=(15, 6.4), layout="constrained")
     lo = float(min(np.min(rho), np.min(paper_rho)))
     for ax, m, labels, title in ((axes[0], rho, names, f"g2chain trials ({subtitle})"),
                                  (axes[1], paper_rho, paper_labels, "Run-2/3 report, Table XXVII")):
@@ -209,7 +209,7 @@ def omega_a_correlations(rho, names, paper_rho, paper_labels, out_path, subtitle
         ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
         ax.set_yticks(range(len(labels)), labels, fontsize=7)
         ax.set_title(title, fontsize=10)
-    fig.colorbar(im, ax=axes, shrink=0.8, label="correlation coefficient")
+    fig.colorbar(im, ax=axes, shrink=0.9, label="correlation coefficient")
     fig.suptitle("omega_a analysis-to-analysis statistical correlations (methods in blocks T, A, RT, RA, Q, RQ)")
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
@@ -237,15 +237,31 @@ def omega_a_average(record: dict, out_path):
     ax.set_xlabel("R - Delta R [ppm] (hardware blind kept); red: averaged")
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title(f"{record['dataset']}: omega_a analyses and their average")
-    pulls = np.array(list(record["pulls"]["pairs"].values()))
+    _pull_histogram(axp, {record["dataset"]: np.array(list(record["pulls"]["pairs"].values()))})
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+
+
+def _pull_histogram(ax, pulls_by_dataset: dict):
+    """Stacked histogram of pair pulls (one colour per dataset) with the unit normal."""
     edges = np.linspace(-4, 4, 33)
-    axp.hist(np.clip(pulls, -3.99, 3.99), bins=edges, histtype="stepfilled", alpha=0.6, label="pairs")
+    allp = np.concatenate(list(pulls_by_dataset.values()))
+    ax.hist([np.clip(p, -3.99, 3.99) for p in pulls_by_dataset.values()], bins=edges, stacked=True,
+            histtype="stepfilled", alpha=0.6, label=[f"{d} pairs" for d in pulls_by_dataset])
     xs = np.linspace(-4, 4, 200)
-    axp.plot(xs, pulls.size * (edges[1] - edges[0]) * np.exp(-xs**2 / 2) / np.sqrt(2 * np.pi), "k-", lw=1,
-             label="unit normal")
-    axp.set_xlabel("(y_i - y_j) / sigma_ij")
-    axp.set_title(f"{pulls.size} pairs: mean {pulls.mean():+.2f}, std {pulls.std(ddof=1):.2f}")
-    axp.legend(fontsize=8)
+    ax.plot(xs, allp.size * (edges[1] - edges[0]) * np.exp(-xs**2 / 2) / np.sqrt(2 * np.pi), "k-", lw=1,
+            label="unit normal")
+    ax.set_xlabel("(y_i - y_j) / sigma_ij")
+    ax.set_title(f"{allp.size} pairs: mean {allp.mean():+.2f}, std {allp.std(ddof=1):.2f}")
+    ax.legend(fontsize=8)
+
+
+def omega_a_pulls(pulls_by_dataset: dict, out_path):
+    """Fig. 9 analogue: the pulls of all analysis pairs of all datasets."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    _pull_histogram(ax, pulls_by_dataset)
+    ax.set_title("omega_a analysis pairs, all datasets: " + ax.get_title())
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
     plt.close(fig)

@@ -144,5 +144,15 @@ rule omega_a_dataset_average:
 
 
 rule omega_a_average:
+    conda:
+        "../../environment.yml"
     input:
         expand("results/{dataset}/analysis/omega_a/average.json", dataset=DATASETS),
+    output:
+        pulls="results/combined/omega_a_pulls.json",
+        plot=report("results/combined/omega_a_pulls.png", caption="../report/omega_a_pulls.rst", category="omega_a",
+                    subcategory="combined"),
+    log:
+        "logs/combined/omega_a_pulls.log",
+    script:
+        "../scripts/omega_a_pulls.py"

@@ -311,3 +311,21 @@ def dataset_average(cfg: dict, dataset: str, result_paths, syst_paths, correlati
     omega_a_average(record, out_png)
     write_json(out_json, record)
     return record
+
+
+def combined_pulls(average_paths, out_json, out_png) -> dict:
+    """The pulls of all analysis pairs of all datasets together (Fig. 9 analogue): their number,
+    mean and standard deviation, per dataset and overall."""
+    from ..plots import omega_a_pulls
+
+    per = {}
+    for path in average_paths:
+        avg = read_json(path)
+        per[avg["dataset"]] = np.array(list(avg["pulls"]["pairs"].values()))
+    allp = np.concatenate(list(per.values()))
+    record = {"n_pairs": int(allp.size), "mean": float(allp.mean()), "std": float(allp.std(ddof=1)),
+              "datasets": {d: {"n_pairs": int(p.size), "mean": float(p.mean()), "std": float(p.std(ddof=1))}
+                           for d, p in per.items()}}
+    omega_a_pulls(per, out_png)
+    write_json(out_json, record)
+    return record
