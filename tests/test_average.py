@@ -47,3 +47,49 @@ def test_pairwise_pulls_are_unit_normal_for_correlated_gaussian_analyses():
     assert abs(pulls.mean()) < 0.03 and abs(pulls.std() - 1.0) < 0.03
     with pytest.raises(ValueError, match="analyses 0 and 1 have a non-positive difference variance"):
         AV.pairwise_pulls([1.0, 2.0], np.ones((2, 2)))
+
+
+def test_dataset_average_from_files(tmp_path):
+    """The average rule's file step on made-up records: software blinds removed, equal weights
+    with fully correlated errors, 171 pulls, and a clear error for an unknown analysis."""
+    import pytest
+
+    from g2chain.blinding import software_offset_ppm
+    from g2chain.io import read_json, write_h5, write_json
+    from g2chain.omega_a.groups import analysis_names, load_groups
+    from g2chain.omega_a.pipeline import dataset_average
+    from g2chain.omega_a.systematics import CATEGORIES
+
+    from .conftest import ROOT
+
+    groups_path = ROOT / "config" / "groups.yaml"
+    groups = load_groups(groups_path, ROOT / "workflow" / "schemas" / "groups.schema.yaml")
+    names = analysis_names(groups)
+    rng = np.random.default_rng(3)
+    common = rng.normal()
+    results, systs = [], []
+    for k, name in enumerate(names):
+        group = name.split("-")[0]
+        rec = {"analysis": name, "group": group, "R_err_ppm": 1.0 + 0.1 * k,
+               "R_ppm": 5.0 + common + 0.05 * rng.normal() + software_offset_ppm(groups["groups"][group]["phrase"])}
+        write_json(tmp_path / f"{name}.json", rec)
+        write_json(tmp_path / f"{name}.syst.json", {"analysis": name, "categories": {
+            c: {"ppb": 10.0 * (j + 1), "sources": {}} for j, c in enumerate(CATEGORIES)}})
+        results.append(tmp_path / f"{name}.json")
+        systs.append(tmp_path / f"{name}.syst.json")
+    rho = np.full((19, 19), 0.99) + 0.01 * np.eye(19)
+    write_h5(tmp_path / "corr.h5", {"rho": (rho, "1")}, {"analyses": names}, kind="omega_a_correlations")
+    cfg = {"omega_a_average": {"analyses": ["I-A", "II-A", "III-RA", "IV-RA", "V-A", "VI-A"]}}
+    out = dataset_average(cfg, "run2", results, systs, tmp_path / "corr.h5", groups_path, tmp_path / "avg.json",
+                          tmp_path / "avg.png")
+    eq = out["equal_weight"]
+    chosen = [names.index(n) for n in cfg["omega_a_average"]["analyses"]]
+    assert eq["R_ppm"] == pytest.approx(5.0 + common, abs=0.1)  # the blinds are gone
+    assert eq["stat_ppm"] == pytest.approx(np.mean([1.0 + 0.1 * k for k in chosen]))
+    assert eq["syst_ppm"]["cbo"] == pytest.approx(0.010) and out["pulls"]["n_pairs"] == 171
+    assert read_json(tmp_path / "avg.json")["blue"]["total_ppm"] <= eq["total_ppm"] + 1e-12
+    assert (tmp_path / "avg.png").stat().st_size > 0
+    cfg["omega_a_average"]["analyses"] = ["I-A", "IX-A"]
+    with pytest.raises(ValueError, match="omega_a_average.analyses: unknown analysis IX-A"):
+        dataset_average(cfg, "run2", results, systs, tmp_path / "corr.h5", groups_path, tmp_path / "a.json",
+                        tmp_path / "a.png")

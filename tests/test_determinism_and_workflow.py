@@ -18,30 +18,43 @@ def analysis_results(folder) -> list:
     return sorted(p for p in folder.glob("*-*.json") if p.name.count(".") == 1)
 
 
-def omega_a_closure_pulls(work) -> dict:
-    """(omega_a^m measured - true) / sigma for each analysis result of a workflow run, both blinds
-    removed here: the group's software offset (phrase) and the hardware blind (sealed world)."""
-    from g2chain.blinding import software_offset_ppm
+def sealed_datasets(work):
+    """(dataset folder, eps_hw, true_omega(record)) per dataset of a workflow run: the sealed world
+    and production truth, read here only; true_omega gives the omega_a^m an analysis record's
+    energy weights and window select from the truth."""
     from g2chain.experiment import records
-    from g2chain.io import read_h5, read_json
-    from g2chain.omega_a.groups import load_groups
-    from g2chain.omega_a.model import omega_from_r
+    from g2chain.io import read_h5
 
-    groups = load_groups(work / "config" / "groups.yaml", work / "workflow" / "schemas" / "groups.schema.yaml")
-    pulls = {}
     for ds_dir in sorted((work / "results").iterdir()):
         if not (ds_dir / "sealed").is_dir():
             continue
         world, _ = read_h5(ds_dir / "sealed" / "world.h5", kind="world")
         truth_h5, _ = read_h5(ds_dir / "sealed" / "production_truth.h5", kind="production_truth")
         truth = np.stack([truth_h5[f"truth/{k}"] for k in ("n", "a_cos", "a_sin", "sum_ce", "sum_cp")])
+
+        def true_omega(rec, truth=truth, world=world):
+            weights = rec["corrections"].get("energy_weights") or records.method_weights("Q")
+            return records.true_omega_a_m_weighted(truth, float(world["omega_a_true"]), weights, rec["window_us"])
+
+        yield ds_dir, float(world["eps_hw"]), true_omega
+
+
+def omega_a_closure_pulls(work) -> dict:
+    """(omega_a^m measured - true) / sigma for each analysis result of a workflow run, both blinds
+    removed here: the group's software offset (phrase) and the hardware blind (sealed world)."""
+    from g2chain.blinding import software_offset_ppm
+    from g2chain.io import read_json
+    from g2chain.omega_a.groups import load_groups
+    from g2chain.omega_a.model import omega_from_r
+
+    groups = load_groups(work / "config" / "groups.yaml", work / "workflow" / "schemas" / "groups.schema.yaml")
+    pulls = {}
+    for ds_dir, eps_hw, true_omega in sealed_datasets(work):
         for path in analysis_results(ds_dir / "analysis" / "omega_a"):
             rec = read_json(path)
             omega = omega_from_r(rec["R_ppm"], software_offset_ppm(groups["groups"][rec["group"]]["phrase"]))
-            omega /= 1.0 + float(world["eps_hw"])
-            weights = rec["corrections"].get("energy_weights") or records.method_weights("Q")
-            true = records.true_omega_a_m_weighted(truth, float(world["omega_a_true"]), weights, rec["window_us"])
-            pulls[f"{ds_dir.name}/{rec['analysis']}"] = (omega / true - 1) * 1e6 / rec["R_err_ppm"]
+            omega /= 1.0 + eps_hw
+            pulls[f"{ds_dir.name}/{rec['analysis']}"] = (omega / true_omega(rec) - 1) * 1e6 / rec["R_err_ppm"]
     return pulls
 
 
@@ -49,27 +62,15 @@ def omega_a_average_closure(work) -> dict:
     """Per dataset, (average omega_a^m - truth) / sigma(stat + syst) of average.json, the truth
     being the equal-weight mean of the averaged analyses' true omega_a^m (each depends on the
     analysis' energy weights); the hardware blind is removed here, from the sealed world."""
-    from g2chain.experiment import records
-    from g2chain.io import read_h5, read_json
+    from g2chain.io import read_json
 
     out = {}
-    for ds_dir in sorted((work / "results").iterdir()):
-        if not (ds_dir / "sealed").is_dir():
-            continue
-        world, _ = read_h5(ds_dir / "sealed" / "world.h5", kind="world")
-        truth_h5, _ = read_h5(ds_dir / "sealed" / "production_truth.h5", kind="production_truth")
-        truth = np.stack([truth_h5[f"truth/{k}"] for k in ("n", "a_cos", "a_sin", "sum_ce", "sum_cp")])
-        avg = read_json(ds_dir / "analysis" / "omega_a" / "average.json")
-        trues = []
-        for name in avg["analyses_averaged"]:
-            rec = read_json(ds_dir / "analysis" / "omega_a" / f"{name}.json")
-            weights = rec["corrections"].get("energy_weights") or records.method_weights("Q")
-            trues.append(records.true_omega_a_m_weighted(truth, float(world["omega_a_true"]), weights,
-                                                         rec["window_us"]))
+    for ds_dir, eps_hw, true_omega in sealed_datasets(work):
+        folder = ds_dir / "analysis" / "omega_a"
+        avg = read_json(folder / "average.json")
+        true = float(np.mean([true_omega(read_json(folder / f"{n}.json")) for n in avg["analyses_averaged"]]))
         eq = avg["equal_weight"]
-        omega = eq["omega_a_m_rad_per_us"] / (1.0 + float(world["eps_hw"]))
-        true = float(np.mean(trues))
-        out[ds_dir.name] = (omega / true - 1) * 1e6 / eq["total_ppm"]
+        out[ds_dir.name] = (eq["omega_a_m_rad_per_us"] / (1.0 + eps_hw) / true - 1) * 1e6 / eq["total_ppm"]
     return out
 
 

@@ -257,11 +257,16 @@ def _pull_histogram(ax, pulls_by_dataset: dict):
     ax.legend(fontsize=8)
 
 
-def omega_a_pulls(pulls_by_dataset: dict, out_path):
-    """Fig. 9 analogue: the pulls of all analysis pairs of all datasets."""
-    fig, ax = plt.subplots(figsize=(7, 5))
+def omega_a_pulls(pulls_by_dataset: dict, out_path, reference: dict | None = None):
+    """Fig. 9 analogue: the pulls of all analysis pairs of all datasets, and the spread a perfect
+    experiment with the same covariances would give."""
+    fig, ax = plt.subplots(figsize=(7.5, 5))
     _pull_histogram(ax, pulls_by_dataset)
-    ax.set_title("omega_a analysis pairs, all datasets: " + ax.get_title())
+    ax.set_title("omega_a analysis pairs, all datasets\n" + ax.get_title(), fontsize=10)
+    if reference:
+        lo, hi = reference["interval_68"]
+        ax.text(0.02, 0.97, f"std if perfect: {reference['median']:.2f} (68 %: {lo:.2f}-{hi:.2f})",
+                transform=ax.transAxes, va="top", fontsize=8)
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
     plt.close(fig)

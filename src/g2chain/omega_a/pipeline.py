@@ -303,10 +303,13 @@ def dataset_average(cfg: dict, dataset: str, result_paths, syst_paths, correlati
                  "sigma_ratio_vs_equal_weight": blue_sigma / eq.total},
         "pulls": {"n_pairs": int(pulls.size), "mean": float(pulls.mean()), "std": float(pulls.std(ddof=1)),
                   "max_abs": float(np.max(np.abs(pulls))),
+                  "std_if_perfect": AV.reference_summary(AV.pull_std_reference([cov])),
                   "pairs": {f"{names[a]}/{names[b]}": float(p) for a, b, p in zip(i, j, pulls, strict=True)}},
         "analyses": {n: {"R_relative_ppm": float(y[m]), "stat_ppm": float(stat[m]),
                          "syst_ppm": {c: float(syst[c][m]) for c in CATEGORIES}} for m, n in enumerate(names)},
         "correlations_from": str(correlations_path),
+        "analysis_order": names,
+        "covariance_ppm2": cov.tolist(),
     }
     omega_a_average(record, out_png)
     write_json(out_json, record)
@@ -317,15 +320,21 @@ def combined_pulls(average_paths, out_json, out_png) -> dict:
     """The pulls of all analysis pairs of all datasets together (Fig. 9 analogue): their number,
     mean and standard deviation, per dataset and overall."""
     from ..plots import omega_a_pulls
+    from .average import pull_std_reference, reference_summary
 
-    per = {}
+    per, covs = {}, []
     for path in average_paths:
         avg = read_json(path)
         per[avg["dataset"]] = np.array(list(avg["pulls"]["pairs"].values()))
+        covs.append(avg["covariance_ppm2"])
     allp = np.concatenate(list(per.values()))
+    reference = reference_summary(pull_std_reference(covs))
     record = {"n_pairs": int(allp.size), "mean": float(allp.mean()), "std": float(allp.std(ddof=1)),
+              "std_if_perfect": reference,
+              "note": "std_if_perfect: the pull spread of pseudo-experiments scattering exactly as the covariances "
+                      "say (pairs sharing an analysis are correlated, so it lies below 1)",
               "datasets": {d: {"n_pairs": int(p.size), "mean": float(p.mean()), "std": float(p.std(ddof=1))}
                            for d, p in per.items()}}
-    omega_a_pulls(per, out_png)
+    omega_a_pulls(per, out_png, reference)
     write_json(out_json, record)
     return record
