@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import time
 from pathlib import Path
 
-import yaml
+# one thread per process, as Snakemake runs each job (two BLAS pools on two cores fight)
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
