@@ -1,0 +1,165 @@
+"""The sealed field world of one dataset (Run-2/3 report Sec. VI; DESIGN §5).
+
+The field in the storage region is the multipole expansion of Eq. 38 with moments
+
+    m_i(phi, t) = static_i(phi) + drift_i(phi, t) + delta_i1 [untracked(t) + ramp(phi, t)]
+
+* ``static``: the shimmed ring, m_1 with an azimuthal profile of ~17 ppm rms (Fig. 22: a smooth
+  spectrum plus bumps at the 12 yoke boundaries), m_2..m_12 with the dataset means of Table XVII
+  and azimuthal variations;
+* ``drift``: slow changes of m_1..m_5 at the 72 fixed-probe stations (a daily temperature cycle
+  and a per-station random walk), linear in azimuth between stations: what the fixed probes see
+  and the tracking follows;
+* ``untracked``: a ring-wide random walk of m_1 at Brownian rate M (Hz/sqrt(s)), invisible to the
+  fixed probes (Sec. VI E 4);
+* ``ramp``: after each magnet ramp the field relaxes, A(phi) exp(-(t - t_ramp)/tau), largest at
+  the yoke boundaries, and the fixed probes do not follow it (Sec. VI E 3).
+
+Arrays are kept on a time grid (``time_step_s``) and the station/azimuth grids; the full
+m_i(phi, t) is evaluated only where it is needed (trolley runs, muon weighting). Field as proton
+frequency in Hz, time in s, azimuth in rad.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+N_STATIONS = 72
+N_YOKES = 12
+N_TRACKED = 5  # moments a six-probe station resolves (m_1..m_5)
+DAY_S = 86400.0
+
+
+@dataclass
+class FieldWorld:
+    phi: np.ndarray            # (A,) azimuths of the map [rad]
+    static: np.ndarray         # (A, 12) static moments [Hz]
+    t_s: np.ndarray            # (T,) time grid [s]
+    station_phi: np.ndarray    # (72,) station azimuths [rad]
+    drift: np.ndarray          # (T, 72, 5) tracked changes of m_1..m_5 at the stations [Hz]
+    untracked: np.ndarray      # (T,) ring-wide untracked m_1 walk [Hz]
+    ramp_s: np.ndarray         # (R,) magnet ramp times [s]
+    ramp_profile: np.ndarray   # (A,) initial relaxation amplitude after a ramp [Hz]
+    ramp_tau_s: float
+    trolley_s: np.ndarray      # (K,) trolley run times [s]
+    muon_rate: np.ndarray      # (T,) relative muon rate (0 while no muons are stored)
+
+
+def _spectral_profile(phi, n_modes, slope, rng) -> np.ndarray:
+    """A smooth random azimuthal profile: Fourier modes n = 1..n_modes with amplitudes ~ n^-slope."""
+    n = np.arange(1, n_modes + 1)
+    amp = rng.normal(size=n_modes) * n**-slope
+    ph = rng.uniform(0, 2 * math.pi, n_modes)
+    return np.cos(np.outer(phi, n) + ph) @ amp
+
+
+def _yoke_bumps(phi, width_rad) -> np.ndarray:
+    """Bumps at the 12 yoke boundaries (every 30 degrees): where shimming is hardest."""
+    d = np.angle(np.exp(1j * N_YOKES * phi)) / N_YOKES  # distance to the nearest boundary
+    return np.exp(-0.5 * (d / width_rad) ** 2)
+
+
+def station_weights(phi, station_phi) -> np.ndarray:
+    """(A, S) linear-interpolation weights in azimuth between neighbouring stations (periodic)."""
+    s = np.asarray(station_phi, dtype=float)
+    n = s.size
+    step = 2 * math.pi / n
+    pos = ((np.asarray(phi, dtype=float) - s[0]) % (2 * math.pi)) / step
+    lo = np.floor(pos).astype(int) % n
+    f = pos - np.floor(pos)
+    w = np.zeros((pos.size, n))
+    w[np.arange(pos.size), lo] = 1 - f
+    w[np.arange(pos.size), (lo + 1) % n] += f
+    return w
+
+
+def build_field_world(settings: dict, m1_hz: float, multipole_ratios_ppb,
+                      seed_seq: np.random.SeedSequence) -> FieldWorld:
+    """One dataset's field world from the ``field`` config block (see config/config.yaml), the
+    dataset's mean dipole and Table XVII-like mean ratios m_i/m_1 (i = 2..12, ppb)."""
+    rng = np.random.default_rng(seed_seq)
+    s = settings
+    a = int(s["azimuths"])
+    phi = (np.arange(a) + 0.5) * 2 * math.pi / a
+    ratios = np.asarray(multipole_ratios_ppb, dtype=float)
+    if ratios.shape != (11,):
+        raise ValueError(f"multipole_ratios_ppb: expected 11 values (m_2..m_12 over m_1), got {ratios.size}")
+    static = np.empty((a, 12))
+    # m_1: smooth spectrum plus yoke-boundary bumps, scaled to the configured rms
+    prof = _spectral_profile(phi, 60, 1.0, rng) + 0.8 * _yoke_bumps(phi, math.radians(1.5)) * rng.choice([-1, 1])
+    prof -= prof.mean()
+    static[:, 0] = m1_hz * (1 + 1e-6 * float(s["dipole_profile_ppm_rms"]) * prof / prof.std())
+    for i in range(1, 12):
+        var = _spectral_profile(phi, 30, 1.0, rng)
+        var = (var - var.mean()) / var.std()
+        static[:, i] = m1_hz * 1e-9 * (ratios[i - 1] + float(s["multipole_azimuthal_ppb_rms"]) * var)
+    # time grid from the first to the last trolley run
+    interval = float(s["trolley_interval_days"]) * DAY_S
+    n_runs = max(2, int(round(float(s["dataset_days"]) * DAY_S / interval)) + 1)
+    trolley = np.arange(n_runs) * interval
+    dt = float(s["time_step_s"])
+    t = np.arange(0.0, trolley[-1] + 0.5 * dt, dt)
+    station_phi = (np.arange(N_STATIONS) + 0.5) * 2 * math.pi / N_STATIONS
+    # tracked drift: a daily temperature cycle common to the ring (5 % station spread) and a
+    # random walk per station, in m_1; a tenth of that in m_2..m_5
+    daily = float(s["daily_cycle_ppm"]) * 1e-6 * m1_hz * np.sin(2 * math.pi * t / DAY_S + rng.uniform(0, 2 * math.pi))
+    spread = 1 + 0.05 * rng.normal(size=(N_STATIONS, N_TRACKED))
+    scale = np.array([1.0, 0.1, 0.1, 0.1, 0.1])
+    walk_rate = float(s["tracked_walk_hz_per_sqrt_s"])
+    steps = rng.normal(0.0, walk_rate * math.sqrt(dt), size=(t.size, N_STATIONS, N_TRACKED))
+    steps[0] = 0.0
+    drift = (daily[:, None, None] * spread[None] + np.cumsum(steps, axis=0)) * scale
+    # untracked ring-wide walk of m_1
+    u_steps = rng.normal(0.0, float(s["untracked_rate_hz_per_sqrt_s"]) * math.sqrt(dt), size=t.size)
+    u_steps[0] = 0.0
+    untracked = np.cumsum(u_steps)
+    # magnet ramps (days from the start; 0 = the ramp that began the dataset)
+    ramps = np.asarray(s["ramp_days"], dtype=float) * DAY_S
+    bumps = _yoke_bumps(phi, math.radians(2.0))
+    ramp_profile = 1e-9 * float(s["ramp_amplitude_ppb"]) * m1_hz * bumps / bumps.mean()
+    # muons are stored except while the trolley is in the ring and for a while after a ramp
+    rate = np.ones_like(t)
+    for tr in trolley:
+        rate[np.abs(t - tr) < 0.5 * float(s["trolley_run_hours"]) * 3600.0] = 0.0
+    for tr in ramps:
+        rate[(t >= tr) & (t < tr + float(s["ramp_wait_hours"]) * 3600.0)] = 0.0
+    return FieldWorld(phi, static, t, station_phi, drift, untracked, ramps, ramp_profile,
+                      float(s["ramp_tau_hours"]) * 3600.0, trolley, rate)
+
+
+def ramp_relaxation(world: FieldWorld, t_s) -> np.ndarray:
+    """The relaxation factor sum over past ramps exp(-(t - t_ramp)/tau) at times t (s)."""
+    t = np.atleast_1d(np.asarray(t_s, dtype=float))
+    dt = t[:, None] - world.ramp_s[None, :]
+    return np.where(dt >= 0, np.exp(-np.clip(dt, 0, None) / world.ramp_tau_s), 0.0).sum(axis=1)
+
+
+def moments_at(world: FieldWorld, t_index: int, phi_index=None) -> np.ndarray:
+    """m_i(phi, t) at one grid time, for all azimuths of the map (or ``phi_index``): (A, 12) Hz."""
+    idx = slice(None) if phi_index is None else phi_index
+    phi = world.phi[idx]
+    m = world.static[idx].copy()
+    m[:, :N_TRACKED] += station_weights(phi, world.station_phi) @ world.drift[t_index]
+    m[:, 0] += world.untracked[t_index] + world.ramp_profile[idx] * ramp_relaxation(world, world.t_s[t_index])[0]
+    return m
+
+
+def muon_weighted_moments(world: FieldWorld) -> np.ndarray:
+    """<m_i> over azimuth (uniform: the muons fill the ring) and time (the muon rate): (12,) Hz.
+    Every piece of the field is linear, so the average is taken piece by piece."""
+    w_t = world.muon_rate / world.muon_rate.sum()
+    m = world.static.mean(axis=0)
+    w_s = station_weights(world.phi, world.station_phi).mean(axis=0)  # azimuthal average per station
+    m[:N_TRACKED] += np.einsum("t,tsj,s->j", w_t, world.drift, w_s)
+    m[0] += w_t @ world.untracked + world.ramp_profile.mean() * (w_t @ ramp_relaxation(world, world.t_s))
+    return m
+
+
+def true_omega_p(world: FieldWorld, projections) -> float:
+    """The muon-weighted field omega~'_p (Eq. 40-43) for beam projections k_i (uniform in
+    azimuth and constant in time): sum_i k_i <m_i>, Hz."""
+    k = np.asarray(projections, dtype=float)
+    return float(muon_weighted_moments(world)[: k.size] @ k)

@@ -1,0 +1,68 @@
+"""The field world: the structure the issue asks for, and its muon-weighted truth."""
+
+import math
+
+import numpy as np
+import pytest
+
+from g2chain.experiment import field_world as FW
+from g2chain.field.tracking import brownian_rate
+
+from .test_field_units import DATA
+
+SETTINGS = {"azimuths": 9000, "dipole_profile_ppm_rms": 17.0, "multipole_azimuthal_ppb_rms": 200.0,
+            "dataset_days": 20.0, "trolley_interval_days": 2.5, "time_step_s": 600.0, "daily_cycle_ppm": 0.3,
+            "tracked_walk_hz_per_sqrt_s": 0.05, "untracked_rate_hz_per_sqrt_s": 0.018, "ramp_days": [0.0, 9.3],
+            "ramp_amplitude_ppb": 100.0, "ramp_tau_hours": 12.0, "trolley_run_hours": 2.0, "ramp_wait_hours": 6.0}
+M1 = 61.79e6
+
+
+def _world(seed=1, **over):
+    return FW.build_field_world({**SETTINGS, **over}, M1, DATA["table_xvii_multipole_ratios_ppb"]["run2"],
+                                np.random.SeedSequence(seed))
+
+
+def test_static_map_has_the_configured_profile_and_means():
+    w = _world()
+    m1 = w.static[:, 0]
+    assert m1.mean() == pytest.approx(M1, rel=1e-12)
+    assert (m1.std() / M1) * 1e6 == pytest.approx(17.0, rel=1e-9)
+    ratios = w.static[:, 1:].mean(axis=0) / M1 * 1e9
+    assert np.allclose(ratios, DATA["table_xvii_multipole_ratios_ppb"]["run2"], atol=1e-6)
+    assert len(w.trolley_s) == 9 and np.allclose(np.diff(w.trolley_s), 2.5 * FW.DAY_S)
+    again = _world()
+    assert np.array_equal(again.static, w.static) and np.array_equal(again.untracked, w.untracked)
+
+
+def test_untracked_walk_has_the_configured_brownian_rate():
+    w = _world()
+    # offsets of the untracked walk between consecutive trolley runs: variance M^2 T
+    idx = np.searchsorted(w.t_s, w.trolley_s)
+    rates = []
+    for seed in range(8):
+        u = _world(seed=seed + 10).untracked
+        rates.append(brownian_rate(np.diff(u[idx]), np.diff(w.trolley_s))[0])
+    assert np.mean(rates) == pytest.approx(0.018, rel=0.15)
+
+
+def test_ramp_relaxation_and_muon_gaps():
+    w = _world()
+    r = FW.ramp_relaxation(w, [0.0, 12 * 3600.0, 9.3 * FW.DAY_S + 1.0])
+    assert r[0] == pytest.approx(1.0) and r[1] == pytest.approx(math.exp(-1))
+    assert r[2] == pytest.approx(math.exp(-1 / 43200) + math.exp(-9.3 * 24 / 12), rel=1e-9)
+    # profile largest at the yoke boundaries, azimuthal mean as configured
+    assert w.ramp_profile.mean() / M1 * 1e9 == pytest.approx(100.0)
+    boundary = np.argmin(np.abs(w.phi - math.radians(30.0)))
+    middle = np.argmin(np.abs(w.phi - math.radians(15.0)))
+    assert w.ramp_profile[boundary] > 10 * w.ramp_profile[middle]
+    assert np.all(w.muon_rate[np.abs(w.t_s - w.trolley_s[3]) < 3000] == 0)
+    assert np.all(w.muon_rate[(w.t_s > 9.3 * FW.DAY_S) & (w.t_s < 9.3 * FW.DAY_S + 5 * 3600)] == 0)
+
+
+def test_muon_weighted_moments_equal_the_brute_force_average():
+    w = _world(azimuths=720, time_step_s=3600.0)
+    wt = w.muon_rate / w.muon_rate.sum()
+    brute = sum(wt[k] * FW.moments_at(w, k).mean(axis=0) for k in range(w.t_s.size) if wt[k] > 0)
+    assert np.allclose(FW.muon_weighted_moments(w), brute, rtol=0, atol=1e-6)
+    k = np.array(DATA["table_xviii_beam_projections"]["run2"])
+    assert FW.true_omega_p(w, k) == pytest.approx(float(brute @ k), abs=1e-6)
