@@ -66,3 +66,33 @@ def test_muon_weighted_moments_equal_the_brute_force_average():
     assert np.allclose(FW.muon_weighted_moments(w), brute, rtol=0, atol=1e-6)
     k = np.array(DATA["table_xviii_beam_projections"]["run2"])
     assert FW.true_omega_p(w, k) == pytest.approx(float(brute @ k), abs=1e-6)
+
+
+def test_tracking_between_trolley_runs_leaves_only_the_untracked_bridge():
+    """Eq. 49 on the world itself: trolley maps at the runs, six-probe stations reading the
+    world's field, Jacobian = identity on m_1..m_5. What tracking cannot follow is the untracked
+    walk, and its error is the Brownian bridge between the runs."""
+    from g2chain.field import fixed_probes as FP
+    from g2chain.field import tracking as TR
+
+    w = _world(azimuths=720, time_step_s=1800.0, ramp_amplitude_ppb=0.0)
+    run_idx = np.searchsorted(w.t_s, w.trolley_s)
+    m_tr = np.stack([FW.moments_at(w, k).mean(axis=0) for k in run_idx])
+    # what six-probe stations read: the field at their probes from the station's own moments
+    xy = FP.station_probe_positions(6)
+    design = FP.station_design(6)
+    station_field = w.static[np.searchsorted(w.phi, w.station_phi)]  # static moments near each station
+    readings = (station_field[None, :, :] + np.pad(w.drift, ((0, 0), (0, 0), (0, 7)))) @ design.T  # (T, S, 6)
+    fp = FP.station_moments(readings, 6)[..., :5]  # (T, S, 5)
+    assert xy.shape == (6, 2)
+    changes = np.stack([fp - FP.tie(w.t_s, fp, w.t_s[k], window_s=1.0) for k in run_idx])
+    jac = np.zeros((FW.N_STATIONS, 12, 5))
+    jac[:, np.arange(5), np.arange(5)] = 1.0
+    wbar = FW.station_weights(w.phi, w.station_phi).mean(axis=0)
+    tracked = TR.track_azimuthal_average(w.t_s, w.trolley_s, m_tr, changes, wbar, jac)
+    truth = np.stack([FW.moments_at(w, k).mean(axis=0) for k in range(w.t_s.size)])
+    bridge = w.untracked - np.interp(w.t_s, w.trolley_s, w.untracked[run_idx])
+    assert np.allclose(truth[:, 1:] - tracked[:, 1:], 0.0, atol=1e-6)
+    assert np.allclose(truth[:, 0] - tracked[:, 0], bridge, atol=1e-6)
+    with pytest.raises(ValueError, match="outside the trolley runs"):
+        TR.run_weights([w.trolley_s[-1] + 10.0], w.trolley_s)

@@ -87,3 +87,35 @@ def brownian_rate(tracking_offsets_hz, intervals_s) -> tuple[float, float]:
     m2 = float(np.mean(d**2 / dt))
     # chi^2 with n degrees of freedom: sigma(M^2) = M^2 sqrt(2/n), sigma(M) = M / sqrt(2n)
     return float(np.sqrt(m2)), float(np.sqrt(m2) / np.sqrt(2 * d.size))
+
+
+def run_weights(t_s, trolley_times_s) -> np.ndarray:
+    """W_k(t) of Eq. 49 for tracking between consecutive trolley runs: linear in time between the
+    two runs that bracket t ([T x K]; each row sums to 1). Times outside the runs raise."""
+    runs = _intervals(trolley_times_s)
+    t = np.asarray(t_s, dtype=float)
+    if np.any(t < runs[0]) or np.any(t > runs[-1]):
+        raise ValueError(f"t_s: times outside the trolley runs ({runs[0]:.0f}-{runs[-1]:.0f} s) cannot be tracked "
+                         "between a pair")
+    k = np.clip(np.searchsorted(runs, t, side="right") - 1, 0, runs.size - 2)
+    f = (t - runs[k]) / (runs[k + 1] - runs[k])
+    w = np.zeros((t.size, runs.size))
+    w[np.arange(t.size), k] = 1 - f
+    w[np.arange(t.size), k + 1] += f
+    return w
+
+
+def track_azimuthal_average(t_s, trolley_times_s, trolley_moments, fp_changes, station_weight, jacobian):
+    """Eq. 49 averaged over azimuth: the tracked moments <m_i>(t) [T x 12] (Hz).
+
+    ``trolley_moments``: [K x 12] azimuthal averages of each trolley map; ``fp_changes``:
+    [K x T x S x J] the stations' tracked changes Delta m^fp tied to run k (Eq. 48);
+    ``station_weight``: [S] the azimuthal average of W_s(phi); ``jacobian``: [S x 12 x J]
+    J_ij = d m_i^tr / d m_j^fp per station.
+    """
+    w = run_weights(t_s, trolley_times_s)  # (T, K)
+    m_tr = np.asarray(trolley_moments, dtype=float)
+    d = np.asarray(fp_changes, dtype=float)
+    # sum_s W_s sum_j J_ij Delta m_j(s, t) for each run's tie
+    moved = np.einsum("s,sij,ktsj->kti", np.asarray(station_weight, float), np.asarray(jacobian, float), d)
+    return np.einsum("tk,kti->ti", w, m_tr[:, None, :] + moved)

@@ -1,0 +1,78 @@
+"""Fixed-probe stations (Run-2/3 report Sec. VI E): geometry, station moments, trolley
+footprint removal and tying to the trolley map (Eq. 48).
+
+Each of the 72 stations has four or six NMR probes half above and half below the storage region
+(y = +-77 mm). Fitted with the trolley basis of Eq. 39, six probes (x = -30, 0, +30 mm) resolve
+m_1..m_5; four probes (x = -30, +30 mm) see (x^2 - y^2) as a constant and resolve m_1, m_2, m_3
+and m_5. Times in s, fields in Hz.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .multipoles import multipole_basis
+
+PROBE_Y_MM = 77.0
+STATION_MOMENTS = {6: (0, 1, 2, 3, 4), 4: (0, 1, 2, 4)}  # indices i-1 of the moments a station resolves
+
+
+def station_probe_positions(n_probes: int) -> np.ndarray:
+    """(x, y) in mm of a station's probes: three or two radial positions, above and below."""
+    if n_probes not in STATION_MOMENTS:
+        raise ValueError(f"n_probes: stations have 4 or 6 probes, not {n_probes}")
+    xs = (-30.0, 0.0, 30.0) if n_probes == 6 else (-30.0, 30.0)
+    return np.array([(x, y) for y in (PROBE_Y_MM, -PROBE_Y_MM) for x in xs])
+
+
+def station_design(n_probes: int) -> np.ndarray:
+    """[probes x 12] trolley-basis functions at the probes; the station resolves the columns
+    STATION_MOMENTS[n_probes]."""
+    xy = station_probe_positions(n_probes)
+    return multipole_basis(xy[:, 0], xy[:, 1], 12).T
+
+
+def station_moments(readings, n_probes: int) -> np.ndarray:
+    """Moments of one station from its probe readings [..., n_probes] (Hz): the least-squares
+    fit with the moments the station resolves; returns [..., 12] with NaN for the others."""
+    r = np.asarray(readings, dtype=float)
+    if r.shape[-1] != n_probes:
+        raise ValueError(f"readings: last axis {r.shape[-1]}, station has {n_probes} probes")
+    cols = list(STATION_MOMENTS[n_probes])
+    a = station_design(n_probes)[:, cols]
+    sol = np.linalg.lstsq(a, r.reshape(-1, n_probes).T, rcond=None)[0].T
+    out = np.full(r.shape[:-1] + (12,), np.nan)
+    out.reshape(-1, 12)[:, cols] = sol
+    return out
+
+
+def remove_footprint(t_s, series, t_pass_s: float, half_width_s: float, baseline_s: float = 30.0):
+    """Replace the samples within +-half_width of the trolley passage by the straight line between
+    the means of the ``baseline_s`` before and after (the paper's footprint replacement).
+    ``series``: [T, ...]; returns a copy. A passage with no samples before or after raises."""
+    t = np.asarray(t_s, dtype=float)
+    y = np.array(series, dtype=float, copy=True)
+    inside = np.abs(t - t_pass_s) <= half_width_s
+    before = (t < t_pass_s - half_width_s) & (t >= t_pass_s - half_width_s - baseline_s)
+    after = (t > t_pass_s + half_width_s) & (t <= t_pass_s + half_width_s + baseline_s)
+    if not inside.any():
+        return y
+    if not (before.any() and after.any()):
+        raise ValueError(f"trolley passage at {t_pass_s:.0f} s: no fixed-probe samples within {baseline_s:.0f} s "
+                         "on both sides to bridge the footprint")
+    t0, t1 = t[before].mean(), t[after].mean()
+    y0, y1 = y[before].mean(axis=0), y[after].mean(axis=0)
+    frac = ((t[inside] - t0) / (t1 - t0)).reshape((-1,) + (1,) * (y.ndim - 1))
+    y[inside] = y0 + frac * (y1 - y0)
+    return y
+
+
+def tie(t_s, station_series, t_pass_s: float, window_s: float = 30.0) -> np.ndarray:
+    """Eq. 48: the station's moments at the trolley passage, m^fp(phi_s, t_s^tr), averaged over
+    +-window around it (footprint already removed); subtract it from the series to get the
+    tracked change Delta m^fp(t)."""
+    t = np.asarray(t_s, dtype=float)
+    sel = np.abs(t - t_pass_s) <= window_s
+    if not sel.any():
+        raise ValueError(f"trolley passage at {t_pass_s:.0f} s: no fixed-probe sample within {window_s:.0f} s")
+    return np.asarray(station_series, dtype=float)[sel].mean(axis=0)
