@@ -163,3 +163,21 @@ def true_omega_p(world: FieldWorld, projections) -> float:
     azimuth and constant in time): sum_i k_i <m_i>, Hz."""
     k = np.asarray(projections, dtype=float)
     return float(muon_weighted_moments(world)[: k.size] @ k)
+
+
+def moments_along(world: FieldWorld, t_of_phi_s) -> np.ndarray:
+    """m_i(phi, t(phi)) for every azimuth of the map at its own time (a trolley run goes around
+    the ring in ~2 h while the field drifts): (A, 12) Hz."""
+    t = np.asarray(t_of_phi_s, dtype=float)
+    if t.shape != world.phi.shape:
+        raise ValueError(f"t_of_phi_s: shape {t.shape}, expected one time per azimuth {world.phi.shape}")
+    m = world.static.copy()
+    w = station_weights(world.phi, world.station_phi)  # (A, S), two neighbours each
+    n_tracked = world.drift.shape[2]
+    for s in range(world.station_phi.size):
+        rows = np.flatnonzero(w[:, s])
+        if rows.size:
+            d = np.stack([np.interp(t[rows], world.t_s, world.drift[:, s, j]) for j in range(n_tracked)], 1)
+            m[rows, :n_tracked] += w[rows, s, None] * d
+    m[:, 0] += np.interp(t, world.t_s, world.untracked) + world.ramp_profile * ramp_relaxation(world, t)
+    return m

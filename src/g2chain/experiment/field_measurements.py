@@ -1,0 +1,102 @@
+"""What the NMR systems record of the field world (Run-2/3 report Sec. VI B-E): trolley runs,
+the calibration campaign, and the fixed-probe stations with the trolley's footprint.
+
+Each function returns the raw readings (proton frequencies in Hz) an analysis starts from; the
+true values they were made from stay in the world. Times in s, azimuths in rad, lengths in mm.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..field.fixed_probes import station_design
+from ..field.multipoles import field_from_multipoles, trolley_probe_positions
+from .field_world import N_STATIONS, FieldWorld, moments_along
+
+
+def station_layout() -> np.ndarray:
+    """Probes per station: 45 six-probe and 27 four-probe stations, 378 probes in all (the
+    four-probe ones every third of each eight, standing in for the crowded azimuths)."""
+    return np.array([4 if s % 8 in (1, 4, 6) else 6 for s in range(N_STATIONS)])
+
+
+def run_times(world: FieldWorld, k: int, run_hours: float, phi=None) -> np.ndarray:
+    """When trolley run k is at azimuth phi: once around the ring, centred on the run time."""
+    phi = world.phi if phi is None else np.asarray(phi, dtype=float)
+    return world.trolley_s[k] + (phi / (2 * math.pi) - 0.5) * run_hours * 3600.0
+
+
+def trolley_run(world: FieldWorld, k: int, run_hours: float, probe_offsets_hz, noise_hz: float, rng) -> np.ndarray:
+    """Readings [azimuths x 17] of trolley run k: the field at each probe's position, at the time
+    the trolley is at that azimuth, plus each probe's own calibration offset and noise."""
+    m = moments_along(world, run_times(world, k, run_hours))
+    xy = trolley_probe_positions()
+    a = m.shape[0]
+    f = field_from_multipoles(m, np.broadcast_to(xy[:, 0], (a, 17)), np.broadcast_to(xy[:, 1], (a, 17)))
+    return f + np.asarray(probe_offsets_hz, float)[None, :] + rng.normal(0.0, noise_hz, size=f.shape)
+
+
+def calibration_campaign(world: FieldWorld, probe_offsets_hz, n_repeats: int, noise_hz: float, rng):
+    """Swap measurements at one azimuth: for each trolley probe n, the trolley probe and then the
+    calibration probe read the field at probe n's position, n_repeats times. Returns (trolley
+    readings, calibration-probe readings), each [17 x n_repeats]; their difference measures the
+    probe's offset (Eq. 47: the calibration constant)."""
+    m = world.static[0]  # the calibration azimuth, at a quiet time: the static field there
+    xy = trolley_probe_positions()
+    true = field_from_multipoles(m, xy[:, 0], xy[:, 1])
+    # the field moves a little between the two halves of each swap (a fraction of the noise)
+    wander = rng.normal(0.0, 0.3 * noise_hz, size=(17, n_repeats))
+    trolley = true[:, None] + np.asarray(probe_offsets_hz, float)[:, None] + rng.normal(0.0, noise_hz, (17, n_repeats))
+    calib = true[:, None] + wander + rng.normal(0.0, noise_hz, (17, n_repeats))
+    return trolley, calib
+
+
+def fixed_probe_readings(world: FieldWorld, noise_hz: float, rng) -> list:
+    """Per station, readings [T x probes] on the world's time grid: the static field at the
+    station plus the tracked drift (not the untracked walk or the ramp relaxation, which is why
+    they are untracked), and noise."""
+    layout = station_layout()
+    near = np.searchsorted(world.phi, world.station_phi) % world.phi.size
+    out = []
+    for s in range(N_STATIONS):
+        m = np.tile(world.static[near[s]], (world.t_s.size, 1))
+        m[:, : world.drift.shape[2]] += world.drift[:, s, :]
+        design = station_design(int(layout[s]))
+        out.append(m @ design.T + rng.normal(0.0, noise_hz, size=(world.t_s.size, design.shape[0])))
+    return out
+
+
+def passage_time(world: FieldWorld, k: int, s: int, run_hours: float) -> float:
+    """When the trolley passes station s during run k."""
+    return float(run_times(world, k, run_hours, world.station_phi[s]))
+
+
+def fixed_probe_passages(world: FieldWorld, run_hours: float, footprint_hz: float, footprint_s: float,
+                         window_s: float, sample_s: float, noise_hz: float, rng):
+    """Finely sampled fixed-probe readings around every trolley passage, with the trolley's
+    footprint (a Gaussian bump of ``footprint_hz`` and width ``footprint_s`` on every probe of the
+    station). Returns (times [K x S x n], readings: list over K of lists over S of [n x probes],
+    passage times [K x S])."""
+    layout = station_layout()
+    near = np.searchsorted(world.phi, world.station_phi) % world.phi.size
+    offsets = np.arange(-window_s, window_s + 0.5 * sample_s, sample_s)
+    n_runs = world.trolley_s.size
+    times = np.empty((n_runs, N_STATIONS, offsets.size))
+    passes = np.empty((n_runs, N_STATIONS))
+    readings = []
+    for k in range(n_runs):
+        per_station = []
+        for s in range(N_STATIONS):
+            tp = passage_time(world, k, s, run_hours)
+            t = tp + offsets
+            drift = np.stack([np.interp(t, world.t_s, world.drift[:, s, j]) for j in range(world.drift.shape[2])], 1)
+            m = np.tile(world.static[near[s]], (t.size, 1))
+            m[:, : drift.shape[1]] += drift
+            design = station_design(int(layout[s]))
+            bump = footprint_hz * np.exp(-0.5 * (offsets / footprint_s) ** 2)
+            per_station.append(m @ design.T + bump[:, None] + rng.normal(0.0, noise_hz, (t.size, design.shape[0])))
+            times[k, s], passes[k, s] = t, tp
+        readings.append(per_station)
+    return times, readings, passes
