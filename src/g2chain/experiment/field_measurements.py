@@ -100,3 +100,22 @@ def fixed_probe_passages(world: FieldWorld, run_hours: float, footprint_hz: floa
             times[k, s], passes[k, s] = t, tp
         readings.append(per_station)
     return times, readings, passes
+
+
+def measure_field(world: FieldWorld, settings: dict, probe_offsets_hz, rng):
+    """Every record of one dataset's field systems (``settings``: the ``field`` config block):
+    trolley runs, the calibration campaign, fixed probes on the world's time grid and around
+    each trolley passage, and the stored-muon schedule."""
+    from ..field.analysis import FieldMeasurements
+
+    noise_tr, noise_fp = float(settings["trolley_noise_hz"]), float(settings["fixed_probe_noise_hz"])
+    run_h = float(settings["trolley_run_hours"])
+    runs = [trolley_run(world, k, run_h, probe_offsets_hz, noise_tr, rng) for k in range(world.trolley_s.size)]
+    calib_tr, calib_cp = calibration_campaign(world, probe_offsets_hz, int(settings["calibration_swaps"]), noise_tr,
+                                              rng)
+    fp = fixed_probe_readings(world, noise_fp, rng)
+    times, fine, passes = fixed_probe_passages(world, run_h, float(settings["footprint_hz"]),
+                                               float(settings["footprint_width_s"]), float(settings["passage_window_s"]),
+                                               float(settings["passage_sample_s"]), noise_fp, rng)
+    return FieldMeasurements(world.trolley_s.copy(), runs, calib_tr, calib_cp, world.t_s.copy(), fp, station_layout(),
+                             world.station_phi.copy(), passes, times, fine, world.muon_rate.copy())

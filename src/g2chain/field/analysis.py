@@ -1,0 +1,100 @@
+"""The field chain of one dataset, in memory (Run-2/3 report Sec. VI C-F): calibrate the trolley
+probes, fit the trolley maps, tie and track with the fixed probes, weight by the muons in time
+and in the transverse plane, and the Brownian-bridge uncertainty from the tracking offsets.
+
+Inputs are the measurement records (``experiment.field_measurements``) and the beam projections
+k_i; the result is the muon-weighted field omega~'_p in Hz with its evaluated uncertainties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import fixed_probes as FP
+from .calibration import probe_offsets
+from .multipoles import fit_multipoles
+from .tracking import brownian_rate, dataset_bridge_uncertainty, track_azimuthal_average
+
+N_MOMENTS = 12
+
+
+@dataclass
+class FieldMeasurements:
+    """What the field systems recorded for one dataset (see experiment.field_measurements)."""
+
+    trolley_times_s: np.ndarray      # (K,) run times
+    trolley_readings: list           # K x [azimuths x 17]
+    calib_trolley: np.ndarray        # (17, swaps)
+    calib_probe: np.ndarray          # (17, swaps)
+    fp_times_s: np.ndarray           # (T,)
+    fp_readings: list                # S x [T x probes]
+    station_probes: np.ndarray       # (S,) 4 or 6
+    station_phi: np.ndarray          # (S,)
+    passage_times_s: np.ndarray      # (K, S) footprint-window centres (from the trolley position)
+    passage_window_times_s: np.ndarray  # (K, S, n)
+    passage_readings: list           # K x S x [n x probes]
+    muon_rate: np.ndarray            # (T,) stored-muon rate on the fp time grid (the run schedule)
+
+
+def station_weight_average(station_phi, n_azimuths: int = 3600) -> np.ndarray:
+    """Azimuthal average of the linear station interpolation weights W_s(phi) (Eq. 49)."""
+    from ..experiment.field_world import station_weights
+
+    phi = (np.arange(n_azimuths) + 0.5) * 2 * np.pi / n_azimuths
+    return station_weights(phi, station_phi).mean(axis=0)
+
+
+def fixed_probe_changes(meas: FieldMeasurements, footprint_half_width_s: float):
+    """Station moments on the time grid and their changes Delta m^fp tied to each trolley run
+    (Eq. 48, footprint removed): returns (moments [T x S x 12], changes [K x T x S x 12]); the
+    moments a station does not resolve are zero (not tracked: interpolated between runs)."""
+    n_s = len(meas.fp_readings)
+    t_n = meas.fp_times_s.size
+    moments = np.zeros((t_n, n_s, N_MOMENTS))
+    ties = np.zeros((meas.trolley_times_s.size, n_s, N_MOMENTS))
+    for s in range(n_s):
+        n_p = int(meas.station_probes[s])
+        cols = list(FP.STATION_MOMENTS[n_p])
+        moments[:, s, cols] = FP.station_moments(meas.fp_readings[s], n_p)[:, cols]
+        for k in range(meas.trolley_times_s.size):
+            fine = FP.station_moments(meas.passage_readings[k][s], n_p)[:, cols]
+            t_fine, t_pass = meas.passage_window_times_s[k, s], meas.passage_times_s[k, s]
+            clean = FP.remove_footprint(t_fine, fine, t_pass, footprint_half_width_s)
+            ties[k, s, cols] = FP.tie(t_fine, clean, t_pass)
+    return moments, moments[None, :, :, :] - ties[:, None, :, :]
+
+
+def analyse_field(meas: FieldMeasurements, projections, footprint_half_width_s: float = 100.0) -> dict:
+    """omega~'_p (Hz) of one dataset and its evaluated parts. ``projections``: k_i (12)."""
+    k = np.asarray(projections, dtype=float)
+    offsets, offsets_err = probe_offsets(meas.calib_trolley, meas.calib_probe)
+    maps, rms = [], []
+    for readings in meas.trolley_readings:
+        m, resid = fit_multipoles(np.asarray(readings) - offsets)
+        maps.append(m.mean(axis=0))
+        rms.append(float(np.sqrt(np.nanmean(resid**2))))
+    m_tr = np.array(maps)  # (K, 12) azimuthal averages
+    _, changes = fixed_probe_changes(meas, footprint_half_width_s)
+    jac = np.zeros((len(meas.fp_readings), N_MOMENTS, N_MOMENTS))
+    jac[:, np.arange(N_MOMENTS), np.arange(N_MOMENTS)] = 1.0  # geometric: the station's own moments
+    w_s = station_weight_average(meas.station_phi)
+    runs = meas.trolley_times_s
+    inside = (meas.fp_times_s >= runs[0]) & (meas.fp_times_s <= runs[-1])
+    t = meas.fp_times_s[inside]
+    tracked = track_azimuthal_average(t, runs, m_tr, changes[:, inside], w_s, jac)
+    rate = meas.muon_rate[inside]
+    moments = rate @ tracked / rate.sum()
+    # tracking offsets: each run predicted from the previous one alone (W_k = 1), vs measured
+    grid = np.searchsorted(meas.fp_times_s, runs)
+    grid = np.clip(grid, 0, meas.fp_times_s.size - 1)
+    predicted = m_tr[:-1] + np.einsum("s,sij,ksj->ki", w_s, jac, changes[np.arange(runs.size - 1), grid[1:]])
+    offsets_m1 = m_tr[1:, 0] - predicted[:, 0]
+    rate_m, rate_m_err = brownian_rate(offsets_m1, np.diff(runs))
+    bridge = dataset_bridge_uncertainty(runs, rate_m, t, rate)
+    return {"omega_p_hz": float(moments @ k[:N_MOMENTS]), "moments_hz": moments.tolist(),
+            "brownian_rate_hz_per_sqrt_s": rate_m, "brownian_rate_err": rate_m_err,
+            "brownian_bridge_hz": bridge, "tracking_offsets_m1_hz": offsets_m1.tolist(),
+            "probe_offsets_hz": offsets.tolist(), "probe_offsets_err_hz": offsets_err.tolist(),
+            "trolley_fit_residual_rms_hz": rms, "tracked_times_s": t, "tracked_moments_hz": tracked}
