@@ -114,8 +114,8 @@ def measure_field(world: FieldWorld, settings: dict, probe_offsets_hz, rng):
     calib_tr, calib_cp = calibration_campaign(world, probe_offsets_hz, int(settings["calibration_swaps"]), noise_tr,
                                               rng)
     fp = fixed_probe_readings(world, noise_fp, rng)
-    times, fine, passes = fixed_probe_passages(world, run_h, float(settings["footprint_hz"]),
-                                               float(settings["footprint_width_s"]), float(settings["passage_window_s"]),
-                                               float(settings["passage_sample_s"]), noise_fp, rng)
+    times, fine, passes = fixed_probe_passages(
+        world, run_h, float(settings["footprint_hz"]), float(settings["footprint_width_s"]),
+        float(settings["passage_window_s"]), float(settings["passage_sample_s"]), noise_fp, rng)
     return FieldMeasurements(world.trolley_s.copy(), runs, calib_tr, calib_cp, world.t_s.copy(), fp, station_layout(),
                              world.station_phi.copy(), passes, times, fine, world.muon_rate.copy())
