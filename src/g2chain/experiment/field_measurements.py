@@ -118,4 +118,5 @@ def measure_field(world: FieldWorld, settings: dict, probe_offsets_hz, rng):
         world, run_h, float(settings["footprint_hz"]), float(settings["footprint_width_s"]),
         float(settings["passage_window_s"]), float(settings["passage_sample_s"]), noise_fp, rng)
     return FieldMeasurements(world.trolley_s.copy(), runs, calib_tr, calib_cp, world.t_s.copy(), fp, station_layout(),
-                             world.station_phi.copy(), passes, times, fine, world.muon_rate.copy())
+                             world.station_phi.copy(), passes, times, fine, world.muon_rate.copy(),
+                             world.ramp_s.copy(), run_h * 3600.0)

@@ -15,7 +15,7 @@ import numpy as np
 from . import fixed_probes as FP
 from .calibration import probe_offsets
 from .multipoles import fit_multipoles
-from .tracking import brownian_rate, dataset_bridge_uncertainty, track_azimuthal_average
+from .tracking import brownian_rate, dataset_bridge_uncertainty, ramp_correction, track_azimuthal_average
 
 N_MOMENTS = 12
 
@@ -36,6 +36,8 @@ class FieldMeasurements:
     passage_window_times_s: np.ndarray  # (K, S, n)
     passage_readings: list           # K x S x [n x probes]
     muon_rate: np.ndarray            # (T,) stored-muon rate on the fp time grid (the run schedule)
+    ramp_times_s: np.ndarray         # (R,) magnet ramps (the logbook)
+    trolley_run_s: float             # duration of one trolley run around the ring
 
 
 def station_weight_average(station_phi, n_azimuths: int = 3600) -> np.ndarray:
@@ -66,8 +68,10 @@ def fixed_probe_changes(meas: FieldMeasurements, footprint_half_width_s: float):
     return moments, moments[None, :, :, :] - ties[:, None, :, :]
 
 
-def analyse_field(meas: FieldMeasurements, projections, footprint_half_width_s: float = 100.0) -> dict:
-    """omega~'_p (Hz) of one dataset and its evaluated parts. ``projections``: k_i (12)."""
+def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict, footprint_half_width_s: float = 100.0) -> dict:
+    """omega~'_p (Hz) of one dataset and its evaluated parts. ``projections``: k_i (12);
+    ``ramp_model``: the external magnet-ramp relaxation (amplitude_ppb, amplitude_err_ppb,
+    tau_hours), applied as a correction with its uncertainty."""
     k = np.asarray(projections, dtype=float)
     offsets, offsets_err = probe_offsets(meas.calib_trolley, meas.calib_probe)
     maps, rms = [], []
@@ -86,6 +90,12 @@ def analyse_field(meas: FieldMeasurements, projections, footprint_half_width_s: 
     tracked = track_azimuthal_average(t, runs, m_tr, changes[:, inside], w_s, jac)
     rate = meas.muon_rate[inside]
     moments = rate @ tracked / rate.sum()
+    m1 = float(moments[0])
+    unit = ramp_correction(t, rate, runs, meas.ramp_times_s, 1e-9 * m1, 3600.0 * float(ramp_model["tau_hours"]),
+                           meas.trolley_run_s)
+    ramp = unit * float(ramp_model["amplitude_ppb"])
+    ramp_err = abs(unit) * float(ramp_model["amplitude_err_ppb"])
+    moments[0] += ramp
     # tracking offsets: each run predicted from the previous one alone (W_k = 1), vs measured
     grid = np.searchsorted(meas.fp_times_s, runs)
     grid = np.clip(grid, 0, meas.fp_times_s.size - 1)
@@ -94,6 +104,7 @@ def analyse_field(meas: FieldMeasurements, projections, footprint_half_width_s: 
     rate_m, rate_m_err = brownian_rate(offsets_m1, np.diff(runs))
     bridge = dataset_bridge_uncertainty(runs, rate_m, t, rate)
     return {"omega_p_hz": float(moments @ k[:N_MOMENTS]), "moments_hz": moments.tolist(),
+            "ramp_correction_hz": ramp, "ramp_correction_err_hz": ramp_err,
             "brownian_rate_hz_per_sqrt_s": rate_m, "brownian_rate_err": rate_m_err,
             "brownian_bridge_hz": bridge, "tracking_offsets_m1_hz": offsets_m1.tolist(),
             "probe_offsets_hz": offsets.tolist(), "probe_offsets_err_hz": offsets_err.tolist(),

@@ -119,3 +119,25 @@ def track_azimuthal_average(t_s, trolley_times_s, trolley_moments, fp_changes, s
     # sum_s W_s sum_j J_ij Delta m_j(s, t) for each run's tie
     moved = np.einsum("s,sij,ktsj->kti", np.asarray(station_weight, float), np.asarray(jacobian, float), d)
     return np.einsum("tk,kti->ti", w, m_tr[:, None, :] + moved)
+
+
+def ramp_correction(t_s, muon_rate, trolley_times_s, ramp_times_s, amplitude_hz: float, tau_s: float,
+                    run_s: float = 0.0) -> float:
+    """The muon-weighted field change after magnet ramps that tracking misses (Sec. VI E 4): the
+    relaxation A exp(-(t - t_ramp)/tau) (an external model: amplitude and time constant from
+    dedicated trolley campaigns) minus what the trolley runs themselves catch of it (tracking
+    interpolates linearly between runs; a run of duration ``run_s`` sees the relaxation at the
+    time it passes each azimuth). Add it to the tracked field (Hz)."""
+    t = np.asarray(t_s, dtype=float)
+    runs = _intervals(trolley_times_s)
+    ramps = np.asarray(ramp_times_s, dtype=float)
+
+    def relax(x):
+        dt = np.asarray(x, dtype=float)[:, None] - ramps[None, :]
+        return np.where(dt >= 0, np.exp(-np.clip(dt, 0, None) / tau_s), 0.0).sum(axis=1)
+
+    along = (np.arange(64) + 0.5) / 64 - 0.5  # the run's azimuths, as fractions of its duration
+    caught = np.array([relax(r + run_s * along).mean() for r in runs])
+    missed = relax(t) - np.interp(t, runs, caught)
+    w = np.asarray(muon_rate, dtype=float)
+    return float(amplitude_hz * (w @ missed) / w.sum())
