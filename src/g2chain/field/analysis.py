@@ -68,7 +68,8 @@ def fixed_probe_changes(meas: FieldMeasurements, footprint_half_width_s: float):
     return moments, moments[None, :, :, :] - ties[:, None, :, :]
 
 
-def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict, footprint_half_width_s: float = 100.0) -> dict:
+def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict,
+                  footprint_half_width_s: float = 100.0) -> dict:
     """omega~'_p (Hz) of one dataset and its evaluated parts. ``projections``: k_i (12);
     ``ramp_model``: the external magnet-ramp relaxation (amplitude_ppb, amplitude_err_ppb,
     tau_hours), applied as a correction with its uncertainty."""
