@@ -155,3 +155,33 @@ def test_brownian_rate_from_tracking_offsets():
     offsets = rng.normal(0.0, rate * np.sqrt(intervals))
     m, err = TR.brownian_rate(offsets, intervals)
     assert abs(m - rate) < 3 * err and err == pytest.approx(rate / np.sqrt(800), rel=0.1)
+
+
+def test_gaussian_projections_match_the_grid_integral():
+    x = np.linspace(-70, 70, 561)
+    xm, xr, yr = 5.0, 9.0, 8.0
+    dens = np.exp(-0.5 * ((x[:, None] - xm) / xr) ** 2 - 0.5 * (x[None, :] / yr) ** 2)
+    assert np.allclose(W.gaussian_projections(xm, xr, yr), W.beam_projections(dens, x, x), atol=2e-6)
+    per_phi = W.gaussian_projections(np.array([0.0, 5.0]), np.array([9.0, 9.0]), np.array([8.0, 8.0]))
+    assert per_phi.shape == (2, 12) and per_phi[1, 1] == pytest.approx(5.0 / 45.0)
+
+
+def test_radial_cod_from_the_dipole_harmonic():
+    phi = (np.arange(3600) + 0.5) * 2 * np.pi / 3600
+    m1 = 61.79e6 * (1 + 10e-6 * np.cos(phi - 0.7) + 5e-6 * np.cos(3 * phi))
+    cod = W.radial_cod(m1, phi, field_index=0.108)
+    # R0 b_1 / n = 7112 mm x 10 ppm / 0.108 = 0.66 mm (the paper: 0.6-1.5 mm in Run-2)
+    assert np.max(cod) == pytest.approx(7112.0 * 10e-6 / 0.108, rel=1e-6)
+    assert phi[np.argmax(cod)] == pytest.approx(0.7, abs=2e-3)
+
+
+def test_beam_extrapolation_eq_50_to_53():
+    x_mean, x_rms, y_rms = W.extrapolate_beam(10.0, 8.0, beta_x=[8.0, 10.0], beta_y=[20.0, 18.0],
+                                              dispersion=[8.0, 9.0], beta_x_tkr=8.0, beta_y_tkr=20.0,
+                                              dispersion_tkr=8.0, delta_mean=0.7, delta_rms=1.0)
+    # at the tracker's own optics nothing changes; elsewhere the betatron part scales with beta
+    assert x_rms[0] == pytest.approx(10.0) and y_rms[0] == pytest.approx(8.0)
+    assert x_rms[1] == pytest.approx(np.sqrt(10 / 8 * (100 - 64) + 81))
+    assert y_rms[1] == pytest.approx(8.0 * np.sqrt(18 / 20)) and x_mean[1] == pytest.approx(9.0 * 0.7)
+    with pytest.raises(ValueError, match="dispersive part"):
+        W.extrapolate_beam(5.0, 8.0, 8.0, 20.0, 8.0, 8.0, 20.0, 8.0, 0.0, 1.0)
