@@ -36,3 +36,18 @@ def test_footprint_is_replaced_by_the_line_through_its_surroundings():
     assert FP.tie(t, fixed, 300.0) == pytest.approx(100.0 + 0.05 * 300.0)
     with pytest.raises(ValueError, match="both sides"):
         FP.remove_footprint(t, bump, 5.0, half_width_s=20.0)
+
+
+def test_gaps_are_bridged_or_named_and_time_must_increase():
+    t = np.arange(0.0, 6000.0, 600.0)
+    y = np.column_stack([100.0 + 0.01 * t, 50.0 - 0.02 * t])
+    holed = y.copy()
+    holed[3:5] = np.nan  # 1800 s between the neighbours
+    assert np.allclose(FP.fill_gaps(t, holed, 3600.0), y)
+    with pytest.raises(ValueError, match="station 7: gap of 1800 s"):
+        FP.fill_gaps(t, holed, 1200.0, "station 7")
+    holed[:1] = np.nan
+    with pytest.raises(ValueError, match="no readings at the start"):
+        FP.fill_gaps(t, holed, 3600.0)
+    with pytest.raises(ValueError, match="not increasing at sample 5"):
+        FP.fill_gaps(np.r_[t[:5], t[3], t[6:]], y, 3600.0)

@@ -48,10 +48,12 @@ def station_weight_average(station_phi, n_azimuths: int = 3600) -> np.ndarray:
     return station_weights(phi, station_phi).mean(axis=0)
 
 
-def fixed_probe_changes(meas: FieldMeasurements, footprint_half_width_s: float):
+def fixed_probe_changes(meas: FieldMeasurements, footprint_half_width_s: float, max_gap_s: float = 3600.0):
     """Station moments on the time grid and their changes Delta m^fp tied to each trolley run
     (Eq. 48, footprint removed): returns (moments [T x S x 12], changes [K x T x S x 12]); the
-    moments a station does not resolve are zero (not tracked: interpolated between runs)."""
+    moments a station does not resolve are zero (not tracked: interpolated between runs). Gaps
+    in a station's readings up to ``max_gap_s`` are bridged linearly, longer ones stop the
+    analysis with the station and time named (``fixed_probes.fill_gaps``)."""
     n_s = len(meas.fp_readings)
     t_n = meas.fp_times_s.size
     moments = np.zeros((t_n, n_s, N_MOMENTS))
@@ -59,7 +61,8 @@ def fixed_probe_changes(meas: FieldMeasurements, footprint_half_width_s: float):
     for s in range(n_s):
         n_p = int(meas.station_probes[s])
         cols = list(FP.STATION_MOMENTS[n_p])
-        moments[:, s, cols] = FP.station_moments(meas.fp_readings[s], n_p)[:, cols]
+        readings = FP.fill_gaps(meas.fp_times_s, meas.fp_readings[s], max_gap_s, f"station {s}")
+        moments[:, s, cols] = FP.station_moments(readings, n_p)[:, cols]
         for k in range(meas.trolley_times_s.size):
             fine = FP.station_moments(meas.passage_readings[k][s], n_p)[:, cols]
             t_fine, t_pass = meas.passage_window_times_s[k, s], meas.passage_times_s[k, s]

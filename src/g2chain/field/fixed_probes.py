@@ -76,3 +76,31 @@ def tie(t_s, station_series, t_pass_s: float, window_s: float = 30.0) -> np.ndar
     if not sel.any():
         raise ValueError(f"trolley passage at {t_pass_s:.0f} s: no fixed-probe sample within {window_s:.0f} s")
     return np.asarray(station_series, dtype=float)[sel].mean(axis=0)
+
+
+def fill_gaps(t_s, series, max_gap_s: float, name: str = "fixed probe"):
+    """Missing fixed-probe samples (NaN rows of ``series`` [T x ...], e.g. readout dropouts or
+    data-quality cuts) bridged by linear interpolation in time when the gap is at most
+    ``max_gap_s``; a longer gap, or one at either end of the series, is an error naming the probe
+    series and the time span (the rule: never track through a hole the field could move in).
+    Also checks that the time axis increases. Returns a filled copy."""
+    t = np.asarray(t_s, dtype=float)
+    if np.any(np.diff(t) <= 0):
+        k = int(np.flatnonzero(np.diff(t) <= 0)[0])
+        raise ValueError(f"{name}: time axis not increasing at sample {k + 1} ({t[k + 1]:.0f} s after {t[k]:.0f} s)")
+    y = np.array(series, dtype=float, copy=True)
+    bad = ~np.all(np.isfinite(y.reshape(y.shape[0], -1)), axis=1)
+    if not bad.any():
+        return y
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], bad.astype(int), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if start == 0 or stop == t.size:
+            raise ValueError(f"{name}: no readings at the {'start' if start == 0 else 'end'} of the series "
+                             f"({t[start]:.0f}-{t[stop - 1]:.0f} s)")
+        span = t[stop] - t[start - 1]
+        if span > max_gap_s:
+            raise ValueError(f"{name}: gap of {span:.0f} s ({t[start]:.0f}-{t[stop - 1]:.0f} s) longer than "
+                             f"the {max_gap_s:.0f} s that may be bridged")
+        frac = ((t[start:stop] - t[start - 1]) / span).reshape((-1,) + (1,) * (y.ndim - 1))
+        y[start:stop] = y[start - 1] + frac * (y[stop] - y[start - 1])
+    return y
