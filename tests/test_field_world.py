@@ -85,11 +85,11 @@ def test_tracking_between_trolley_runs_leaves_only_the_untracked_bridge():
     readings = (station_field[None, :, :] + np.pad(w.drift, ((0, 0), (0, 0), (0, 7)))) @ design.T  # (T, S, 6)
     fp = FP.station_moments(readings, 6)[..., :5]  # (T, S, 5)
     assert xy.shape == (6, 2)
-    changes = np.stack([fp - FP.tie(w.t_s, fp, w.t_s[k], window_s=1.0) for k in run_idx])
+    ties = np.stack([FP.tie(w.t_s, fp, w.t_s[k], window_s=1.0) for k in run_idx])
     jac = np.zeros((FW.N_STATIONS, 12, 5))
     jac[:, np.arange(5), np.arange(5)] = 1.0
     wbar = FW.station_weights(w.phi, w.station_phi).mean(axis=0)
-    tracked = TR.track_azimuthal_average(w.t_s, w.trolley_s, m_tr, changes, wbar, jac)
+    tracked = TR.track_azimuthal_average(w.t_s, w.trolley_s, m_tr, fp, ties, wbar, jac)
     truth = np.stack([FW.moments_at(w, k).mean(axis=0) for k in range(w.t_s.size)])
     bridge = w.untracked - np.interp(w.t_s, w.trolley_s, w.untracked[run_idx])
     assert np.allclose(truth[:, 1:] - tracked[:, 1:], 0.0, atol=1e-6)

@@ -48,9 +48,9 @@ def station_weight_average(station_phi, n_azimuths: int = 3600) -> np.ndarray:
     return station_weights(phi, station_phi).mean(axis=0)
 
 
-def fixed_probe_changes(meas: FieldMeasurements, footprint_half_width_s: float, max_gap_s: float = 3600.0):
-    """Station moments on the time grid and their changes Delta m^fp tied to each trolley run
-    (Eq. 48, footprint removed): returns (moments [T x S x 12], changes [K x T x S x 12]); the
+def station_moments_and_ties(meas: FieldMeasurements, footprint_half_width_s: float, max_gap_s: float = 3600.0):
+    """Station moments on the time grid and their values at each trolley passage (Eq. 48,
+    footprint removed): returns (moments [T x S x 12], ties [K x S x 12]); the
     moments a station does not resolve are zero (not tracked: interpolated between runs). Gaps
     in a station's readings up to ``max_gap_s`` are bridged linearly, longer ones stop the
     analysis with the station and time named (``fixed_probes.fill_gaps``)."""
@@ -68,7 +68,7 @@ def fixed_probe_changes(meas: FieldMeasurements, footprint_half_width_s: float, 
             t_fine, t_pass = meas.passage_window_times_s[k, s], meas.passage_times_s[k, s]
             clean = FP.remove_footprint(t_fine, fine, t_pass, footprint_half_width_s)
             ties[k, s, cols] = FP.tie(t_fine, clean, t_pass)
-    return moments, moments[None, :, :, :] - ties[:, None, :, :]
+    return moments, ties
 
 
 def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict,
@@ -84,14 +84,14 @@ def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict,
         maps.append(m.mean(axis=0))
         rms.append(float(np.sqrt(np.nanmean(resid**2))))
     m_tr = np.array(maps)  # (K, 12) azimuthal averages
-    _, changes = fixed_probe_changes(meas, footprint_half_width_s)
+    fp, ties = station_moments_and_ties(meas, footprint_half_width_s)
     jac = np.zeros((len(meas.fp_readings), N_MOMENTS, N_MOMENTS))
     jac[:, np.arange(N_MOMENTS), np.arange(N_MOMENTS)] = 1.0  # geometric: the station's own moments
     w_s = station_weight_average(meas.station_phi)
     runs = meas.trolley_times_s
     inside = (meas.fp_times_s >= runs[0]) & (meas.fp_times_s <= runs[-1])
     t = meas.fp_times_s[inside]
-    tracked = track_azimuthal_average(t, runs, m_tr, changes[:, inside], w_s, jac)
+    tracked = track_azimuthal_average(t, runs, m_tr, fp[inside], ties, w_s, jac)
     rate = meas.muon_rate[inside]
     moments = rate @ tracked / rate.sum()
     m1 = float(moments[0])
@@ -103,7 +103,7 @@ def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict,
     # tracking offsets: each run predicted from the previous one alone (W_k = 1), vs measured
     grid = np.searchsorted(meas.fp_times_s, runs)
     grid = np.clip(grid, 0, meas.fp_times_s.size - 1)
-    predicted = m_tr[:-1] + np.einsum("s,sij,ksj->ki", w_s, jac, changes[np.arange(runs.size - 1), grid[1:]])
+    predicted = m_tr[:-1] + np.einsum("s,sij,ksj->ki", w_s, jac, fp[grid[1:]] - ties[:-1])
     offsets_m1 = m_tr[1:, 0] - predicted[:, 0]
     rate_m, rate_m_err = brownian_rate(offsets_m1, np.diff(runs))
     bridge = dataset_bridge_uncertainty(runs, rate_m, t, rate)

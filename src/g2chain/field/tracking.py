@@ -105,20 +105,21 @@ def run_weights(t_s, trolley_times_s) -> np.ndarray:
     return w
 
 
-def track_azimuthal_average(t_s, trolley_times_s, trolley_moments, fp_changes, station_weight, jacobian):
+def track_azimuthal_average(t_s, trolley_times_s, trolley_moments, fp_moments, fp_ties, station_weight, jacobian):
     """Eq. 49 averaged over azimuth: the tracked moments <m_i>(t) [T x 12] (Hz).
 
-    ``trolley_moments``: [K x 12] azimuthal averages of each trolley map; ``fp_changes``:
-    [K x T x S x J] the stations' tracked changes Delta m^fp tied to run k (Eq. 48);
-    ``station_weight``: [S] the azimuthal average of W_s(phi); ``jacobian``: [S x 12 x J]
-    J_ij = d m_i^tr / d m_j^fp per station.
+    ``trolley_moments``: [K x 12] azimuthal averages of each trolley map; ``fp_moments``:
+    [T x S x J] the stations' moments; ``fp_ties``: [K x S x J] their values at each run's
+    passage (Eq. 48); ``station_weight``: [S] the azimuthal average of W_s(phi); ``jacobian``:
+    [S x 12 x J], J_ij = d m_i^tr / d m_j^fp per station. With sum_k W_k = 1,
+        <m>(t) = sum_k W_k(t) (m_tr_k - J tie_k) + J m^fp(t),
+    so no [runs x times] array is formed.
     """
     w = run_weights(t_s, trolley_times_s)  # (T, K)
-    m_tr = np.asarray(trolley_moments, dtype=float)
-    d = np.asarray(fp_changes, dtype=float)
-    # sum_s W_s sum_j J_ij Delta m_j(s, t) for each run's tie
-    moved = np.einsum("s,sij,ktsj->kti", np.asarray(station_weight, float), np.asarray(jacobian, float), d)
-    return np.einsum("tk,kti->ti", w, m_tr[:, None, :] + moved)
+    ws, jac = np.asarray(station_weight, dtype=float), np.asarray(jacobian, dtype=float)
+    tied = np.einsum("s,sij,ksj->ki", ws, jac, np.asarray(fp_ties, dtype=float))  # (K, 12)
+    now = np.einsum("s,sij,tsj->ti", ws, jac, np.asarray(fp_moments, dtype=float))  # (T, 12)
+    return w @ (np.asarray(trolley_moments, dtype=float) - tied) + now
 
 
 def ramp_correction(t_s, muon_rate, trolley_times_s, ramp_times_s, amplitude_hz: float, tau_s: float,
