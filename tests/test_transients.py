@@ -38,3 +38,16 @@ def test_kicker_trace_gives_back_its_b_k():
     assert abs(out["B"] - true_b) < 3 * out["B_err"] and out["B_err"] > 0
     with pytest.raises(ValueError, match="not increasing"):
         T.fit_kicker_trace(t[::-1], trace, sigma, coverage)
+
+
+def test_esq_trace_gives_back_its_b_q():
+    rng = np.random.default_rng(6)
+    t = np.arange(0.0, 700.0, 0.5)
+    truth = (3.0e-7, 2.0e4, 1.0e-4, 0.4)  # ~100 Hz vibration, slow to ring down
+    sigma = 2.0e-8
+    trace = T.esq_vibration(t, *truth) + rng.normal(0.0, sigma, t.size)
+    coverage = 0.433  # the ESQs cover 43.3 % of the ring
+    out = T.fit_esq_trace(t, trace, sigma, coverage)
+    true_b = coverage * T.precession_shift(lambda x: T.esq_vibration(x, *truth))
+    assert abs(out["B"] - true_b) < 3 * out["B_err"] + 1e-10
+    assert abs(true_b) > 5 * out["B_err"]  # a measured, not a null, effect

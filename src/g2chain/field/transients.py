@@ -44,21 +44,46 @@ def exponential_transient(t, amplitude, tau_us):
     return amplitude * np.exp(-np.asarray(t, dtype=float) / tau_us)
 
 
-def fit_kicker_trace(t_us, trace, sigma, coverage: float, n_draws: int = 200, seed: int = 0) -> dict:
-    """B_K from a magnetometer trace at the kicker: fit the exponential model to the trace
-    (fractional field, with per-sample error ``sigma``), scale by the kickers' azimuthal coverage
-    (the ring average of a local transient), and take the five-parameter shift. The error comes
-    from the fit covariance (draws of the model parameters)."""
+def esq_vibration(t, amplitude, tau_us, freq_per_us, phase):
+    """ESQ plate-vibration model of the field at one place: a damped oscillation synchronous to
+    injection (~100 Hz, i.e. slow next to a 700 us fill)."""
+    t = np.asarray(t, dtype=float)
+    return amplitude * np.exp(-t / tau_us) * np.sin(2 * np.pi * freq_per_us * t + phase)
+
+
+def quadratic_transient(t, c0, c1, c2):
+    """What a trace over one fill resolves of a ~100 Hz vibration: a quadratic in t (us)."""
+    t = np.asarray(t, dtype=float) / 1000.0
+    return c0 + c1 * t + c2 * t * t
+
+
+def fit_transient_trace(t_us, trace, sigma, model, p0, coverage: float, n_draws: int = 40, seed: int = 0) -> dict:
+    """B from a measured transient trace (fractional field, per-sample error ``sigma``): fit
+    ``model`` to it, scale by the system's azimuthal coverage (the ring average of a local
+    transient), and take the five-parameter shift; the error from draws of the fitted
+    parameters. Returns B, its error and the fitted parameters with errors."""
     t, y = np.asarray(t_us, dtype=float), np.asarray(trace, dtype=float)
     if np.any(np.diff(t) <= 0):
         raise ValueError("t_us: the trace's time axis is not increasing")
     if not np.all(np.isfinite(y)):
         raise ValueError("trace: NaN samples")
-    guess = [y[: max(3, y.size // 50)].mean(), max(t[-1] / 5, 1.0)]
-    p, cov = curve_fit(exponential_transient, t, y, p0=guess, sigma=np.full_like(y, sigma), absolute_sigma=True)
-    value = coverage * precession_shift(lambda x: exponential_transient(x, *p))
-    rng = np.random.default_rng(seed)
-    draws = rng.multivariate_normal(p, cov, size=n_draws)
-    spread = [coverage * precession_shift(lambda x, q=q: exponential_transient(x, *q)) for q in draws[:40]]
-    return {"B": value, "B_err": float(np.std(spread, ddof=1)), "amplitude": float(p[0]), "tau_us": float(p[1]),
-            "amplitude_err": float(np.sqrt(cov[0, 0])), "tau_err_us": float(np.sqrt(cov[1, 1]))}
+    p, cov = curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, sigma), absolute_sigma=True)
+    value = coverage * precession_shift(lambda x: model(x, *p))
+    draws = np.random.default_rng(seed).multivariate_normal(p, cov, size=n_draws)
+    spread = [coverage * precession_shift(lambda x, q=q: model(x, *q)) for q in draws]
+    return {"B": value, "B_err": float(np.std(spread, ddof=1)), "parameters": p.tolist(),
+            "parameter_errors": np.sqrt(np.diag(cov)).tolist()}
+
+
+def fit_kicker_trace(t_us, trace, sigma, coverage: float) -> dict:
+    """B_K from a magnetometer trace at the kickers (exponential eddy-current model)."""
+    y = np.asarray(trace, dtype=float)
+    guess = [y[: max(3, y.size // 50)].mean(), max(float(np.asarray(t_us)[-1]) / 5, 1.0)]
+    out = fit_transient_trace(t_us, trace, sigma, exponential_transient, guess, coverage)
+    out["amplitude"], out["tau_us"] = out["parameters"]
+    return out
+
+
+def fit_esq_trace(t_us, trace, sigma, coverage: float) -> dict:
+    """B_Q from a field trace at an ESQ over the fill (quadratic: what one fill resolves)."""
+    return fit_transient_trace(t_us, trace, sigma, quadratic_transient, [0.0, 0.0, 0.0], coverage)
