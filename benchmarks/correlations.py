@@ -25,22 +25,19 @@ ROOT = Path(__file__).resolve().parents[1]
 def _trials(cfg_path: str, n: int, first_seed: int) -> tuple[float, float]:
     """Run n trials in this process; returns (production s, analysis s) summed over them."""
     from g2chain.experiment.pipeline import produce_in_memory
-    from g2chain.omega_a.analysis import build_wiggle, fit_analysis
-    from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
+    from g2chain.omega_a.correlations import analyse_trial
+    from g2chain.omega_a.groups import analysis_names, load_groups
 
     cfg = yaml.safe_load(Path(cfg_path).read_text())
     s = cfg["omega_a_correlations"]
     groups = load_groups(ROOT / "config" / "groups.yaml", ROOT / "workflow" / "schemas" / "groups.schema.yaml")
     names = analysis_names(groups)
     t_prod = t_fit = 0.0
-    field_index = float(cfg["datasets"][s["dataset"]]["field_index"])
     for k in range(n):
         t0 = time.perf_counter()
         calo, loss, _, _ = produce_in_memory(cfg, s["dataset"], float(s["positrons_per_trial"]), first_seed + k)
         t1 = time.perf_counter()
-        for name in names:
-            spec = analysis_spec(groups, name, s["dataset"])
-            fit_analysis(build_wiggle(calo, spec), spec, field_index, loss["time_edges"], loss["triple_coincidences"])
+        analyse_trial(cfg, groups, s["dataset"], names, calo, loss)
         t_prod += t1 - t0
         t_fit += time.perf_counter() - t1
     return t_prod, t_fit

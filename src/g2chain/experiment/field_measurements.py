@@ -53,19 +53,27 @@ def calibration_campaign(world: FieldWorld, probe_offsets_hz, n_repeats: int, no
     return trolley, calib
 
 
+def _station_map_index(world: FieldWorld) -> np.ndarray:
+    """The map azimuth nearest each station (the static field the station sits in)."""
+    return np.searchsorted(world.phi, world.station_phi) % world.phi.size
+
+
+def _station_readings(world: FieldWorld, s: int, n_probes: int, static_row: int, drift, extra, noise_hz, rng):
+    """What station s's probes read: its static moments plus ``drift`` [n x 5] (Hz), through the
+    station's probe positions, plus ``extra`` (a footprint, or 0) and noise."""
+    m = np.tile(world.static[static_row], (drift.shape[0], 1))
+    m[:, : drift.shape[1]] += drift
+    design = station_design(n_probes)
+    return m @ design.T + extra + rng.normal(0.0, noise_hz, size=(drift.shape[0], design.shape[0]))
+
+
 def fixed_probe_readings(world: FieldWorld, noise_hz: float, rng) -> list:
     """Per station, readings [T x probes] on the world's time grid: the static field at the
     station plus the tracked drift (not the untracked walk or the ramp relaxation, which is why
     they are untracked), and noise."""
-    layout = station_layout()
-    near = np.searchsorted(world.phi, world.station_phi) % world.phi.size
-    out = []
-    for s in range(N_STATIONS):
-        m = np.tile(world.static[near[s]], (world.t_s.size, 1))
-        m[:, : world.drift.shape[2]] += world.drift[:, s, :]
-        design = station_design(int(layout[s]))
-        out.append(m @ design.T + rng.normal(0.0, noise_hz, size=(world.t_s.size, design.shape[0])))
-    return out
+    layout, near = station_layout(), _station_map_index(world)
+    return [_station_readings(world, s, int(layout[s]), near[s], world.drift[:, s, :], 0.0, noise_hz, rng)
+            for s in range(N_STATIONS)]
 
 
 def passage_time(world: FieldWorld, k: int, s: int, run_hours: float) -> float:
@@ -79,9 +87,9 @@ def fixed_probe_passages(world: FieldWorld, run_hours: float, footprint_hz: floa
     footprint (a Gaussian bump of ``footprint_hz`` and width ``footprint_s`` on every probe of the
     station). Returns (times [K x S x n], readings: list over K of lists over S of [n x probes],
     passage times [K x S])."""
-    layout = station_layout()
-    near = np.searchsorted(world.phi, world.station_phi) % world.phi.size
+    layout, near = station_layout(), _station_map_index(world)
     offsets = np.arange(-window_s, window_s + 0.5 * sample_s, sample_s)
+    bump = footprint_hz * np.exp(-0.5 * (offsets / footprint_s) ** 2)
     n_runs = world.trolley_s.size
     times = np.empty((n_runs, N_STATIONS, offsets.size))
     passes = np.empty((n_runs, N_STATIONS))
@@ -92,11 +100,8 @@ def fixed_probe_passages(world: FieldWorld, run_hours: float, footprint_hz: floa
             tp = passage_time(world, k, s, run_hours)
             t = tp + offsets
             drift = np.stack([np.interp(t, world.t_s, world.drift[:, s, j]) for j in range(world.drift.shape[2])], 1)
-            m = np.tile(world.static[near[s]], (t.size, 1))
-            m[:, : drift.shape[1]] += drift
-            design = station_design(int(layout[s]))
-            bump = footprint_hz * np.exp(-0.5 * (offsets / footprint_s) ** 2)
-            per_station.append(m @ design.T + bump[:, None] + rng.normal(0.0, noise_hz, (t.size, design.shape[0])))
+            per_station.append(_station_readings(world, s, int(layout[s]), near[s], drift, bump[:, None], noise_hz,
+                                                 rng))
             times[k, s], passes[k, s] = t, tp
         readings.append(per_station)
     return times, readings, passes

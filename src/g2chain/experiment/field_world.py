@@ -27,6 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..field.fixed_probes import station_weights
+from ..field.tracking import relaxation
+
 N_STATIONS = 72
 N_YOKES = 12
 N_TRACKED = 5  # moments a six-probe station resolves (m_1..m_5)
@@ -60,20 +63,6 @@ def _yoke_bumps(phi, width_rad) -> np.ndarray:
     """Bumps at the 12 yoke boundaries (every 30 degrees): where shimming is hardest."""
     d = np.angle(np.exp(1j * N_YOKES * phi)) / N_YOKES  # distance to the nearest boundary
     return np.exp(-0.5 * (d / width_rad) ** 2)
-
-
-def station_weights(phi, station_phi) -> np.ndarray:
-    """(A, S) linear-interpolation weights in azimuth between neighbouring stations (periodic)."""
-    s = np.asarray(station_phi, dtype=float)
-    n = s.size
-    step = 2 * math.pi / n
-    pos = ((np.asarray(phi, dtype=float) - s[0]) % (2 * math.pi)) / step
-    lo = np.floor(pos).astype(int) % n
-    f = pos - np.floor(pos)
-    w = np.zeros((pos.size, n))
-    w[np.arange(pos.size), lo] = 1 - f
-    w[np.arange(pos.size), (lo + 1) % n] += f
-    return w
 
 
 def build_field_world(settings: dict, m1_hz: float, multipole_ratios_ppb,
@@ -132,9 +121,7 @@ def build_field_world(settings: dict, m1_hz: float, multipole_ratios_ppb,
 
 def ramp_relaxation(world: FieldWorld, t_s) -> np.ndarray:
     """The relaxation factor sum over past ramps exp(-(t - t_ramp)/tau) at times t (s)."""
-    t = np.atleast_1d(np.asarray(t_s, dtype=float))
-    dt = t[:, None] - world.ramp_s[None, :]
-    return np.where(dt >= 0, np.exp(-np.clip(dt, 0, None) / world.ramp_tau_s), 0.0).sum(axis=1)
+    return relaxation(np.atleast_1d(t_s), world.ramp_s, world.ramp_tau_s)
 
 
 def moments_at(world: FieldWorld, t_index: int, phi_index=None) -> np.ndarray:

@@ -42,10 +42,8 @@ class FieldMeasurements:
 
 def station_weight_average(station_phi, n_azimuths: int = 3600) -> np.ndarray:
     """Azimuthal average of the linear station interpolation weights W_s(phi) (Eq. 49)."""
-    from ..experiment.field_world import station_weights
-
     phi = (np.arange(n_azimuths) + 0.5) * 2 * np.pi / n_azimuths
-    return station_weights(phi, station_phi).mean(axis=0)
+    return FP.station_weights(phi, station_phi).mean(axis=0)
 
 
 def station_moments_and_ties(meas: FieldMeasurements, footprint_half_width_s: float, max_gap_s: float = 3600.0):

@@ -9,12 +9,29 @@ and m_5. Times in s, fields in Hz.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .multipoles import multipole_basis
+from .tracking import require_increasing
 
 PROBE_Y_MM = 77.0
 STATION_MOMENTS = {6: (0, 1, 2, 3, 4), 4: (0, 1, 2, 4)}  # indices i-1 of the moments a station resolves
+
+
+def station_weights(phi, station_phi) -> np.ndarray:
+    """(A, S) linear-interpolation weights in azimuth between neighbouring stations (periodic)."""
+    s = np.asarray(station_phi, dtype=float)
+    n = s.size
+    step = 2 * math.pi / n
+    pos = ((np.asarray(phi, dtype=float) - s[0]) % (2 * math.pi)) / step
+    lo = np.floor(pos).astype(int) % n
+    f = pos - np.floor(pos)
+    w = np.zeros((pos.size, n))
+    w[np.arange(pos.size), lo] = 1 - f
+    w[np.arange(pos.size), (lo + 1) % n] += f
+    return w
 
 
 def station_probe_positions(n_probes: int) -> np.ndarray:
@@ -84,10 +101,7 @@ def fill_gaps(t_s, series, max_gap_s: float, name: str = "fixed probe"):
     ``max_gap_s``; a longer gap, or one at either end of the series, is an error naming the probe
     series and the time span (the rule: never track through a hole the field could move in).
     Also checks that the time axis increases. Returns a filled copy."""
-    t = np.asarray(t_s, dtype=float)
-    if np.any(np.diff(t) <= 0):
-        k = int(np.flatnonzero(np.diff(t) <= 0)[0])
-        raise ValueError(f"{name}: time axis not increasing at sample {k + 1} ({t[k + 1]:.0f} s after {t[k]:.0f} s)")
+    t = require_increasing(t_s, f"{name}: time axis", "sample")
     y = np.array(series, dtype=float, copy=True)
     bad = ~np.all(np.isfinite(y.reshape(y.shape[0], -1)), axis=1)
     if not bad.any():

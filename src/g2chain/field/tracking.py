@@ -12,14 +12,28 @@ from __future__ import annotations
 import numpy as np
 
 
+def require_increasing(t_s, name: str, unit: str = "sample") -> np.ndarray:
+    """A time axis as an array, or a one-line error naming ``name`` and where it stops increasing."""
+    t = np.asarray(t_s, dtype=float)
+    step = np.diff(t)
+    if np.any(step <= 0):
+        k = int(np.flatnonzero(step <= 0)[0])
+        raise ValueError(f"{name} not increasing at {unit} {k + 1} ({t[k + 1]:.0f} s after {t[k]:.0f} s)")
+    return t
+
+
 def _intervals(trolley_times_s) -> np.ndarray:
     t = np.asarray(trolley_times_s, dtype=float)
     if t.ndim != 1 or t.size < 2:
         raise ValueError("trolley_times_s: need at least two trolley runs")
-    if np.any(np.diff(t) <= 0):
-        k = int(np.flatnonzero(np.diff(t) <= 0)[0])
-        raise ValueError(f"trolley_times_s: not increasing at run {k + 1} ({t[k + 1]} s after {t[k]} s)")
-    return t
+    return require_increasing(t, "trolley_times_s:", "run")
+
+
+def relaxation(t_s, ramp_times_s, tau_s: float) -> np.ndarray:
+    """sum over past magnet ramps of exp(-(t - t_ramp)/tau) at times t (s): the field's relaxation
+    after ramps, in units of its initial amplitude (Sec. VI E 4)."""
+    dt = np.asarray(t_s, dtype=float)[:, None] - np.asarray(ramp_times_s, dtype=float)[None, :]
+    return np.where(dt >= 0, np.exp(-np.clip(dt, 0, None) / tau_s), 0.0).sum(axis=1)
 
 
 def brownian_bridge_variance(t_s, t_a: float, t_b: float, rate: float) -> np.ndarray:
@@ -131,14 +145,8 @@ def ramp_correction(t_s, muon_rate, trolley_times_s, ramp_times_s, amplitude_hz:
     time it passes each azimuth). Add it to the tracked field (Hz)."""
     t = np.asarray(t_s, dtype=float)
     runs = _intervals(trolley_times_s)
-    ramps = np.asarray(ramp_times_s, dtype=float)
-
-    def relax(x):
-        dt = np.asarray(x, dtype=float)[:, None] - ramps[None, :]
-        return np.where(dt >= 0, np.exp(-np.clip(dt, 0, None) / tau_s), 0.0).sum(axis=1)
-
     along = (np.arange(64) + 0.5) / 64 - 0.5  # the run's azimuths, as fractions of its duration
-    caught = np.array([relax(r + run_s * along).mean() for r in runs])
-    missed = relax(t) - np.interp(t, runs, caught)
+    caught = np.array([relaxation(r + run_s * along, ramp_times_s, tau_s).mean() for r in runs])
+    missed = relaxation(t, ramp_times_s, tau_s) - np.interp(t, runs, caught)
     w = np.asarray(muon_rate, dtype=float)
     return float(amplitude_hz * (w @ missed) / w.sum())

@@ -13,6 +13,8 @@ import numpy as np
 from scipy.integrate import cumulative_trapezoid
 from scipy.optimize import curve_fit, least_squares
 
+from .tracking import require_increasing
+
 OMEGA_A = 1.4394  # rad/us: the toy's anomalous precession (only the phase scale matters here)
 
 
@@ -62,9 +64,7 @@ def fit_transient_trace(t_us, trace, sigma, model, p0, coverage: float, n_draws:
     ``model`` to it, scale by the system's azimuthal coverage (the ring average of a local
     transient), and take the five-parameter shift; the error from draws of the fitted
     parameters. Returns B, its error and the fitted parameters with errors."""
-    t, y = np.asarray(t_us, dtype=float), np.asarray(trace, dtype=float)
-    if np.any(np.diff(t) <= 0):
-        raise ValueError("t_us: the trace's time axis is not increasing")
+    t, y = require_increasing(t_us, "t_us: the trace's time axis"), np.asarray(trace, dtype=float)
     if not np.all(np.isfinite(y)):
         raise ValueError("trace: NaN samples")
     p, cov = curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, sigma), absolute_sigma=True)

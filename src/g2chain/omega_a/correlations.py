@@ -46,10 +46,16 @@ def correlation_trial(cfg: dict, groups: dict, dataset: str, names, positrons: f
     Returns {name: {"R_ppm", "R_err_ppm"} or {"error": message}} (a fit that fails at reduced
     statistics is recorded, not raised)."""
     from ..experiment.pipeline import produce_in_memory
+
+    calo, loss, _, _ = produce_in_memory(cfg, dataset, positrons, seed)
+    return analyse_trial(cfg, groups, dataset, names, calo, loss)
+
+
+def analyse_trial(cfg: dict, groups: dict, dataset: str, names, calo: dict, loss: dict) -> dict:
+    """Every analysis in ``names`` on one production's views (see ``correlation_trial``)."""
     from .analysis import build_wiggle, fit_analysis
     from .groups import analysis_spec
 
-    calo, loss, _, _ = produce_in_memory(cfg, dataset, positrons, seed)
     field_index = float(cfg["datasets"][dataset]["field_index"])
     out = {}
     for name in names:

@@ -106,25 +106,19 @@ class _Refitter:
 
     def __init__(self, calo, loss, spec, field_index, nominal):
         self.calo, self.loss, self.spec, self.field_index, self.nominal = calo, loss, spec, field_index, nominal
+        self._nominal_key = NOMINAL.histogram_key()
         self._wiggles = {}
         self.n_fits = 0
 
     def __call__(self, variation: Variation) -> dict:
         key = variation.histogram_key()
         if key not in self._wiggles:
-            self._wiggles = {key: build_wiggle(self.calo, self.spec, variation=variation)}  # keep one
+            # keep the nominal histogram (most variations only change the fit) and the latest other
+            self._wiggles = {k: w for k, w in self._wiggles.items() if k == self._nominal_key}
+            self._wiggles[key] = build_wiggle(self.calo, self.spec, variation=variation)
         self.n_fits += 1
         return fit_analysis(self._wiggles[key], self.spec, self.field_index, self.loss["time_edges"],
                             self.loss["triple_coincidences"], reuse=self.nominal, variation=variation)
-
-
-def refit(calo: dict, loss: dict, spec: AnalysisSpec, field_index: float, variation: Variation = NOMINAL,
-          reuse=None):
-    """The full fit of ``spec`` rebuilt with ``variation``; with ``reuse`` (the nominal FitResult)
-    the fit keeps its parameter set and starts from it."""
-    wiggle = build_wiggle(calo, spec, variation=variation)
-    return fit_analysis(wiggle, spec, field_index, loss["time_edges"], loss["triple_coincidences"], reuse=reuse,
-                        variation=variation)["full"]
 
 
 def _pvalue(fits: dict) -> float:
