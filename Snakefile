@@ -1,6 +1,6 @@
 # g2chain: the Muon g-2 analysis chain over a sealed-truth toy experiment.
 # `snakemake --cores all` runs everything; branch targets: experiment, omega_a, omega_a_average,
-# correlations.
+# correlations, field.
 
 configfile: "config/config.yaml"
 
@@ -8,6 +8,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/experiment.smk"
 include: "workflow/rules/omega_a.smk"
+include: "workflow/rules/field.smk"
 
 
 rule all:
@@ -16,4 +17,5 @@ rule all:
         expand("results/{dataset}/experiment/summary.png", dataset=DATASETS),
         omega_a_outputs(),
         "results/combined/omega_a_pulls.json",
+        expand("results/{dataset}/analysis/field/omega_p.json", dataset=DATASETS),
     default_target: True

@@ -18,7 +18,8 @@ from g2chain.field.analysis import analyse_field, station_moments_and_ties
 from g2chain.field.multipoles import fit_multipoles, multipole_basis, trolley_probe_positions
 
 SETTINGS = {"azimuths": 9000, "dipole_profile_ppm_rms": 17.0, "multipole_azimuthal_ppb_rms": 200.0,
-            "dataset_days": 40.0, "trolley_interval_days": 2.5, "time_step_s": 600.0, "daily_cycle_ppm": 0.3,
+            "dataset_days": 40.0, "trolley_interval_days": 2.5, "access_interval_days": 2.5, "access_hours": 2.0,
+            "time_step_s": 600.0, "daily_cycle_ppm": 0.3,
             "tracked_walk_hz_per_sqrt_s": 0.05, "untracked_rate_hz_per_sqrt_s": 0.018, "ramp_days": [0.0, 20.3],
             "ramp_amplitude_ppb": 100.0, "ramp_tau_hours": 12.0, "trolley_run_hours": 2.0, "ramp_wait_hours": 6.0,
             "trolley_noise_hz": 3.0, "fixed_probe_noise_hz": 5.0, "calibration_swaps": 20, "footprint_hz": 300.0,
@@ -39,7 +40,7 @@ def main():
     ratios = [331, 611, -310, 383, 94, 217, -24, 23, -697, -167, -1068]
     world = FW.build_field_world(SETTINGS, 61.79e6, ratios, np.random.SeedSequence(1))
     offsets = rng.normal(0.0, 60.0, 17)
-    readings = FM.trolley_run(world, 3, 2.0, offsets, 3.0, rng)
+    readings = FM.trolley_run(world, world.access_s, 3, 2.0, offsets, 3.0, rng)
     n = readings.shape[0]
     ours = _best(lambda: fit_multipoles(readings))
     xy = trolley_probe_positions()
@@ -58,7 +59,7 @@ def main():
     samples = sum(r.size for r in meas.fp_readings) + sum(x.size for k in meas.passage_readings for x in k)
     t_track = _best(lambda: station_moments_and_ties(meas, 100.0), 1)
     print(f"tying + station moments: {samples / t_track:.3g} fixed-probe samples/s ({samples:.3g} samples, "
-          f"{world.trolley_s.size} trolley runs, 72 stations, {t_track:.2f} s)")
+          f"{meas.trolley_times_s.size} trolley runs, 72 stations, {t_track:.2f} s)")
     k = np.array([1.0, 0.139, -0.001, 0.001, 0.081, 0.0, -0.001, -0.002, 0.001, -0.004, 0.0, -0.001])
     ramp = {"amplitude_ppb": 100.0, "amplitude_err_ppb": 100.0, "tau_hours": 12.0}
     t_all = _best(lambda: analyse_field(meas, k, ramp), 1)

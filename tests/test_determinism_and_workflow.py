@@ -74,6 +74,89 @@ def omega_a_average_closure(work) -> dict:
     return out
 
 
+def field_closure(work) -> dict:
+    """Per dataset, (omega~'_p - truth) / evaluated uncertainty and the B_K, B_Q pulls of
+    omega_p.json against the sealed field world (read only here)."""
+    from g2chain.experiment.field_pipeline import read_field_world
+    from g2chain.io import read_json
+
+    out = {}
+    for ds_dir in sorted((work / "results").iterdir()):
+        if not (ds_dir / "sealed" / "field_world.h5").exists():
+            continue
+        truth = read_field_world(ds_dir / "sealed" / "field_world.h5")[2]
+        rec = read_json(ds_dir / "analysis" / "field" / "omega_p.json")
+        evaluated = rec["omega_p_tilde_err_hz"]["evaluated"]
+        out[ds_dir.name] = {
+            "omega_p": (rec["omega_p_tilde_hz"] - truth["omega_p_tilde_hz"]) / evaluated,
+            "omega_p_ppb": (rec["omega_p_tilde_hz"] / truth["omega_p_tilde_hz"] - 1) * 1e9,
+            "evaluated_ppb": rec["uncertainty_ppb"]["evaluated"],
+            "B_K": (rec["B_K_ppb"] - truth["B_K"] * 1e9) / rec["B_K_err_ppb"],
+            "B_Q": (rec["B_Q_ppb"] - truth["B_Q"] * 1e9) / rec["B_Q_err_ppb"],
+        }
+    return out
+
+
+def _field_bad_inputs(work, tmp_path):
+    """Bad field records reaching the analysis through the rule's function: a short fixed-probe
+    gap and a dead trolley probe are handled (documented rules), a long gap and a time axis that
+    runs backwards stop it with one line naming the problem."""
+    import shutil
+
+    import h5py
+    import yaml
+
+    from g2chain.config import validate_config
+    from g2chain.field.pipeline import run_field
+    from g2chain.io import read_json
+
+    def merge(base, over):  # as snakemake lays --configfile over the default
+        for key, value in over.items():
+            base[key] = merge(base.get(key, {}), value) if isinstance(value, dict) else value
+        return base
+
+    cfg = merge(yaml.safe_load((work / "config/config.yaml").read_text()),
+                yaml.safe_load((work / "config/ci.yaml").read_text()))
+    validate_config(cfg, work / "workflow/schemas/config.schema.yaml")
+    good = work / "results/run2/experiment/field.h5"
+    trackers = work / "results/run2/experiment/trackers.h5"
+    nominal = read_json(work / "results/run2/analysis/field/omega_p.json")
+
+    def analyse(edit, name):
+        bad = tmp_path / f"{name}.h5"
+        shutil.copy(good, bad)
+        with h5py.File(bad, "r+") as f:
+            edit(f)
+        return run_field(cfg, "run2", bad, trackers, tmp_path / f"{name}.json", tmp_path / f"{name}.png")
+
+    def short_gap(f):
+        f["fixed_probes/station_05"][100:103, :] = np.nan  # 30 min of one station: bridged linearly
+
+    def dead_probe(f):
+        f["trolley/readings"][2, :, 7] = np.nan  # probe 7 dead for a whole run: fitted without it
+
+    sigma = nominal["omega_p_tilde_err_hz"]["evaluated"]
+    for edit, name in ((short_gap, "short_gap"), (dead_probe, "dead_probe")):
+        rec = analyse(edit, name)
+        shift = rec["omega_p_tilde_hz"] - nominal["omega_p_tilde_hz"]
+        assert np.isfinite(rec["omega_p_tilde_hz"]) and abs(shift) < 0.1 * sigma, (name, shift, sigma)
+
+    def long_gap(f):
+        f["fixed_probes/station_05"][100:130, :] = np.nan  # five hours
+
+    def backwards(f):
+        t = f["fixed_probes/times_s"][...]
+        t[50], t[51] = t[51], t[50]
+        f["fixed_probes/times_s"][...] = t
+
+    for edit, name, message in ((long_gap, "long_gap", r"station 5: .*gap"),
+                                (backwards, "backwards", r"not increasing")):
+        with pytest.raises(ValueError, match=message) as err:
+            analyse(edit, name)
+        assert "\n" not in str(err.value)
+        assert not (tmp_path / f"{name}.json").exists()
+
+
 def _sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -112,7 +195,7 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
             assert "sealed/" not in line, f"rule {rule} reads sealed truth: {line}"
     # everything `rule all` builds (its whole DAG was planned above) except 35 of the 36 scans,
     # which issue 3's tests cover and which would cost CI ~1.5 min of job start-ups
-    targets = ["experiment", "omega_a_average", "results/run2/analysis/omega_a/I-A.scans.json"] + [
+    targets = ["experiment", "omega_a_average", "field", "results/run2/analysis/omega_a/I-A.scans.json"] + [
         f"results/{ds}/{what}" for ds in ("run2", "run3a", "run3b")
         for what in ("experiment/summary.png", "analysis/omega_a/comparison.png")]
     run = subprocess.run([sys.executable, "-m", "snakemake", *targets, "--cores", "2", "--configfile",
@@ -150,8 +233,23 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
               f"pull std {avg['pulls']['std']:.2f}")
         assert abs(pull) < 3, (ds, pull)
         assert avg["pulls"]["n_pairs"] == 171
+    # the field branch (issue 5): closure of omega~'_p within 3x its evaluated uncertainty, B_K and
+    # B_Q within 3 sigma
+    for ds, pulls in field_closure(work).items():
+        print(f"{ds}: field closure {pulls['omega_p_ppb']:+.1f} ppb (evaluated {pulls['evaluated_ppb']:.1f} ppb), "
+              f"B_K pull {pulls['B_K']:+.2f}, B_Q pull {pulls['B_Q']:+.2f}")
+        assert abs(pulls["omega_p"]) < 3 and abs(pulls["B_K"]) < 3 and abs(pulls["B_Q"]) < 3, (ds, pulls)
+    # a methods study: a new trolley interval reruns the field measurements and analysis only
+    study = subprocess.run([sys.executable, "-m", "snakemake", "field", "-n", "--cores", "1", "--configfile",
+                            "config/ci.yaml", "--config", "field={trolley_interval_days: 6}"], cwd=work,
+                           capture_output=True, text=True, timeout=300)
+    assert study.returncode == 0, study.stderr[-2000:]
+    jobs = {line.split()[1].rstrip(":") for line in study.stdout.splitlines()
+            if line.startswith(("rule ", "localrule "))}
+    assert jobs == {"measure_field", "field_analysis", "field"}, jobs
     # bad input reaching the analysis: a negative bin in a copy of the data is named in one line
     _negative_bin_is_named(work, tmp_path)
+    _field_bad_inputs(work, tmp_path)
     # the same config on one core gives the same bytes
     first = _sha(work / "results/run2/experiment/calorimeters.h5")
     # (the target goes before --forcerun, whose argument list would swallow it)

@@ -39,9 +39,9 @@ def test_trolley_run_gives_back_the_map_along_the_run():
     rng = np.random.default_rng(3)
     w = _world(azimuths=720, time_step_s=1800.0)
     offsets = rng.normal(0.0, 60.0, 17)
-    readings = FM.trolley_run(w, 2, 2.0, offsets, NOISE, rng)
+    readings = FM.trolley_run(w, w.access_s, 2, 2.0, offsets, NOISE, rng)
     m, resid = fit_multipoles(readings - offsets)
-    true = FW.moments_along(w, FM.run_times(w, 2, 2.0))
+    true = FW.moments_along(w, FM.run_times(w.access_s, 2, 2.0, w.phi))
     pull = (m[:, 0] - true[:, 0]) / (NOISE / np.sqrt(17))
     assert abs(pull.mean()) < 4 / np.sqrt(pull.size) and 0.8 < pull.std() < 1.2
     assert np.sqrt(np.mean(resid**2)) == pytest.approx(NOISE * np.sqrt(5 / 17), rel=0.1)  # 17 - 12 dof
@@ -68,7 +68,7 @@ def test_fixed_probes_and_the_footprint_tie():
         diff -= diff.mean(axis=0)  # the static offset
         assert np.all(np.abs(diff) < 5.5 * sigma)
         assert 0.9 < np.std(diff / sigma) < 1.1
-    times, readings, passes = FM.fixed_probe_passages(w, 2.0, 300.0, 20.0, 300.0, 2.0, NOISE, rng)
+    times, readings, passes = FM.fixed_probe_passages(w, w.access_s, 2.0, 300.0, 20.0, 300.0, 2.0, NOISE, rng)
     k, s = 3, 0
     m = FP.station_moments(readings[k][s], layout[s])[:, 0]
     clean = FP.remove_footprint(times[k, s], m, passes[k, s], half_width_s=100.0)

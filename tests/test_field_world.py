@@ -11,7 +11,8 @@ from g2chain.field.tracking import brownian_rate
 from .test_field_units import DATA
 
 SETTINGS = {"azimuths": 9000, "dipole_profile_ppm_rms": 17.0, "multipole_azimuthal_ppb_rms": 200.0,
-            "dataset_days": 20.0, "trolley_interval_days": 2.5, "time_step_s": 600.0, "daily_cycle_ppm": 0.3,
+            "dataset_days": 20.0, "trolley_interval_days": 2.5, "access_interval_days": 2.5, "access_hours": 2.0,
+            "time_step_s": 600.0, "daily_cycle_ppm": 0.3,
             "tracked_walk_hz_per_sqrt_s": 0.05, "untracked_rate_hz_per_sqrt_s": 0.018, "ramp_days": [0.0, 9.3],
             "ramp_amplitude_ppb": 100.0, "ramp_tau_hours": 12.0, "trolley_run_hours": 2.0, "ramp_wait_hours": 6.0}
 M1 = 61.79e6
@@ -29,7 +30,7 @@ def test_static_map_has_the_configured_profile_and_means():
     assert (m1.std() / M1) * 1e6 == pytest.approx(17.0, rel=1e-9)
     ratios = w.static[:, 1:].mean(axis=0) / M1 * 1e9
     assert np.allclose(ratios, DATA["table_xvii_multipole_ratios_ppb"]["run2"], atol=1e-6)
-    assert len(w.trolley_s) == 9 and np.allclose(np.diff(w.trolley_s), 2.5 * FW.DAY_S)
+    assert len(w.access_s) == 9 and np.allclose(np.diff(w.access_s), 2.5 * FW.DAY_S)
     again = _world()
     assert np.array_equal(again.static, w.static) and np.array_equal(again.untracked, w.untracked)
 
@@ -37,11 +38,11 @@ def test_static_map_has_the_configured_profile_and_means():
 def test_untracked_walk_has_the_configured_brownian_rate():
     w = _world()
     # offsets of the untracked walk between consecutive trolley runs: variance M^2 T
-    idx = np.searchsorted(w.t_s, w.trolley_s)
+    idx = np.searchsorted(w.t_s, w.access_s)
     rates = []
     for seed in range(8):
         u = _world(seed=seed + 10).untracked
-        rates.append(brownian_rate(np.diff(u[idx]), np.diff(w.trolley_s))[0])
+        rates.append(brownian_rate(np.diff(u[idx]), np.diff(w.access_s))[0])
     assert np.mean(rates) == pytest.approx(0.018, rel=0.15)
 
 
@@ -55,7 +56,7 @@ def test_ramp_relaxation_and_muon_gaps():
     boundary = np.argmin(np.abs(w.phi - math.radians(30.0)))
     middle = np.argmin(np.abs(w.phi - math.radians(15.0)))
     assert w.ramp_profile[boundary] > 10 * w.ramp_profile[middle]
-    assert np.all(w.muon_rate[np.abs(w.t_s - w.trolley_s[3]) < 3000] == 0)
+    assert np.all(w.muon_rate[np.abs(w.t_s - w.access_s[3]) < 3000] == 0)
     assert np.all(w.muon_rate[(w.t_s > 9.3 * FW.DAY_S) & (w.t_s < 9.3 * FW.DAY_S + 5 * 3600)] == 0)
 
 
@@ -76,7 +77,7 @@ def test_tracking_between_trolley_runs_leaves_only_the_untracked_bridge():
     from g2chain.field import tracking as TR
 
     w = _world(azimuths=720, time_step_s=1800.0, ramp_amplitude_ppb=0.0)
-    run_idx = np.searchsorted(w.t_s, w.trolley_s)
+    run_idx = np.searchsorted(w.t_s, w.access_s)
     m_tr = np.stack([FW.moments_at(w, k).mean(axis=0) for k in run_idx])
     # what six-probe stations read: the field at their probes from the station's own moments
     xy = FP.station_probe_positions(6)
@@ -89,10 +90,10 @@ def test_tracking_between_trolley_runs_leaves_only_the_untracked_bridge():
     jac = np.zeros((FW.N_STATIONS, 12, 5))
     jac[:, np.arange(5), np.arange(5)] = 1.0
     wbar = FW.station_weights(w.phi, w.station_phi).mean(axis=0)
-    tracked = TR.track_azimuthal_average(w.t_s, w.trolley_s, m_tr, fp, ties, wbar, jac)
+    tracked = TR.track_azimuthal_average(w.t_s, w.access_s, m_tr, fp, ties, wbar, jac)
     truth = np.stack([FW.moments_at(w, k).mean(axis=0) for k in range(w.t_s.size)])
-    bridge = w.untracked - np.interp(w.t_s, w.trolley_s, w.untracked[run_idx])
+    bridge = w.untracked - np.interp(w.t_s, w.access_s, w.untracked[run_idx])
     assert np.allclose(truth[:, 1:] - tracked[:, 1:], 0.0, atol=1e-6)
     assert np.allclose(truth[:, 0] - tracked[:, 0], bridge, atol=1e-6)
     with pytest.raises(ValueError, match="outside the trolley runs"):
-        TR.run_weights([w.trolley_s[-1] + 10.0], w.trolley_s)
+        TR.run_weights([w.access_s[-1] + 10.0], w.access_s)

@@ -47,8 +47,29 @@ def validate_against_schema(cfg, schema_path):
     return cfg
 
 
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def typed_numbers(obj):
+    """Numbers given as strings become numbers, recursively. Snakemake reads a nested
+    ``--config field='{trolley_interval_days: 6}'`` with every value a string; the schema then
+    sees what the user meant."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            obj[key] = typed_numbers(value)
+        return obj
+    if isinstance(obj, list):
+        return [typed_numbers(v) for v in obj]
+    if isinstance(obj, str) and _NUMBER.match(obj.strip()):
+        number = float(obj)
+        return int(number) if re.fullmatch(r"[+-]?\d+", obj.strip()) else number
+    return obj
+
+
 def validate_config(cfg: dict, schema_path) -> dict:
-    """Validate the workflow config against its schema, then the cross-key physics checks."""
+    """Validate the workflow config against its schema, then the cross-key physics checks.
+    Numbers given as strings (a nested ``--config`` value) are typed first, in place."""
+    typed_numbers(cfg)
     validate_against_schema(cfg, schema_path)
     # cross-key physics checks the schema cannot express
     for name, ds in cfg["datasets"].items():
@@ -58,6 +79,22 @@ def validate_config(cfg: dict, schema_path) -> dict:
         det = {**cfg["detector"], **ds.get("detector", {})}
         if det["tracker_y_min"] >= det["tracker_y_max"]:
             raise ConfigError(f"config error: datasets.{name}.detector.tracker_y_min: must be below tracker_y_max")
+        field = {**cfg["field"], **ds.get("field", {})}
+        for key in ("m1_hz", "multipole_ratios_ppb"):
+            if key not in field:
+                raise ConfigError(f"config error: datasets.{name}.field.{key}: missing (the dataset's field world)")
+        every, span = field["access_interval_days"], field["dataset_days"]
+        for key in ("dataset_days", "trolley_interval_days"):
+            n = field[key] / every
+            if abs(n - round(n)) > 1e-6 or round(n) < 1:
+                raise ConfigError(f"config error: datasets.{name}.field.{key}: {field[key]} is not a whole number of "
+                                  f"access intervals ({every} days)")
+        if round(span / every) % round(field["trolley_interval_days"] / every):
+            raise ConfigError(f"config error: datasets.{name}.field.trolley_interval_days: "
+                              f"{field['trolley_interval_days']} does not divide dataset_days ({span})")
+        if field["trolley_run_hours"] > field["access_hours"]:
+            raise ConfigError(f"config error: datasets.{name}.field.trolley_run_hours: longer than an access "
+                              f"({field['access_hours']} h)")
     corr = cfg["omega_a_correlations"]["dataset"]
     if corr not in cfg["datasets"]:
         raise ConfigError(f"config error: omega_a_correlations.dataset: '{corr}' is not one of the datasets "

@@ -12,6 +12,8 @@ except ConfigError as err:
 
 DATASETS = sorted(config["datasets"])
 
+from g2chain.experiment.field_pipeline import measurement_settings, world_settings
+from g2chain.experiment.world import dataset_settings
 from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
 from g2chain.omega_a.pipeline import correlation_jobs
 
@@ -47,7 +49,7 @@ def chunk_files(wildcards):
 
 
 def experiment_outputs():
-    names = ["calorimeters.h5", "trackers.h5", "lost_muons.h5"]
+    names = ["calorimeters.h5", "trackers.h5", "lost_muons.h5", "field.h5"]
     return [f"results/{d}/experiment/{n}" for d in DATASETS for n in names]
 
 
@@ -59,3 +61,18 @@ def omega_a_outputs():
         + expand("results/{dataset}/analysis/omega_a/{analysis}.scans.json", dataset=DATASETS, analysis=scanned)
         + expand("results/{dataset}/analysis/omega_a/comparison.png", dataset=DATASETS)
     )
+
+
+def field_world_params(dataset):
+    """What a dataset's sealed field world depends on: its world settings, beam and field index."""
+    ds = config["datasets"][dataset]
+    beam = {k: ds[k] for k in ("field_index", "kicker_kV", "momentum_offset_percent", "momentum_rms_percent")}
+    return {"field": world_settings(config, dataset), "beam": dataset_settings(config, dataset)["beam"], **beam}
+
+
+def analysis_field_params(dataset):
+    """The analysis part of a dataset's field settings."""
+    from g2chain.experiment.field_pipeline import MEASUREMENT_KEYS, WORLD_KEYS, field_settings
+
+    s = field_settings(config, dataset)
+    return {k: v for k, v in s.items() if k not in WORLD_KEYS and k not in MEASUREMENT_KEYS}

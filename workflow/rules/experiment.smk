@@ -1,9 +1,42 @@
-# The toy experiment: sealed world, chunked production, merge into what the detectors record.
+# The toy experiment: sealed worlds (field, then the rest), chunked production, merge into what the
+# detectors record; the field systems' records.
+
+
+rule field_world:
+    conda:
+        "../../environment.yml"
+    params:
+        # the world part of the field settings and the beam: what the truth depends on (a change
+        # of a measurement or analysis key must not rebuild the world or rerun the production)
+        world=lambda w: field_world_params(w.dataset),
+    output:
+        "results/{dataset}/sealed/field_world.h5",
+    log:
+        "logs/{dataset}/field_world.log",
+    script:
+        "../scripts/field_world.py"
+
+
+rule measure_field:
+    conda:
+        "../../environment.yml"
+    input:
+        world="results/{dataset}/sealed/field_world.h5",
+    params:
+        measurement=lambda w: measurement_settings(config, w.dataset),
+    output:
+        "results/{dataset}/experiment/field.h5",
+    log:
+        "logs/{dataset}/measure_field.log",
+    script:
+        "../scripts/measure_field.py"
 
 
 rule world:
     conda:
         "../../environment.yml"
+    input:
+        field_world="results/{dataset}/sealed/field_world.h5",
     output:
         "results/{dataset}/sealed/world.h5",
     log:

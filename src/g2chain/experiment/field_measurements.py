@@ -13,7 +13,7 @@ import numpy as np
 
 from ..field.fixed_probes import station_design
 from ..field.multipoles import field_from_multipoles, trolley_probe_positions
-from .field_world import N_STATIONS, FieldWorld, moments_along
+from .field_world import DAY_S, N_STATIONS, FieldWorld, moments_along
 
 
 def station_layout() -> np.ndarray:
@@ -22,16 +22,33 @@ def station_layout() -> np.ndarray:
     return np.array([4 if s % 8 in (1, 4, 6) else 6 for s in range(N_STATIONS)])
 
 
-def run_times(world: FieldWorld, k: int, run_hours: float, phi=None) -> np.ndarray:
-    """When trolley run k is at azimuth phi: once around the ring, centred on the run time."""
-    phi = world.phi if phi is None else np.asarray(phi, dtype=float)
-    return world.trolley_s[k] + (phi / (2 * math.pi) - 0.5) * run_hours * 3600.0
+def trolley_times(world: FieldWorld, interval_days: float) -> np.ndarray:
+    """The trolley plan: a run in every n-th access window, n = interval / access interval, from
+    the first window to the last (so that tracking covers the whole dataset). An interval that is
+    not a whole number of access intervals, or does not divide the dataset, is a one-line error."""
+    every = float(np.diff(world.access_s[:2])[0])
+    n = interval_days * DAY_S / every
+    step = int(round(n))
+    if step < 1 or abs(n - step) > 1e-6:
+        raise ValueError(f"field.trolley_interval_days ({interval_days}) is not a whole number of access intervals "
+                         f"({every / DAY_S:g} days)")
+    if (world.access_s.size - 1) % step:
+        raise ValueError(f"field.trolley_interval_days ({interval_days}) does not divide field.dataset_days "
+                         f"({world.access_s[-1] / DAY_S:g})")
+    return world.access_s[::step].copy()
 
 
-def trolley_run(world: FieldWorld, k: int, run_hours: float, probe_offsets_hz, noise_hz: float, rng) -> np.ndarray:
+def run_times(runs_s, k: int, run_hours: float, phi) -> np.ndarray:
+    """When trolley run k (at ``runs_s[k]``) is at azimuth phi: once around the ring, centred on
+    the run time."""
+    return runs_s[k] + (np.asarray(phi, dtype=float) / (2 * math.pi) - 0.5) * run_hours * 3600.0
+
+
+def trolley_run(world: FieldWorld, runs_s, k: int, run_hours: float, probe_offsets_hz, noise_hz: float,
+                rng) -> np.ndarray:
     """Readings [azimuths x 17] of trolley run k: the field at each probe's position, at the time
     the trolley is at that azimuth, plus each probe's own calibration offset and noise."""
-    m = moments_along(world, run_times(world, k, run_hours))
+    m = moments_along(world, run_times(runs_s, k, run_hours, world.phi))
     xy = trolley_probe_positions()
     a = m.shape[0]
     f = field_from_multipoles(m, np.broadcast_to(xy[:, 0], (a, 17)), np.broadcast_to(xy[:, 1], (a, 17)))
@@ -76,12 +93,12 @@ def fixed_probe_readings(world: FieldWorld, noise_hz: float, rng) -> list:
             for s in range(N_STATIONS)]
 
 
-def passage_time(world: FieldWorld, k: int, s: int, run_hours: float) -> float:
+def passage_time(world: FieldWorld, runs_s, k: int, s: int, run_hours: float) -> float:
     """When the trolley passes station s during run k."""
-    return float(run_times(world, k, run_hours, world.station_phi[s]))
+    return float(run_times(runs_s, k, run_hours, world.station_phi[s]))
 
 
-def fixed_probe_passages(world: FieldWorld, run_hours: float, footprint_hz: float, footprint_s: float,
+def fixed_probe_passages(world: FieldWorld, runs_s, run_hours: float, footprint_hz: float, footprint_s: float,
                          window_s: float, sample_s: float, noise_hz: float, rng):
     """Finely sampled fixed-probe readings around every trolley passage, with the trolley's
     footprint (a Gaussian bump of ``footprint_hz`` and width ``footprint_s`` on every probe of the
@@ -90,14 +107,14 @@ def fixed_probe_passages(world: FieldWorld, run_hours: float, footprint_hz: floa
     layout, near = station_layout(), _station_map_index(world)
     offsets = np.arange(-window_s, window_s + 0.5 * sample_s, sample_s)
     bump = footprint_hz * np.exp(-0.5 * (offsets / footprint_s) ** 2)
-    n_runs = world.trolley_s.size
+    n_runs = len(runs_s)
     times = np.empty((n_runs, N_STATIONS, offsets.size))
     passes = np.empty((n_runs, N_STATIONS))
     readings = []
     for k in range(n_runs):
         per_station = []
         for s in range(N_STATIONS):
-            tp = passage_time(world, k, s, run_hours)
+            tp = passage_time(world, runs_s, k, s, run_hours)
             t = tp + offsets
             drift = np.stack([np.interp(t, world.t_s, world.drift[:, s, j]) for j in range(world.drift.shape[2])], 1)
             per_station.append(_station_readings(world, s, int(layout[s]), near[s], drift, bump[:, None], noise_hz,
@@ -115,13 +132,17 @@ def measure_field(world: FieldWorld, settings: dict, probe_offsets_hz, rng):
 
     noise_tr, noise_fp = float(settings["trolley_noise_hz"]), float(settings["fixed_probe_noise_hz"])
     run_h = float(settings["trolley_run_hours"])
-    runs = [trolley_run(world, k, run_h, probe_offsets_hz, noise_tr, rng) for k in range(world.trolley_s.size)]
+    if run_h > float(settings["access_hours"]):
+        raise ValueError(f"field.trolley_run_hours ({run_h}) is longer than an access window "
+                         f"({settings['access_hours']} h)")
+    plan = trolley_times(world, float(settings["trolley_interval_days"]))
+    runs = [trolley_run(world, plan, k, run_h, probe_offsets_hz, noise_tr, rng) for k in range(plan.size)]
     calib_tr, calib_cp = calibration_campaign(world, probe_offsets_hz, int(settings["calibration_swaps"]), noise_tr,
                                               rng)
     fp = fixed_probe_readings(world, noise_fp, rng)
     times, fine, passes = fixed_probe_passages(
-        world, run_h, float(settings["footprint_hz"]), float(settings["footprint_width_s"]),
+        world, plan, run_h, float(settings["footprint_hz"]), float(settings["footprint_width_s"]),
         float(settings["passage_window_s"]), float(settings["passage_sample_s"]), noise_fp, rng)
-    return FieldMeasurements(world.trolley_s.copy(), runs, calib_tr, calib_cp, world.t_s.copy(), fp, station_layout(),
+    return FieldMeasurements(plan, runs, calib_tr, calib_cp, world.t_s.copy(), fp, station_layout(),
                              world.station_phi.copy(), passes, times, fine, world.muon_rate.copy(),
                              world.ramp_s.copy(), run_h * 3600.0)

@@ -47,7 +47,7 @@ class FieldWorld:
     ramp_s: np.ndarray         # (R,) magnet ramp times [s]
     ramp_profile: np.ndarray   # (A,) initial relaxation amplitude after a ramp [Hz]
     ramp_tau_s: float
-    trolley_s: np.ndarray      # (K,) trolley run times [s]
+    access_s: np.ndarray       # (W,) centres of the beam-off access windows [s]
     muon_rate: np.ndarray      # (T,) relative muon rate (0 while no muons are stored)
 
 
@@ -85,12 +85,19 @@ def build_field_world(settings: dict, m1_hz: float, multipole_ratios_ppb,
         var = _spectral_profile(phi, 30, 1.0, rng)
         var = (var - var.mean()) / var.std()
         static[:, i] = m1_hz * 1e-9 * (ratios[i - 1] + float(s["multipole_azimuthal_ppb_rms"]) * var)
-    # time grid from the first to the last trolley run
-    interval = float(s["trolley_interval_days"]) * DAY_S
-    n_runs = max(2, int(round(float(s["dataset_days"]) * DAY_S / interval)) + 1)
-    trolley = np.arange(n_runs) * interval
+    # the run plan: beam-off access windows every access_interval_days, from the first to the
+    # last day; trolley runs happen in some of them (a measurement choice, see
+    # experiment.field_measurements.trolley_times), so the muon schedule and the truth do not
+    # depend on the trolley interval
+    span = float(s["dataset_days"]) * DAY_S
+    every = float(s["access_interval_days"]) * DAY_S
+    n_windows = int(round(span / every))
+    if n_windows < 1 or abs(n_windows * every - span) > 1.0:
+        raise ValueError(f"field.dataset_days ({s['dataset_days']}) is not a whole number of access intervals "
+                         f"({s['access_interval_days']} days)")
+    access = np.arange(n_windows + 1) * every
     dt = float(s["time_step_s"])
-    t = np.arange(0.0, trolley[-1] + 0.5 * dt, dt)
+    t = np.arange(0.0, access[-1] + 0.5 * dt, dt)
     station_phi = (np.arange(N_STATIONS) + 0.5) * 2 * math.pi / N_STATIONS
     # tracked drift: a daily temperature cycle common to the ring (5 % station spread) and a
     # random walk per station, in m_1; a tenth of that in m_2..m_5
@@ -109,14 +116,14 @@ def build_field_world(settings: dict, m1_hz: float, multipole_ratios_ppb,
     ramps = np.asarray(s["ramp_days"], dtype=float) * DAY_S
     bumps = _yoke_bumps(phi, math.radians(2.0))
     ramp_profile = 1e-9 * float(s["ramp_amplitude_ppb"]) * m1_hz * bumps / bumps.mean()
-    # muons are stored except while the trolley is in the ring and for a while after a ramp
+    # muons are stored except in the access windows (trolley runs) and for a while after a ramp
     rate = np.ones_like(t)
-    for tr in trolley:
-        rate[np.abs(t - tr) < 0.5 * float(s["trolley_run_hours"]) * 3600.0] = 0.0
+    for tr in access:
+        rate[np.abs(t - tr) < 0.5 * float(s["access_hours"]) * 3600.0] = 0.0
     for tr in ramps:
         rate[(t >= tr) & (t < tr + float(s["ramp_wait_hours"]) * 3600.0)] = 0.0
     return FieldWorld(phi, static, t, station_phi, drift, untracked, ramps, ramp_profile,
-                      float(s["ramp_tau_hours"]) * 3600.0, trolley, rate)
+                      float(s["ramp_tau_hours"]) * 3600.0, access, rate)
 
 
 def ramp_relaxation(world: FieldWorld, t_s) -> np.ndarray:
@@ -134,22 +141,28 @@ def moments_at(world: FieldWorld, t_index: int, phi_index=None) -> np.ndarray:
     return m
 
 
-def muon_weighted_moments(world: FieldWorld) -> np.ndarray:
-    """<m_i> over azimuth (uniform: the muons fill the ring) and time (the muon rate): (12,) Hz.
+def muon_weighted_map(world: FieldWorld) -> np.ndarray:
+    """<m_i(phi)> over time weighted by the muon rate, at every azimuth of the map: (A, 12) Hz.
     Every piece of the field is linear, so the average is taken piece by piece."""
     w_t = world.muon_rate / world.muon_rate.sum()
-    m = world.static.mean(axis=0)
-    w_s = station_weights(world.phi, world.station_phi).mean(axis=0)  # azimuthal average per station
-    m[:N_TRACKED] += np.einsum("t,tsj,s->j", w_t, world.drift, w_s)
-    m[0] += w_t @ world.untracked + world.ramp_profile.mean() * (w_t @ ramp_relaxation(world, world.t_s))
+    m = world.static.copy()
+    m[:, :N_TRACKED] += station_weights(world.phi, world.station_phi) @ np.einsum("t,tsj->sj", w_t, world.drift)
+    m[:, 0] += w_t @ world.untracked + world.ramp_profile * (w_t @ ramp_relaxation(world, world.t_s))
     return m
 
 
+def muon_weighted_moments(world: FieldWorld) -> np.ndarray:
+    """<m_i> over azimuth (uniform: the muons fill the ring) and time (the muon rate): (12,) Hz."""
+    return muon_weighted_map(world).mean(axis=0)
+
+
 def true_omega_p(world: FieldWorld, projections) -> float:
-    """The muon-weighted field omega~'_p (Eq. 40-43) for beam projections k_i (uniform in
-    azimuth and constant in time): sum_i k_i <m_i>, Hz."""
+    """The muon-weighted field omega~'_p (Eq. 40-43), Hz: the ring average of sum_i k_i(phi)
+    <m_i(phi)>_t for beam projections k_i that are constant in time, given either per azimuth
+    of the map (A, N) or for the whole ring (N,)."""
     k = np.asarray(projections, dtype=float)
-    return float(muon_weighted_moments(world)[: k.size] @ k)
+    m = muon_weighted_map(world)[:, : k.shape[-1]]
+    return float(np.mean(m @ k)) if k.ndim == 1 else float(np.mean(np.sum(m * k, axis=1)))
 
 
 def moments_along(world: FieldWorld, t_of_phi_s) -> np.ndarray:

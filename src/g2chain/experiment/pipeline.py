@@ -14,9 +14,15 @@ from .rng import dataset_key
 from .world import WORLD_UNITS, build_conditions, build_world, dataset_settings
 
 
-def write_world(cfg: dict, dataset: str, path):
-    """Sealed world of a dataset: truth scalars and the kernel conditions."""
-    world = build_world(cfg, dataset)
+def write_world(cfg: dict, dataset: str, path, field_world_path=None):
+    """Sealed world of a dataset: truth scalars (the field truth from the sealed field world)
+    and the kernel conditions."""
+    field = None
+    if field_world_path is not None:
+        from .field_pipeline import read_field_world
+
+        field = read_field_world(field_world_path)[2]
+    world = build_world(cfg, dataset, field)
     cond = build_conditions(cfg, dataset, world)
     data = {k: (np.float64(v), WORLD_UNITS[k]) for k, v in world.items()}
     for name, value in cond._asdict().items():

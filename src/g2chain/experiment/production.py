@@ -23,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..constants import C_MM_PER_US, N_CALOS
+from ..constants import C_MM_PER_US, N_CALOS, TRACKER_VERTICAL_FALLOFF
 from . import binning as B
 from .decay import asymmetry_of, inverse_cdf_tables, sample_energy_fraction
 from .rng import exponential, normal_pair, seed_state, uniform
@@ -270,7 +270,7 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
                     d = _STATIONS[st_i] - azimuth
                     if c.drift_min <= d < c.drift_max:
                         n_uni += 1
-                        if uniform(s) < c.tracker_eff * (1.0 - 0.5 * yn * yn):
+                        if uniform(s) < c.tracker_eff * (1.0 - TRACKER_VERTICAL_FALLOFF * yn * yn):
                             ex, ey = normal_pair(s)
                             n_nor += 2
                             ix = int((x + c.tracker_res * ex + XY_MAX) / XY_BIN)

@@ -21,6 +21,7 @@ from ..constants import (
     TAU_MU_US,
     k_constants,
 )
+from ..io import config_hash
 from .beam import coherent_offset
 
 # Every float the production kernel needs, in kernel units (us, mm, GeV, rad/us).
@@ -49,22 +50,39 @@ def dataset_settings(cfg: dict, dataset: str) -> dict:
     return merged
 
 
-def build_world(cfg: dict, dataset: str) -> dict:
-    """Sealed truth of one dataset as a flat dict of scalars (units in the key names' docs)."""
-    ds = cfg["datasets"][dataset]
+_FIELD_TRUTH: dict = {}
+
+
+def dataset_field_truth(cfg: dict, dataset: str) -> dict:
+    """omega~'_p (Hz), B_K and B_Q of the dataset's sealed field world (computed once per config
+    and dataset in a process: the correlation trials build many worlds of one dataset)."""
+    from .field_pipeline import field_truth
+
+    key = (config_hash(cfg), dataset)
+    if key not in _FIELD_TRUTH:
+        t = field_truth(cfg, dataset)
+        _FIELD_TRUTH[key] = {k: t[k] for k in ("omega_p_tilde_hz", "B_K", "B_Q")}
+    return _FIELD_TRUTH[key]
+
+
+def build_world(cfg: dict, dataset: str, field: dict | None = None) -> dict:
+    """Sealed truth of one dataset as a flat dict of scalars (units in the key names' docs).
+    ``field``: omega_p_tilde_hz, B_K, B_Q from the sealed field world (default: computed from the
+    config, which gives the same numbers)."""
     a_mu = float(cfg["truth"]["a_mu"])
     k = k_constants()
     r_mu = a_mu / k
-    omega_p = 2.0 * math.pi * float(ds["omega_p_tilde_hz"]) * 1e-6  # rad/us
-    b_k = float(ds["B_K_ppb"]) * 1e-9
-    b_q = float(ds["B_Q_ppb"]) * 1e-9
+    field = dataset_field_truth(cfg, dataset) if field is None else field
+    omega_p_hz = float(field["omega_p_tilde_hz"])
+    omega_p = 2.0 * math.pi * omega_p_hz * 1e-6  # rad/us
+    b_k, b_q = float(field["B_K"]), float(field["B_Q"])
     omega_a = r_mu * omega_p * (1.0 + b_k + b_q)
     return {
         "a_mu": a_mu,
         "K_constants": k,
         "R_mu_prime": r_mu,
         "omega_p_tilde": omega_p,
-        "omega_p_tilde_hz": float(ds["omega_p_tilde_hz"]),
+        "omega_p_tilde_hz": omega_p_hz,
         "B_K": b_k,
         "B_Q": b_q,
         "omega_a_true": omega_a,

@@ -16,6 +16,7 @@ from . import fixed_probes as FP
 from .calibration import probe_offsets
 from .multipoles import fit_multipoles
 from .tracking import brownian_rate, dataset_bridge_uncertainty, ramp_correction, track_azimuthal_average
+from .weighting import weighted_field
 
 N_MOMENTS = 12
 
@@ -69,20 +70,29 @@ def station_moments_and_ties(meas: FieldMeasurements, footprint_half_width_s: fl
     return moments, ties
 
 
-def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict,
-                  footprint_half_width_s: float = 100.0) -> dict:
-    """omega~'_p (Hz) of one dataset and its evaluated parts. ``projections``: k_i (12);
-    ``ramp_model``: the external magnet-ramp relaxation (amplitude_ppb, amplitude_err_ppb,
-    tau_hours), applied as a correction with its uncertainty."""
-    k = np.asarray(projections, dtype=float)
-    offsets, offsets_err = probe_offsets(meas.calib_trolley, meas.calib_probe)
-    maps, rms = [], []
+def trolley_maps(meas: FieldMeasurements, offsets_hz):
+    """Multipole fits at every azimuth of every trolley run, calibration offsets removed:
+    (azimuthal averages [K x 12], the map averaged over the runs [A x 12], residual rms per run)."""
+    means, rms, total = [], [], None
     for readings in meas.trolley_readings:
-        m, resid = fit_multipoles(np.asarray(readings) - offsets)
-        maps.append(m.mean(axis=0))
+        m, resid = fit_multipoles(np.asarray(readings) - offsets_hz)
+        means.append(m.mean(axis=0))
         rms.append(float(np.sqrt(np.nanmean(resid**2))))
-    m_tr = np.array(maps)  # (K, 12) azimuthal averages
-    fp, ties = station_moments_and_ties(meas, footprint_half_width_s)
+        total = m if total is None else total + m
+    return np.array(means), total / len(meas.trolley_readings), rms
+
+
+def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict,
+                  footprint_half_width_s: float = 100.0, max_gap_s: float = 3600.0) -> dict:
+    """omega~'_p (Hz) of one dataset and its evaluated parts. ``projections``: k_i, either for the
+    ring (12,) or per azimuth of the trolley map (A, 12), or a callable of the averaged map
+    (A, 12) returning those (the COD of Eq. 54 needs the measured dipole map); ``ramp_model``: the
+    external magnet-ramp relaxation (amplitude_ppb, amplitude_err_ppb, tau_hours), applied as a
+    correction with its uncertainty."""
+    offsets, offsets_err = probe_offsets(meas.calib_trolley, meas.calib_probe)
+    m_tr, field_map, rms = trolley_maps(meas, offsets)  # m_tr: (K, 12) azimuthal averages
+    k = np.asarray(projections(field_map) if callable(projections) else projections, dtype=float)
+    fp, ties = station_moments_and_ties(meas, footprint_half_width_s, max_gap_s)
     jac = np.zeros((len(meas.fp_readings), N_MOMENTS, N_MOMENTS))
     jac[:, np.arange(N_MOMENTS), np.arange(N_MOMENTS)] = 1.0  # geometric: the station's own moments
     w_s = station_weight_average(meas.station_phi)
@@ -105,7 +115,8 @@ def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict,
     offsets_m1 = m_tr[1:, 0] - predicted[:, 0]
     rate_m, rate_m_err = brownian_rate(offsets_m1, np.diff(runs))
     bridge = dataset_bridge_uncertainty(runs, rate_m, t, rate)
-    return {"omega_p_hz": float(moments @ k[:N_MOMENTS]), "moments_hz": moments.tolist(),
+    return {"omega_p_hz": weighted_field(moments, field_map, k), "moments_hz": moments.tolist(),
+            "projections": k, "field_map_hz": field_map,
             "ramp_correction_hz": ramp, "ramp_correction_err_hz": ramp_err,
             "brownian_rate_hz_per_sqrt_s": rate_m, "brownian_rate_err": rate_m_err,
             "brownian_bridge_hz": bridge, "tracking_offsets_m1_hz": offsets_m1.tolist(),

@@ -69,3 +69,76 @@ def gaussian_projections(x_mean, x_rms, y_rms, n_max: int = 12, r0: float = R0_M
     y = yr[..., None, None] * u[None, :]
     basis = multipole_basis(x, y, n_max, r0)  # (n, ..., order, order)
     return np.moveaxis(np.einsum("i...ab,a,b->i...", basis, w, w), 0, -1)
+
+
+def tracker_beam(vertices, x_edges, y_edges, time_edges, t_min_us: float, resolution_mm: float,
+                 vertical_falloff: float, aperture_mm: float = 45.0) -> dict:
+    """The beam's transverse distribution from the trackers' decay-vertex histograms
+    [station, time, x, y] (counts): decays after ``t_min_us`` (the omega_a fit start: the beam
+    the fit weighs), both stations, each bin divided by the trackers' vertical efficiency
+    1 - F (y / aperture)^2. Returns the corrected density and bin centres, the means, the rms
+    with the vertex resolution removed in quadrature, and their statistical errors."""
+    v = np.asarray(vertices, dtype=float)
+    t_lo = np.asarray(time_edges, dtype=float)[:-1]
+    counts = v[:, t_lo >= t_min_us].sum(axis=(0, 1))
+    n = counts.sum()
+    if n < 100:
+        raise ValueError(f"trackers: only {n:.0f} vertices after {t_min_us} us; cannot measure the beam")
+    xc = 0.5 * (np.asarray(x_edges)[1:] + np.asarray(x_edges)[:-1])
+    yc = 0.5 * (np.asarray(y_edges)[1:] + np.asarray(y_edges)[:-1])
+    eff = 1.0 - vertical_falloff * (yc / aperture_mm) ** 2
+    density = counts / eff[None, :]
+    w = density / density.sum()
+    px, py = w.sum(axis=1), w.sum(axis=0)
+    mx, my = float(px @ xc), float(py @ yc)
+    vx, vy = float(px @ (xc - mx) ** 2), float(py @ (yc - my) ** 2)
+    res2 = resolution_mm**2
+    if min(vx, vy) <= res2:
+        raise ValueError("trackers: beam narrower than the vertex resolution")
+    return {"density": density, "x_mm": xc, "y_mm": yc, "vertices": float(n),
+            "x_mean": mx, "y_mean": my, "x_rms": float(np.sqrt(vx - res2)), "y_rms": float(np.sqrt(vy - res2)),
+            "x_mean_err": float(np.sqrt(vx / n)), "x_rms_err": float(np.sqrt(vx / (2 * n))),
+            "y_rms_err": float(np.sqrt(vy / (2 * n)))}
+
+
+def continuous_optics(field_index: float, radius_mm: float = 7112.0) -> dict:
+    """beta_x, beta_y (mm) and the dispersion D_x (mm per unit delta) of a ring with continuous
+    focusing (the toy's ring: the ESQ fields smeared around the azimuth), the same everywhere."""
+    return {"beta_x": radius_mm / np.sqrt(1.0 - field_index), "beta_y": radius_mm / np.sqrt(field_index),
+            "dispersion": radius_mm / (1.0 - field_index)}
+
+
+def azimuthal_projections(beam: dict, phi, m1_map_hz, field_index: float, optics: dict | None = None,
+                          delta_rms: float = 0.0, n_max: int = 12) -> np.ndarray:
+    """k_i(phi) (Eq. 42) around the ring, [len(phi), n_max]: the tracker beam (``tracker_beam``)
+    carried to every azimuth by Eq. 50-53 with the optics there (default: continuous focusing,
+    where the widths do not change) plus the closed-orbit distortion that the N = 1 harmonic of the
+    measured dipole map drives (Eq. 54). The toy's trackers sit on the ideal orbit, so the COD is
+    added on top of their mean."""
+    phi = np.asarray(phi, dtype=float)
+    opt = optics or continuous_optics(field_index)
+    ones = np.ones_like(phi)
+    x_cod = radial_cod(m1_map_hz, phi, field_index)
+    x_mean, x_rms, y_rms = extrapolate_beam(
+        beam["x_rms"], beam["y_rms"], opt["beta_x"] * ones, opt["beta_y"] * ones, opt["dispersion"] * ones,
+        opt["beta_x"], opt["beta_y"], opt["dispersion"], 0.0, delta_rms, x_cod)
+    # the tracker mean (D <delta> and any betatron offset) is carried unchanged: in the toy's ring
+    # the dispersion is the same at the trackers as everywhere else
+    x_mean = x_mean + beam["x_mean"]
+    return gaussian_projections(x_mean, x_rms, y_rms, n_max)
+
+
+def weighted_field(moments_hz, map_hz, projections_of_phi) -> float:
+    """omega~'_p (Eq. 40-43) from the ring- and muon-time-averaged moments <m_i> (12,), the
+    time-averaged map m_i(phi) (A, 12), and the projections k_i(phi) (A, 12): sum_i k_bar_i <m_i>
+    plus the azimuthal covariance of k_i(phi) with the map (exact when the beam does not change
+    in time and the map's time variation is azimuthally uniform)."""
+    m = np.asarray(moments_hz, dtype=float)
+    a = np.asarray(map_hz, dtype=float)
+    k = np.asarray(projections_of_phi, dtype=float)
+    n = k.shape[-1]
+    if k.ndim == 1:
+        return float(m[:n] @ k)
+    k_bar = k.mean(axis=0)
+    cov = np.mean(np.sum((k - k_bar) * (a[:, :n] - a[:, :n].mean(axis=0)), axis=1))
+    return float(m[:n] @ k_bar + cov)

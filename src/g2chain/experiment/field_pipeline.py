@@ -1,0 +1,214 @@
+"""File-level steps of the toy's field systems: the sealed field world with its truth (rule
+``field_world``) and what the NMR and magnetometer systems record (rule ``measure_field``).
+
+The ``field`` config block holds three kinds of keys: the world (the magnet, its drifts and
+ramps, the beam-synchronous transients: ``WORLD_KEYS``), the measurements (trolley plan, probe
+noise, fixed-probe sampling, traces: ``MEASUREMENT_KEYS``) and the analysis (everything else).
+A dataset's own ``field`` block overrides the common one. Changing a measurement key leaves the
+world, its truth and the muon production untouched: the rules' params are split the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..field.analysis import FieldMeasurements
+from ..field.multipoles import N_MAX, multipole_basis
+from ..field.transients import esq_vibration, exponential_transient, precession_shift
+from ..field.weighting import radial_cod
+from ..io import config_hash, read_h5, write_h5
+from . import field_measurements as FM
+from .beam import stored_beam
+from .field_world import FieldWorld, build_field_world, muon_weighted_map
+from .rng import dataset_key
+
+WORLD_KEYS = (
+    "m1_hz", "multipole_ratios_ppb", "azimuths", "dipole_profile_ppm_rms", "multipole_azimuthal_ppb_rms",
+    "dataset_days", "access_interval_days", "access_hours", "time_step_s", "daily_cycle_ppm",
+    "tracked_walk_hz_per_sqrt_s", "untracked_rate_hz_per_sqrt_s", "ramp_days", "ramp_amplitude_ppb",
+    "ramp_tau_hours", "ramp_wait_hours", "probe_offsets_hz_rms", "kicker", "esq", "truth_muons",
+)
+MEASUREMENT_KEYS = (
+    "trolley_interval_days", "trolley_run_hours", "trolley_noise_hz", "calibration_swaps", "fixed_probe_noise_hz",
+    "footprint_hz", "footprint_width_s", "passage_window_s", "passage_sample_s", "trace",
+)
+# spawn keys of the field's random streams (DESIGN §4), far from the production's chunk numbers
+_WORLD_STREAM, _MEASUREMENT_STREAM, _PROBE_STREAM, _TRUTH_STREAM = 1_000_001, 1_000_002, 1_000_003, 1_000_004
+
+
+def field_settings(cfg: dict, dataset: str) -> dict:
+    """The ``field`` block with the dataset's overrides (``external_ppb`` row by row)."""
+    own = cfg["datasets"][dataset].get("field", {})
+    merged = {**cfg["field"], **own}
+    merged["external_ppb"] = {**cfg["field"].get("external_ppb", {}), **own.get("external_ppb", {})}
+    return merged
+
+
+def world_settings(cfg: dict, dataset: str) -> dict:
+    """The world part of the dataset's field settings (what the truth depends on)."""
+    s = field_settings(cfg, dataset)
+    return {k: s[k] for k in WORLD_KEYS}
+
+
+def measurement_settings(cfg: dict, dataset: str) -> dict:
+    """The measurement part of the dataset's field settings."""
+    s = field_settings(cfg, dataset)
+    return {k: s[k] for k in MEASUREMENT_KEYS}
+
+
+def dataset_field_world(cfg: dict, dataset: str) -> FieldWorld:
+    """The dataset's field world, deterministic in (seed, dataset)."""
+    s = field_settings(cfg, dataset)
+    seq = np.random.SeedSequence(int(cfg["seed"]), spawn_key=(dataset_key(dataset), _WORLD_STREAM))
+    return build_field_world(s, float(s["m1_hz"]), s["multipole_ratios_ppb"], seq)
+
+
+def true_probe_offsets(cfg: dict, dataset: str) -> np.ndarray:
+    """The 17 trolley probes' true calibration offsets (Hz): one trolley for every dataset, so
+    one set of offsets (Table XXVIII-like spread)."""
+    rng = np.random.default_rng(np.random.SeedSequence(int(cfg["seed"]), spawn_key=(_PROBE_STREAM,)))
+    return rng.normal(0.0, float(field_settings(cfg, dataset)["probe_offsets_hz_rms"]), 17)
+
+
+def true_projections(cfg: dict, dataset: str, world: FieldWorld) -> np.ndarray:
+    """k_i(phi) of the stored beam at every azimuth of the world's map, (A, 12): the transverse
+    distribution of the production's injection (``beam.stored_beam``) shifted by the closed-orbit
+    distortion of the world's true dipole map (Eq. 54)."""
+    from .world import build_conditions  # the kernel's beam conditions (no field needed for those)
+
+    cond = build_conditions(cfg, dataset, {"omega_a_true": 0.0, "phi0": 0.0, "eps_hw": 0.0})
+    rng = np.random.default_rng(np.random.SeedSequence(int(cfg["seed"]), spawn_key=(dataset_key(dataset),
+                                                                                      _TRUTH_STREAM)))
+    x, y = stored_beam(cond, int(field_settings(cfg, dataset)["truth_muons"]), rng)
+    x_cod = radial_cod(world.static[:, 0], world.phi, float(cfg["datasets"][dataset]["field_index"]))
+    # <f_i(x + s, y)> is a polynomial of degree <= 6 in the shift s: exact from 13 shifts
+    lo, hi = float(x_cod.min()), float(x_cod.max())
+    half = max(0.5 * (hi - lo), 1e-3)
+    nodes = 0.5 * (hi + lo) + half * np.cos(np.pi * (np.arange(13) + 0.5) / 13)
+    k_nodes = np.stack([multipole_basis(x + s, y, N_MAX).mean(axis=1) for s in nodes])  # (13, 12)
+    coef = np.polynomial.chebyshev.chebfit((nodes - 0.5 * (hi + lo)) / half, k_nodes, 12)
+    return np.polynomial.chebyshev.chebval((x_cod - 0.5 * (hi + lo)) / half, coef).T
+
+
+def transient_truth(settings: dict) -> dict:
+    """B_K and B_Q (fractional) of the world's transients: the five-parameter-fit shift of the
+    true local transient times the system's azimuthal coverage (Sec. VI G)."""
+    kick, esq = settings["kicker"], settings["esq"]
+    b_k = float(kick["coverage"]) * precession_shift(
+        lambda t: exponential_transient(t, 1e-9 * float(kick["amplitude_ppb"]), float(kick["tau_us"])))
+    b_q = float(esq["coverage"]) * precession_shift(lambda t: esq_vibration(
+        t, 1e-9 * float(esq["amplitude_ppb"]), float(esq["tau_us"]), 1e-6 * float(esq["frequency_hz"]),
+        float(esq["phase_rad"])))
+    return {"B_K": b_k, "B_Q": b_q}
+
+
+def field_truth(cfg: dict, dataset: str, world: FieldWorld | None = None) -> dict:
+    """The sealed field truth of a dataset: omega~'_p (Hz, Eq. 40 with the true beam and the true
+    muon schedule), B_K, B_Q, and the ring-averaged true k_i."""
+    world = dataset_field_world(cfg, dataset) if world is None else world
+    k_phi = true_projections(cfg, dataset, world)
+    m = muon_weighted_map(world)
+    omega_p = float(np.mean(np.sum(m * k_phi, axis=1)))
+    return {"omega_p_tilde_hz": omega_p, **transient_truth(field_settings(cfg, dataset)),
+            "projections": k_phi.mean(axis=0), "projections_of_phi": k_phi, "moments_hz": m.mean(axis=0)}
+
+
+_WORLD_ARRAYS = {"phi": "rad", "static": "Hz", "t_s": "s", "station_phi": "rad", "drift": "Hz", "untracked": "Hz",
+                 "ramp_s": "s", "ramp_profile": "Hz", "access_s": "s", "muon_rate": "1"}
+
+
+def write_field_world(cfg: dict, dataset: str, path):
+    """Sealed field world: the world's arrays, the true probe offsets and the truth scalars."""
+    world = dataset_field_world(cfg, dataset)
+    truth = field_truth(cfg, dataset, world)
+    data = {f"world/{k}": (getattr(world, k), u) for k, u in _WORLD_ARRAYS.items()}
+    data["world/ramp_tau_s"] = (np.float64(world.ramp_tau_s), "s")
+    data["probe_offsets_hz"] = (true_probe_offsets(cfg, dataset), "Hz")
+    data["truth/omega_p_tilde_hz"] = (np.float64(truth["omega_p_tilde_hz"]), "Hz")
+    data["truth/B_K"] = (np.float64(truth["B_K"]), "1")
+    data["truth/B_Q"] = (np.float64(truth["B_Q"]), "1")
+    data["truth/projections"] = (truth["projections"], "1")
+    data["truth/moments_hz"] = (truth["moments_hz"], "Hz")
+    write_h5(path, data, {"dataset": dataset}, kind="field_world", cfg_hash=config_hash(cfg))
+
+
+def read_field_world(path):
+    """(FieldWorld, true probe offsets, truth scalars) of a sealed field-world file."""
+    data, _ = read_h5(path, kind="field_world")
+    w = {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("world/")}
+    world = FieldWorld(**{k: np.asarray(w[k]) for k in _WORLD_ARRAYS}, ramp_tau_s=float(w["ramp_tau_s"]))
+    truth = {k.split("/", 1)[1]: (float(v) if np.ndim(v) == 0 else np.asarray(v))
+             for k, v in data.items() if k.startswith("truth/")}
+    return world, np.asarray(data["probe_offsets_hz"]), truth
+
+
+def _trace(t_us, local, noise, rng):
+    return local + rng.normal(0.0, noise, size=t_us.size)
+
+
+def transient_traces(settings: dict, rng) -> dict:
+    """Magnetometer traces over the fill (fractional field, noise per sample from ``trace``):
+    at a kicker (eddy currents) and at an ESQ (plate vibrations)."""
+    tr, kick, esq = settings["trace"], settings["kicker"], settings["esq"]
+    t = np.arange(0.0, float(tr["length_us"]), float(tr["spacing_us"]))
+    kicker = exponential_transient(t, 1e-9 * float(kick["amplitude_ppb"]), float(kick["tau_us"]))
+    quad = esq_vibration(t, 1e-9 * float(esq["amplitude_ppb"]), float(esq["tau_us"]), 1e-6 * float(esq["frequency_hz"]),
+                         float(esq["phase_rad"]))
+    return {"t_us": t, "kicker": _trace(t, kicker, 1e-9 * float(tr["kicker_noise_ppb"]), rng),
+            "esq": _trace(t, quad, 1e-9 * float(tr["esq_noise_ppb"]), rng)}
+
+
+def write_field_measurements(cfg: dict, dataset: str, world_path, path):
+    """experiment/field.h5: every record of the dataset's field systems (raw frequencies in Hz,
+    times in s on the run clock, traces as fractional field over the fill in us)."""
+    world, offsets, _ = read_field_world(world_path)
+    s = field_settings(cfg, dataset)
+    rng = np.random.default_rng(np.random.SeedSequence(int(cfg["seed"]), spawn_key=(dataset_key(dataset),
+                                                                                      _MEASUREMENT_STREAM)))
+    meas = FM.measure_field(world, s, offsets, rng)
+    traces = transient_traces(s, rng)
+    data = {
+        "trolley/times_s": (meas.trolley_times_s, "s"),
+        "trolley/azimuth_rad": (world.phi, "rad"),
+        "trolley/readings": (np.stack(meas.trolley_readings), "Hz"),
+        "trolley/run_s": (np.float64(meas.trolley_run_s), "s"),
+        "calibration/trolley": (meas.calib_trolley, "Hz"),
+        "calibration/probe": (meas.calib_probe, "Hz"),
+        "fixed_probes/times_s": (meas.fp_times_s, "s"),
+        "fixed_probes/station_probes": (meas.station_probes, "1"),
+        "fixed_probes/station_azimuth_rad": (meas.station_phi, "rad"),
+        "fixed_probes/passage_times_s": (meas.passage_times_s, "s"),
+        "fixed_probes/passage_window_times_s": (meas.passage_window_times_s, "s"),
+        "run/muon_rate": (meas.muon_rate, "1"),
+        "run/ramp_times_s": (meas.ramp_times_s, "s"),
+        "transients/t_us": (traces["t_us"], "us"),
+        "transients/kicker": (traces["kicker"], "1"),
+        "transients/esq": (traces["esq"], "1"),
+        "transients/kicker_noise": (np.float64(1e-9 * float(s["trace"]["kicker_noise_ppb"])), "1"),
+        "transients/esq_noise": (np.float64(1e-9 * float(s["trace"]["esq_noise_ppb"])), "1"),
+    }
+    for st, readings in enumerate(meas.fp_readings):
+        data[f"fixed_probes/station_{st:02d}"] = (readings, "Hz")
+        data[f"fixed_probes/passages_{st:02d}"] = (np.stack([meas.passage_readings[k][st]
+                                                             for k in range(meas.trolley_times_s.size)]), "Hz")
+    write_h5(path, data, {"dataset": dataset}, kind="field", cfg_hash=config_hash(cfg))
+
+
+def read_field_measurements(path):
+    """(FieldMeasurements, transient traces dict) from experiment/field.h5."""
+    d, _ = read_h5(path, kind="field")
+    n_st = len(d["fixed_probes/station_probes"])
+    passages = [np.asarray(d[f"fixed_probes/passages_{s:02d}"]) for s in range(n_st)]
+    k_runs = len(d["trolley/times_s"])
+    meas = FieldMeasurements(
+        np.asarray(d["trolley/times_s"]), list(np.asarray(d["trolley/readings"])),
+        np.asarray(d["calibration/trolley"]), np.asarray(d["calibration/probe"]),
+        np.asarray(d["fixed_probes/times_s"]), [np.asarray(d[f"fixed_probes/station_{s:02d}"]) for s in range(n_st)],
+        np.asarray(d["fixed_probes/station_probes"]), np.asarray(d["fixed_probes/station_azimuth_rad"]),
+        np.asarray(d["fixed_probes/passage_times_s"]), np.asarray(d["fixed_probes/passage_window_times_s"]),
+        [[passages[s][k] for s in range(n_st)] for k in range(k_runs)],
+        np.asarray(d["run/muon_rate"]), np.asarray(d["run/ramp_times_s"]), float(d["trolley/run_s"]))
+    traces = {k.split("/", 1)[1]: d[k] for k in d if k.startswith("transients/")}
+    traces["azimuth_rad"] = np.asarray(d["trolley/azimuth_rad"])
+    return meas, traces
+

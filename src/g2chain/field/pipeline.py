@@ -1,0 +1,179 @@
+"""File-level step of the field analysis (rule ``field``): experiment/field.h5 and the trackers ->
+omega~'_p, B_K, B_Q and the Table XXII-shaped uncertainty table of one dataset.
+
+Every uncertainty row is either *evaluated* here from the toy's own measurements or an
+*external* input from config (the paper's value for an effect the toy does not create); the two
+kinds are never merged, and each carries whether it is correlated across datasets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constants import TRACKER_VERTICAL_FALLOFF
+from ..io import read_h5, write_json
+from .analysis import analyse_field
+from .multipoles import multipole_basis, trolley_probe_positions
+from .transients import fit_esq_trace, fit_kicker_trace
+from .weighting import (
+    azimuthal_projections,
+    beam_projections,
+    gaussian_projections,
+    radial_cod,
+    tracker_beam,
+    weighted_field,
+)
+
+# Table XXII rows, in the paper's order: key -> (label, section)
+TABLE_XXII = {
+    "calibration_probe": ("Calibration probe", "VI B"),
+    "trolley_calibration": ("Trolley calibration", "VI C"),
+    "spatial_field_maps": ("Spatial field maps", "VI D"),
+    "tracking": ("Tracking", "VI E"),
+    "muon_weighting": ("Muon weighting", "VI F"),
+    "transient_booster": ("Transient booster", "VI G"),
+    "transient_kicker": ("Transient kicker", "VI G 1"),
+    "transient_esq": ("Transient ESQ", "VI G 2"),
+}
+
+
+def _entry(row, source, kind, correlated, ppb):
+    return {"row": row, "source": source, "kind": kind, "correlated": bool(correlated), "ppb": float(abs(ppb))}
+
+
+def uncertainty_table(entries: list) -> dict:
+    """Rows of Table XXII from the individual entries: per row the evaluated and the external
+    parts (each in quadrature), the correlated and uncorrelated subtotals, and the totals."""
+    rows = []
+    for key, (label, section) in TABLE_XXII.items():
+        mine = [e for e in entries if e["row"] == key]
+        part = {kind: float(np.sqrt(sum(e["ppb"] ** 2 for e in mine if e["kind"] == kind)))
+                for kind in ("evaluated", "external")}
+        rows.append({"row": key, "label": label, "section": section, **part,
+                     "total": float(np.hypot(part["evaluated"], part["external"])), "entries": mine})
+
+    def quad(sel):
+        return float(np.sqrt(sum(e["ppb"] ** 2 for e in entries if sel(e))))
+
+    return {"rows": rows,
+            "subtotal_uncorrelated": quad(lambda e: not e["correlated"]),
+            "subtotal_correlated": quad(lambda e: e["correlated"]),
+            "evaluated": quad(lambda e: e["kind"] == "evaluated"),
+            "external": quad(lambda e: e["kind"] == "external"),
+            "total": quad(lambda e: True)}
+
+
+def _calibration_error_hz(offsets_err, k_bar) -> float:
+    """The offsets' errors through the multipole fit (one set for every azimuth) into sum k_i m_i."""
+    xy = trolley_probe_positions()
+    a = multipole_basis(xy[:, 0], xy[:, 1], 12).T  # (17, 12)
+    lever = k_bar @ np.linalg.pinv(a)  # d(sum k_i m_i) / d(offset_p)
+    return float(np.sqrt(np.sum((lever * np.asarray(offsets_err)) ** 2)))
+
+
+def _map_noise_hz(residual_rms, n_azimuths: int, k_bar) -> float:
+    """Trolley-probe noise on the ring-averaged map, averaged over the runs."""
+    xy = trolley_probe_positions()
+    a = multipole_basis(xy[:, 0], xy[:, 1], 12).T
+    per_probe = np.mean(residual_rms) * np.sqrt(17 / (17 - 12))  # residual rms -> probe noise
+    lever = k_bar @ np.linalg.pinv(a)
+    return float(per_probe * np.sqrt(np.sum(lever**2)) / np.sqrt(n_azimuths * len(residual_rms)))
+
+
+def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, field_path, trackers_path) -> dict:
+    """omega~'_p of one dataset with its uncertainty table; ``settings``: the dataset's field
+    block (fit start, tying, gaps, ramp model, external rows). Returns the record written as
+    omega_p.json plus arrays for the plots (keys starting with '_')."""
+    from ..experiment.field_pipeline import read_field_measurements
+
+    meas, traces = read_field_measurements(field_path)
+    trk, _ = read_h5(trackers_path, kind="trackers")
+    beam = tracker_beam(trk["vertices"], trk["x_edges"], trk["y_edges"], trk["time_edges"],
+                        float(settings["fit_start_us"]), resolution_mm, TRACKER_VERTICAL_FALLOFF)
+    phi = np.asarray(traces["azimuth_rad"])
+
+    def projections(field_map, b=beam):
+        return azimuthal_projections(b, phi, field_map[:, 0], field_index)
+
+    out = analyse_field(meas, projections, settings["ramp_model"], float(settings["footprint_half_width_s"]),
+                        float(settings["max_gap_s"]))
+    omega = out["omega_p_hz"]
+    to_ppb = 1e9 / omega
+    moments, fmap, k_phi = np.array(out["moments_hz"]), out["field_map_hz"], out["projections"]
+    k_bar = k_phi.mean(axis=0)
+    entries = []
+    # trolley calibration and map noise: the toy's own statistics, independent per dataset
+    entries.append(_entry("trolley_calibration", "calibration-campaign statistics", "evaluated", False,
+                          _calibration_error_hz(out["probe_offsets_err_hz"], k_bar) * to_ppb))
+    entries.append(_entry("spatial_field_maps", "trolley-probe noise on the maps", "evaluated", False,
+                          _map_noise_hz(out["trolley_fit_residual_rms_hz"], phi.size, k_bar) * to_ppb))
+    # tracking: the Brownian bridge (uncorrelated) and the ramp model (correlated)
+    entries.append(_entry("tracking", "Brownian bridge (untracked field between trolley runs)", "evaluated", False,
+                          out["brownian_bridge_hz"] * to_ppb))
+    entries.append(_entry("tracking", "magnet-ramp relaxation model", "evaluated", True,
+                          out["ramp_correction_err_hz"] * to_ppb))
+    # muon weighting: tracker statistics, and the Gaussian beam model against the measured shape
+    shifts = []
+    for key in ("x_mean", "x_rms", "y_rms"):
+        varied = {**beam, key: beam[key] + beam[f"{key}_err"]}
+        shifts.append(weighted_field(moments, fmap, azimuthal_projections(varied, phi, fmap[:, 0], field_index))
+                      - omega)
+    entries.append(_entry("muon_weighting", "tracker statistics (beam mean and widths)", "evaluated", False,
+                          float(np.sqrt(np.sum(np.square(shifts)))) * to_ppb))
+    cod = radial_cod(fmap[:, 0], phi, field_index)
+    k_hist = beam_projections(beam["density"], beam["x_mm"], beam["y_mm"])
+    k_gauss = gaussian_projections(beam["x_mean"], beam["x_rms"], beam["y_rms"])  # at the trackers, no COD
+    shape = float((k_hist - k_gauss) @ moments)
+    entries.append(_entry("muon_weighting", "beam shape (Gaussian model vs tracker histogram)", "evaluated", True,
+                          shape * to_ppb))
+    # transients: fits of the measured traces
+    t_us = np.asarray(traces["t_us"])
+    kick = fit_kicker_trace(t_us, traces["kicker"], float(traces["kicker_noise"]),
+                            float(settings["kicker"]["coverage"]))
+    esq = fit_esq_trace(t_us, traces["esq"], float(traces["esq_noise"]), float(settings["esq"]["coverage"]))
+    entries.append(_entry("transient_kicker", "kicker trace fit", "evaluated", False, kick["B_err"] * 1e9))
+    entries.append(_entry("transient_esq", "ESQ trace fit", "evaluated", False, esq["B_err"] * 1e9))
+    for key, value in settings["external_ppb"].items():
+        entries.append(_entry(key, "external input (config field.external_ppb)", "external", True, value))
+    table = uncertainty_table(entries)
+    record = {
+        "omega_p_tilde_hz": omega,
+        "omega_p_tilde_err_hz": {"evaluated": table["evaluated"] / to_ppb, "total": table["total"] / to_ppb},
+        "B_K_ppb": kick["B"] * 1e9, "B_K_err_ppb": kick["B_err"] * 1e9,
+        "B_Q_ppb": esq["B"] * 1e9, "B_Q_err_ppb": esq["B_err"] * 1e9,
+        "uncertainty_ppb": table,
+        "moments_hz": moments.tolist(),
+        "projections": k_bar.tolist(),
+        "beam_at_trackers_mm": {k: beam[k] for k in ("x_mean", "x_rms", "y_mean", "y_rms", "x_mean_err",
+                                                      "x_rms_err", "y_rms_err", "vertices")},
+        "cod_amplitude_mm": float(np.max(np.abs(cod))),
+        "ramp_correction_ppb": out["ramp_correction_hz"] * to_ppb,
+        "brownian_rate_hz_per_sqrt_s": [out["brownian_rate_hz_per_sqrt_s"], out["brownian_rate_err"]],
+        "trolley_runs": int(meas.trolley_times_s.size),
+        "trolley_fit_residual_rms_hz": out["trolley_fit_residual_rms_hz"],
+        "probe_offsets_hz": out["probe_offsets_hz"], "probe_offsets_err_hz": out["probe_offsets_err_hz"],
+        "kicker_fit": {k: kick[k] for k in ("amplitude", "tau_us", "parameter_errors")},
+        "esq_fit": {k: esq[k] for k in ("parameters", "parameter_errors")},
+        "units": {"omega_p_tilde_hz": "Hz (proton frequency)", "uncertainty_ppb": "ppb of omega~'_p",
+                  "moments_hz": "Hz, muon-time- and ring-averaged m_1..m_12"},
+    }
+    plot = {"_phi": phi, "_map": fmap, "_times_s": out["tracked_times_s"], "_tracked": out["tracked_moments_hz"],
+            "_runs_s": meas.trolley_times_s, "_offsets_m1_hz": np.array(out["tracking_offsets_m1_hz"]),
+            "_k_phi": k_phi, "_t_us": t_us, "_kicker": np.asarray(traces["kicker"]), "_esq": np.asarray(traces["esq"]),
+            "_kicker_fit": kick, "_esq_fit": esq}
+    return {**record, **plot}
+
+
+def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json, out_png) -> dict:
+    """Rule ``field``: analyse one dataset and write omega_p.json and field.png."""
+    from ..experiment.field_pipeline import field_settings
+    from ..experiment.world import dataset_settings
+    from ..plots import field_summary
+
+    ds = cfg["datasets"][dataset]
+    res = float(dataset_settings(cfg, dataset)["detector"]["tracker_resolution_mm"])
+    result = analyse_dataset(field_settings(cfg, dataset), float(ds["field_index"]), res, field_path, trackers_path)
+    record = {"dataset": dataset, **{k: v for k, v in result.items() if not k.startswith("_")}}
+    write_json(out_json, record)
+    field_summary(result, out_png, title=ds.get("label", dataset))
+    return record
