@@ -239,6 +239,10 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
         print(f"{ds}: field closure {pulls['omega_p_ppb']:+.1f} ppb (evaluated {pulls['evaluated_ppb']:.1f} ppb), "
               f"B_K pull {pulls['B_K']:+.2f}, B_Q pull {pulls['B_Q']:+.2f}")
         assert abs(pulls["omega_p"]) < 3 and abs(pulls["B_K"]) < 3 and abs(pulls["B_Q"]) < 3, (ds, pulls)
+    from g2chain.cli import show
+
+    table = show(work / "results/run3b/analysis/field/omega_p.json")
+    assert "Transient ESQ" in table and "correlated" in table
     # a methods study: a new trolley interval reruns the field measurements and analysis only
     study = subprocess.run([sys.executable, "-m", "snakemake", "field", "-n", "--cores", "1", "--configfile",
                             "config/ci.yaml", "--config", "field={trolley_interval_days: 6}"], cwd=work,

@@ -127,3 +127,24 @@ def test_projections_around_the_ring_follow_the_closed_orbit():
     expected = np.mean(np.sum(m * k, axis=1))
     assert got == pytest.approx(expected, abs=1e-6)
     assert got - float(m.mean(axis=0) @ k.mean(axis=0)) == pytest.approx(0.5 * 500.0 * 7112 * b1 / n / 45, rel=1e-6)
+
+
+def test_trolley_temperature_is_corrected_with_the_bench_coefficient(base_cfg):
+    """Each run's probes read coeff x (T_run - T_calibration) high: a pure m_1 shift of that run's
+    map. Corrected with the true coefficient it is gone; with none, omega~'_p moves by the
+    coefficient times the runs' temperatures weighted as tracking weighs the runs (half weight
+    at the ends: linear interpolation between runs)."""
+    cfg = _cfg(base_cfg, dataset_days=12.0, trolley_temperature_rms_c=2.0)
+    s = FPL.field_settings(cfg, "run2")
+    world = FPL.dataset_field_world(cfg, "run2")
+    meas = FM.measure_field(world, s, FPL.true_probe_offsets(cfg, "run2"), np.random.default_rng(3))
+    k = np.array([1.0] + [0.0] * 11)
+    coeff = s["trolley_temperature_coeff_hz_per_c"]
+    right = analyse_field(meas, k, s["ramp_model"], temperature_coeff_hz_per_c=coeff)["omega_p_hz"]
+    none = analyse_field(meas, k, s["ramp_model"])["omega_p_hz"]
+    temps = meas.trolley_temperature_c
+    assert temps.size == 5 and np.std(temps) > 0.5
+    w = np.ones(temps.size)
+    w[[0, -1]] = 0.5
+    expected = coeff * float(w @ temps / w.sum())
+    assert none - right == pytest.approx(expected, rel=0.1, abs=0.02)

@@ -43,32 +43,37 @@ def test_residual_fft_has_cbo_vw_and_fy_lines(beam_signals):
     popt, _, t, res = fit_wiggle(counts)
     mhz = beam_frequencies(cond.n, OMEGA_C_MAGIC * (1 + cond.eps_hw))
     expect = {k: mhz[f"omega_{k}"] / (2 * math.pi) for k in ("cbo", "vw", "y")}
-    # VW and f_y survive the calorimeter sum; they decohere or are small, so look at 30-130 us
-    for name in ("vw", "y"):
-        r = res[t < 130.0]
-        power = np.abs(np.fft.rfft(r, n=16 * r.size)) ** 2
-        freq = np.fft.rfftfreq(16 * r.size, d=B.T_BIN_US)
-        f_peak, p_peak = _peak(freq, power, expect[name], 0.035)
-        noise = np.median(power[(freq > 0.5) & (freq < 1.8)])
-        assert abs(f_peak / expect[name] - 1) < 0.02, (name, f_peak, expect[name])
-        assert p_peak > 10 * noise, (name, p_peak, noise)  # noise maxima reach ~8x the median
-    # the CBO is seen by each calorimeter with a phase set by its azimuth and largely cancels in
-    # the sum (as in the experiment): add the residual power of the 24 calorimeters instead
+    # f_y survives the calorimeter sum; look at 30-130 us (small, decoheres)
+    r = res[t < 130.0]
+    power = np.abs(np.fft.rfft(r, n=16 * r.size)) ** 2
+    freq = np.fft.rfftfreq(16 * r.size, d=B.T_BIN_US)
+    f_peak, p_peak = _peak(freq, power, expect["y"], 0.015)
+    noise = np.median(power[(freq > 0.5) & (freq < 1.8)])
+    assert abs(f_peak / expect["y"] - 1) < 0.01, (f_peak, expect["y"])
+    assert p_peak > 10 * noise, (p_peak, noise)  # noise maxima reach ~8x the median
+    # the CBO and the VW are seen by each calorimeter with a phase set by its azimuth and largely
+    # cancel in the sum (as in the experiment): add the residual power of the 24 calorimeters
+    # instead. (The VW, 4 % above f_y, is not resolved in the sum at this size: a +-3.5 % search
+    # there used to find the f_y line's tail.)
     hist = views["calo_hist"][0][:, B.ENERGY_EDGES_GEV[:-1] >= 1.7 - 1e-9, :].sum(axis=1)
     tt = (np.arange(hist.shape[1]) + 0.5) * B.T_BIN_US
-    sel = (tt > 30.1) & (tt < 660.0)
-    power = 0.0
-    for k in range(hist.shape[0]):
-        y = hist[k, sel].astype(float)
-        model = five_parameter(tt[sel], *popt)
-        model *= y.sum() / model.sum()
-        r = (y - model) / np.sqrt(model)
-        power = power + np.abs(np.fft.rfft(r, n=16 * r.size)) ** 2
-    freq = np.fft.rfftfreq(16 * r.size, d=B.T_BIN_US)
-    f_peak, p_peak = _peak(freq, power, expect["cbo"], 0.035)
-    noise = np.median(power[(freq > 0.5) & (freq < 1.8)])
-    assert abs(f_peak / expect["cbo"] - 1) < 0.02, (f_peak, expect["cbo"])
-    assert p_peak > 3 * noise, (p_peak, noise)
+    for name, t_max, half_width, threshold in (("cbo", 660.0, 0.035, 3.0), ("vw", 130.0, 0.015, 1.4)):
+        sel = (tt > 30.1) & (tt < t_max)
+        power = 0.0
+        for k in range(hist.shape[0]):
+            y = hist[k, sel].astype(float)
+            model = five_parameter(tt[sel], *popt)
+            model *= y.sum() / model.sum()
+            r = (y - model) / np.sqrt(model)
+            power = power + np.abs(np.fft.rfft(r, n=16 * r.size)) ** 2
+        freq = np.fft.rfftfreq(16 * r.size, d=B.T_BIN_US)
+        f_peak, p_peak = _peak(freq, power, expect[name], half_width)
+        noise = np.median(power[(freq > 0.5) & (freq < 1.8)])
+        print(f"{name}: {p_peak / noise:.2f}x the median at {f_peak / expect[name] - 1:+.4f} of the expected frequency")
+        assert abs(f_peak / expect[name] - 1) < (0.02 if name == "cbo" else 0.01), (name, f_peak, expect[name])
+        # a sum of 24 powers fluctuates by ~20 %: the largest of the ~7 independent bins in the
+        # VW window stays below ~1.3x the median without a line
+        assert p_peak > threshold * noise, (name, p_peak, noise)
 
 
 def first_harmonic_envelope(t, f, bunch_width, bunch_edge, rho, delta_rms, n):

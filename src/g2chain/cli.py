@@ -60,11 +60,33 @@ def show_fit(path: Path, rec: dict) -> str:
     return "\n".join(lines)
 
 
+def show_field(rec: dict) -> str:
+    """A field result: omega~'_p, B_K, B_Q and the Table XXII-shaped uncertainty table (ppb)."""
+    u = rec["uncertainty_ppb"]
+    lines = [
+        f"{rec['dataset']}: omega~'_p = {rec['omega_p_tilde_hz']:.4f} Hz",
+        f"B_K = {rec['B_K_ppb']:.2f} +- {rec['B_K_err_ppb']:.2f} ppb   B_Q = {rec['B_Q_ppb']:.2f} +- "
+        f"{rec['B_Q_err_ppb']:.2f} ppb (evaluated)",
+        "",
+        f"{'Table XXII row':<22} {'section':<8} {'evaluated':>9} {'external':>9} {'total':>7}   [ppb]",
+    ]
+    for row in u["rows"]:
+        lines.append(f"{row['label']:<22} {row['section']:<8} {row['evaluated']:>9.2f} {row['external']:>9.2f} "
+                     f"{row['total']:>7.2f}")
+    lines += [f"{'uncorrelated':<31} {u['subtotal_uncorrelated']:>28.2f}",
+              f"{'correlated':<31} {u['subtotal_correlated']:>28.2f}",
+              f"{'total':<22} {'':<8} {u['evaluated']:>9.2f} {u['external']:>9.2f} {u['total']:>7.2f}"]
+    return "\n".join(lines)
+
+
 def show_json(path: Path) -> str:
-    """Two-column key/value listing of a JSON result (a parameter table for fit results)."""
+    """Two-column key/value listing of a JSON result (a parameter table for fit results, the
+    uncertainty table for field results)."""
     rec = read_json(path)
     if isinstance(rec, dict) and "analysis" in rec and "parameters" in rec:
         return show_fit(path, rec)
+    if isinstance(rec, dict) and "omega_p_tilde_hz" in rec and "uncertainty_ppb" in rec:
+        return show_field(rec)
     rows = list(_flatten(rec))
     width = max((len(k) for k, _ in rows), default=0)
     return "\n".join(f"{k:<{width}}  {_format_value(v)}" for k, v in rows)

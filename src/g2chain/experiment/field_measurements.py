@@ -136,7 +136,12 @@ def measure_field(world: FieldWorld, settings: dict, probe_offsets_hz, rng):
         raise ValueError(f"field.trolley_run_hours ({run_h}) is longer than an access window "
                          f"({settings['access_hours']} h)")
     plan = trolley_times(world, float(settings["trolley_interval_days"]))
-    runs = [trolley_run(world, plan, k, run_h, probe_offsets_hz, noise_tr, rng) for k in range(plan.size)]
+    # each run's trolley temperature relative to the calibration campaign's shifts every probe
+    # by the true coefficient (the same for all 17: a pure m_1 shift)
+    temps = rng.normal(0.0, float(settings.get("trolley_temperature_rms_c", 0.0)), plan.size)
+    coeff = float(settings.get("trolley_temperature_coeff_hz_per_c", 0.0))
+    runs = [trolley_run(world, plan, k, run_h, probe_offsets_hz, noise_tr, rng) + coeff * temps[k]
+            for k in range(plan.size)]
     calib_tr, calib_cp = calibration_campaign(world, probe_offsets_hz, int(settings["calibration_swaps"]), noise_tr,
                                               rng)
     fp = fixed_probe_readings(world, noise_fp, rng)
@@ -145,4 +150,4 @@ def measure_field(world: FieldWorld, settings: dict, probe_offsets_hz, rng):
         float(settings["passage_window_s"]), float(settings["passage_sample_s"]), noise_fp, rng)
     return FieldMeasurements(plan, runs, calib_tr, calib_cp, world.t_s.copy(), fp, station_layout(),
                              world.station_phi.copy(), passes, times, fine, world.muon_rate.copy(),
-                             world.ramp_s.copy(), run_h * 3600.0)
+                             world.ramp_s.copy(), run_h * 3600.0, temps)

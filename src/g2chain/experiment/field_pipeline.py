@@ -26,10 +26,12 @@ WORLD_KEYS = (
     "m1_hz", "multipole_ratios_ppb", "azimuths", "dipole_profile_ppm_rms", "multipole_azimuthal_ppb_rms",
     "dataset_days", "access_interval_days", "access_hours", "time_step_s", "daily_cycle_ppm",
     "tracked_walk_hz_per_sqrt_s", "untracked_rate_hz_per_sqrt_s", "ramp_days", "ramp_amplitude_ppb",
-    "ramp_tau_hours", "ramp_wait_hours", "probe_offsets_hz_rms", "kicker", "esq", "truth_muons",
+    "ramp_tau_hours", "ramp_wait_hours", "probe_offsets_hz_rms", "trolley_temperature_coeff_hz_per_c", "kicker",
+    "esq", "truth_muons",
 )
 MEASUREMENT_KEYS = (
-    "trolley_interval_days", "trolley_run_hours", "trolley_noise_hz", "calibration_swaps", "fixed_probe_noise_hz",
+    "trolley_interval_days", "trolley_run_hours", "trolley_noise_hz", "trolley_temperature_rms_c",
+    "calibration_swaps", "fixed_probe_noise_hz",
     "footprint_hz", "footprint_width_s", "passage_window_s", "passage_sample_s", "trace",
 )
 # spawn keys of the field's random streams (DESIGN §4), far from the production's chunk numbers
@@ -172,6 +174,7 @@ def write_field_measurements(cfg: dict, dataset: str, world_path, path):
         "trolley/azimuth_rad": (world.phi, "rad"),
         "trolley/readings": (np.stack(meas.trolley_readings), "Hz"),
         "trolley/run_s": (np.float64(meas.trolley_run_s), "s"),
+        "trolley/temperature_c": (meas.trolley_temperature_c, "degC relative to the calibration campaign"),
         "calibration/trolley": (meas.calib_trolley, "Hz"),
         "calibration/probe": (meas.calib_probe, "Hz"),
         "fixed_probes/times_s": (meas.fp_times_s, "s"),
@@ -207,7 +210,8 @@ def read_field_measurements(path):
         np.asarray(d["fixed_probes/station_probes"]), np.asarray(d["fixed_probes/station_azimuth_rad"]),
         np.asarray(d["fixed_probes/passage_times_s"]), np.asarray(d["fixed_probes/passage_window_times_s"]),
         [[passages[s][k] for s in range(n_st)] for k in range(k_runs)],
-        np.asarray(d["run/muon_rate"]), np.asarray(d["run/ramp_times_s"]), float(d["trolley/run_s"]))
+        np.asarray(d["run/muon_rate"]), np.asarray(d["run/ramp_times_s"]), float(d["trolley/run_s"]),
+        np.asarray(d["trolley/temperature_c"]))
     traces = {k.split("/", 1)[1]: d[k] for k in d if k.startswith("transients/")}
     traces["azimuth_rad"] = np.asarray(d["trolley/azimuth_rad"])
     return meas, traces

@@ -39,6 +39,7 @@ class FieldMeasurements:
     muon_rate: np.ndarray            # (T,) stored-muon rate on the fp time grid (the run schedule)
     ramp_times_s: np.ndarray         # (R,) magnet ramps (the logbook)
     trolley_run_s: float             # duration of one trolley run around the ring
+    trolley_temperature_c: np.ndarray | None = None  # (K,) trolley temperature per run minus the calibration's
 
 
 def station_weight_average(station_phi, n_azimuths: int = 3600) -> np.ndarray:
@@ -70,12 +71,14 @@ def station_moments_and_ties(meas: FieldMeasurements, footprint_half_width_s: fl
     return moments, ties
 
 
-def trolley_maps(meas: FieldMeasurements, offsets_hz):
-    """Multipole fits at every azimuth of every trolley run, calibration offsets removed:
-    (azimuthal averages [K x 12], the map averaged over the runs [A x 12], residual rms per run)."""
+def trolley_maps(meas: FieldMeasurements, offsets_hz, temperature_coeff_hz_per_c: float = 0.0):
+    """Multipole fits at every azimuth of every trolley run, calibration offsets removed and each
+    run's probes brought back to the calibration temperature: (azimuthal averages [K x 12], the
+    map averaged over the runs [A x 12], residual rms per run)."""
     means, rms, total = [], [], None
-    for readings in meas.trolley_readings:
-        m, resid = fit_multipoles(np.asarray(readings) - offsets_hz)
+    temps = np.zeros(len(meas.trolley_readings)) if meas.trolley_temperature_c is None else meas.trolley_temperature_c
+    for readings, temp in zip(meas.trolley_readings, temps, strict=True):
+        m, resid = fit_multipoles(np.asarray(readings) - offsets_hz - temperature_coeff_hz_per_c * temp)
         means.append(m.mean(axis=0))
         rms.append(float(np.sqrt(np.nanmean(resid**2))))
         total = m if total is None else total + m
@@ -83,14 +86,16 @@ def trolley_maps(meas: FieldMeasurements, offsets_hz):
 
 
 def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict,
-                  footprint_half_width_s: float = 100.0, max_gap_s: float = 3600.0) -> dict:
+                  footprint_half_width_s: float = 100.0, max_gap_s: float = 3600.0,
+                  temperature_coeff_hz_per_c: float = 0.0) -> dict:
     """omega~'_p (Hz) of one dataset and its evaluated parts. ``projections``: k_i, either for the
     ring (12,) or per azimuth of the trolley map (A, 12), or a callable of the averaged map
     (A, 12) returning those (the COD of Eq. 54 needs the measured dipole map); ``ramp_model``: the
     external magnet-ramp relaxation (amplitude_ppb, amplitude_err_ppb, tau_hours), applied as a
-    correction with its uncertainty."""
+    correction with its uncertainty; ``temperature_coeff_hz_per_c``: the trolley probes'
+    temperature coefficient (from their bench calibration)."""
     offsets, offsets_err = probe_offsets(meas.calib_trolley, meas.calib_probe)
-    m_tr, field_map, rms = trolley_maps(meas, offsets)  # m_tr: (K, 12) azimuthal averages
+    m_tr, field_map, rms = trolley_maps(meas, offsets, temperature_coeff_hz_per_c)  # m_tr: (K, 12) azimuthal averages
     k = np.asarray(projections(field_map) if callable(projections) else projections, dtype=float)
     fp, ties = station_moments_and_ties(meas, footprint_half_width_s, max_gap_s)
     jac = np.zeros((len(meas.fp_readings), N_MOMENTS, N_MOMENTS))

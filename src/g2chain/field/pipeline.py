@@ -95,8 +95,9 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
     def projections(field_map, b=beam):
         return azimuthal_projections(b, phi, field_map[:, 0], field_index)
 
+    temp = settings["trolley_temperature"]
     out = analyse_field(meas, projections, settings["ramp_model"], float(settings["footprint_half_width_s"]),
-                        float(settings["max_gap_s"]))
+                        float(settings["max_gap_s"]), float(temp["coeff_hz_per_c"]))
     omega = out["omega_p_hz"]
     to_ppb = 1e9 / omega
     moments, fmap, k_phi = np.array(out["moments_hz"]), out["field_map_hz"], out["projections"]
@@ -107,6 +108,10 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
                           _calibration_error_hz(out["probe_offsets_err_hz"], k_bar) * to_ppb))
     entries.append(_entry("spatial_field_maps", "trolley-probe noise on the maps", "evaluated", False,
                           _map_noise_hz(out["trolley_fit_residual_rms_hz"], phi.size, k_bar) * to_ppb))
+    # the temperature correction of the trolley probes: its coefficient's error times the runs'
+    # mean temperature offset (each run's map counts about equally in the tracked average)
+    entries.append(_entry("spatial_field_maps", "trolley temperature coefficient", "evaluated", True,
+                          float(temp["coeff_err_hz_per_c"]) * abs(np.mean(meas.trolley_temperature_c)) * to_ppb))
     # tracking: the Brownian bridge (uncorrelated) and the ramp model (correlated)
     entries.append(_entry("tracking", "Brownian bridge (untracked field between trolley runs)", "evaluated", False,
                           out["brownian_bridge_hz"] * to_ppb))
