@@ -84,13 +84,13 @@ def field_closure(work) -> dict:
     for ds_dir in sorted((work / "results").iterdir()):
         if not (ds_dir / "sealed" / "field_world.h5").exists():
             continue
-        truth = read_field_world(ds_dir / "sealed" / "field_world.h5")[2]
+        truth = read_field_world(ds_dir / "sealed" / "field_world.h5")[1]
         rec = read_json(ds_dir / "analysis" / "field" / "omega_p.json")
         evaluated = rec["omega_p_tilde_err_hz"]["evaluated"]
         out[ds_dir.name] = {
             "omega_p": (rec["omega_p_tilde_hz"] - truth["omega_p_tilde_hz"]) / evaluated,
             "omega_p_ppb": (rec["omega_p_tilde_hz"] / truth["omega_p_tilde_hz"] - 1) * 1e9,
-            "evaluated_ppb": rec["uncertainty_ppb"]["evaluated"],
+            "evaluated_ppb": rec["uncertainty_ppb"]["omega_p_evaluated"],
             "B_K": (rec["B_K_ppb"] - truth["B_K"] * 1e9) / rec["B_K_err_ppb"],
             "B_Q": (rec["B_Q_ppb"] - truth["B_Q"] * 1e9) / rec["B_Q_err_ppb"],
         }

@@ -43,6 +43,10 @@ def test_truth_depends_on_the_world_not_on_the_measurements(base_cfg):
     ({"trolley_interval_days": 4.5, "dataset_days": 24.0}, r"trolley_interval_days: 4\.5 does not divide dataset_days"),
     ({"trolley_run_hours": 3.0}, r"trolley_run_hours: longer than an access"),
     ({"dataset_days": 25.0}, r"dataset_days: 25\.0 is not a whole number"),
+    ({"trolley_interval_days": 24.0}, r"field\.trolley_interval_days: 2 trolley runs in 24\.0 days"),
+    ({"access_hours": 40.0}, r"field\.access_hours: the beam would be off all the time"),
+    ({"ramp_days": [0.0, 30.0]}, r"field\.ramp_days: a ramp after the dataset"),
+    ({"passage_window_s": 120.0}, r"field\.passage_window_s: must exceed"),
 ])
 def test_a_trolley_plan_that_cannot_be_run_is_one_line(base_cfg, field, message):
     with pytest.raises(ConfigError, match=message) as err:

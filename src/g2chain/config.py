@@ -61,9 +61,44 @@ def typed_numbers(obj):
     if isinstance(obj, list):
         return [typed_numbers(v) for v in obj]
     if isinstance(obj, str) and _NUMBER.match(obj.strip()):
-        number = float(obj)
-        return int(number) if re.fullmatch(r"[+-]?\d+", obj.strip()) else number
+        return int(obj) if re.fullmatch(r"[+-]?\d+", obj.strip()) else float(obj)
     return obj
+
+
+def _check_field(dataset: str, common: dict, own: dict):
+    """Cross-key checks of a dataset's field settings, each naming the key where it is set (the
+    dataset's own ``field`` block or the common one): a plan that cannot run stops here, before a
+    world with no stored muons could put a NaN into the truth."""
+    field = {**common, **own}
+
+    def fail(key, why):
+        where = f"datasets.{dataset}.field.{key}" if key in own else f"field.{key}"
+        raise ConfigError(f"config error: {where}: {why}")
+
+    for key in ("m1_hz", "multipole_ratios_ppb"):
+        if key not in field:
+            fail(key, f"missing for dataset {dataset} (its field world)")
+    every, span = field["access_interval_days"], field["dataset_days"]
+    for key in ("dataset_days", "trolley_interval_days"):
+        n = field[key] / every
+        if abs(n - round(n)) > 1e-6 or round(n) < 1:
+            fail(key, f"{field[key]} is not a whole number of access intervals ({every} days)")
+    runs = round(span / every) // round(field["trolley_interval_days"] / every) + 1
+    if round(span / every) % round(field["trolley_interval_days"] / every):
+        fail("trolley_interval_days", f"{field['trolley_interval_days']} does not divide dataset_days ({span})")
+    if runs < 3:
+        fail("trolley_interval_days", f"{runs} trolley runs in {span} days; tracking offsets need at least 3")
+    if field["trolley_run_hours"] > field["access_hours"]:
+        fail("trolley_run_hours", f"longer than an access ({field['access_hours']} h)")
+    if field["access_hours"] >= 24.0 * every:
+        fail("access_hours", f"the beam would be off all the time (accesses every {every} days)")
+    if any(day > span for day in field["ramp_days"]):
+        fail("ramp_days", f"a ramp after the dataset's {span} days")
+    if max(field["ramp_days"], default=-1.0) >= 0 and field["ramp_wait_hours"] >= 24.0 * span:
+        fail("ramp_wait_hours", "no muons would be stored after the ramp")
+    if field["passage_window_s"] <= field["footprint_half_width_s"] + 30.0:
+        fail("passage_window_s", f"must exceed footprint_half_width_s + 30 s ({field['footprint_half_width_s']} s "
+                                 "replaced, 30 s of baseline each side)")
 
 
 def validate_config(cfg: dict, schema_path) -> dict:
@@ -79,22 +114,7 @@ def validate_config(cfg: dict, schema_path) -> dict:
         det = {**cfg["detector"], **ds.get("detector", {})}
         if det["tracker_y_min"] >= det["tracker_y_max"]:
             raise ConfigError(f"config error: datasets.{name}.detector.tracker_y_min: must be below tracker_y_max")
-        field = {**cfg["field"], **ds.get("field", {})}
-        for key in ("m1_hz", "multipole_ratios_ppb"):
-            if key not in field:
-                raise ConfigError(f"config error: datasets.{name}.field.{key}: missing (the dataset's field world)")
-        every, span = field["access_interval_days"], field["dataset_days"]
-        for key in ("dataset_days", "trolley_interval_days"):
-            n = field[key] / every
-            if abs(n - round(n)) > 1e-6 or round(n) < 1:
-                raise ConfigError(f"config error: datasets.{name}.field.{key}: {field[key]} is not a whole number of "
-                                  f"access intervals ({every} days)")
-        if round(span / every) % round(field["trolley_interval_days"] / every):
-            raise ConfigError(f"config error: datasets.{name}.field.trolley_interval_days: "
-                              f"{field['trolley_interval_days']} does not divide dataset_days ({span})")
-        if field["trolley_run_hours"] > field["access_hours"]:
-            raise ConfigError(f"config error: datasets.{name}.field.trolley_run_hours: longer than an access "
-                              f"({field['access_hours']} h)")
+        _check_field(name, cfg["field"], ds.get("field", {}))
     corr = cfg["omega_a_correlations"]["dataset"]
     if corr not in cfg["datasets"]:
         raise ConfigError(f"config error: omega_a_correlations.dataset: '{corr}' is not one of the datasets "

@@ -272,6 +272,12 @@ def omega_a_pulls(pulls_by_dataset: dict, out_path, reference: dict | None = Non
     plt.close(fig)
 
 
+def _bridge_ppb(result: dict) -> float:
+    """The Brownian-bridge entry of the tracking row of a field result (ppb)."""
+    row = next(r for r in result["uncertainty_ppb"]["rows"] if r["row"] == "tracking")
+    return next(e["ppb"] for e in row["entries"] if e["source"].startswith("Brownian bridge"))
+
+
 def field_summary(result: dict, out_path, title: str = ""):
     """The field branch of one dataset on one page: the dipole map, the tracked moments (Fig. 24),
     the tracking offsets, the beam projections, and the two transient traces with their fits."""
@@ -280,8 +286,8 @@ def field_summary(result: dict, out_path, title: str = ""):
     fig, ax = plt.subplots(3, 2, figsize=(13, 12))
     omega = result["omega_p_tilde_hz"]
     fig.suptitle(f"{title}: omega~'_p = {omega:.3f} Hz "
-                 f"+- {result['uncertainty_ppb']['evaluated']:.1f} ppb (evaluated) "
-                 f"+- {result['uncertainty_ppb']['total']:.1f} ppb (total)")
+                 f"+- {result['uncertainty_ppb']['omega_p_evaluated']:.1f} ppb (evaluated) "
+                 f"+- {result['uncertainty_ppb']['omega_p_total']:.1f} ppb (total, without B_K, B_Q)")
     a = ax[0, 0]
     deg = np.degrees(result["_phi"])
     m1 = result["_map"][:, 0]
@@ -314,8 +320,7 @@ def field_summary(result: dict, out_path, title: str = ""):
                    "Hz/sqrt(s)")
     a.axhline(0, color="k", lw=0.5)
     a.set(xlabel="trolley run [days]", ylabel="measured - tracked m_1 [ppb]",
-          title="tracking offsets -> Brownian bridge: "
-                f"{[r for r in result['uncertainty_ppb']['rows'] if r['row'] == 'tracking'][0]['evaluated']:.1f} ppb")
+          title=f"tracking offsets -> Brownian bridge: {_bridge_ppb(result):.1f} ppb")
     a.legend(fontsize=8)
 
     a = ax[1, 1]

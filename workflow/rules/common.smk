@@ -63,16 +63,39 @@ def omega_a_outputs():
     )
 
 
-def field_world_params(dataset):
-    """What a dataset's sealed field world depends on: its world settings, beam and field index."""
+def _dataset_keys(dataset):
+    """The dataset's own scalar settings (field index, kicker, momentum, statistics)."""
     ds = config["datasets"][dataset]
-    beam = {k: ds[k] for k in ("field_index", "kicker_kV", "momentum_offset_percent", "momentum_rms_percent")}
-    return {"field": world_settings(config, dataset), "beam": dataset_settings(config, dataset)["beam"], **beam}
+    return {k: v for k, v in ds.items() if not isinstance(v, dict)}
+
+
+def field_world_params(dataset):
+    """What a dataset's sealed field world depends on: the seed, its world settings and the beam
+    (the true k_i). Measurement and analysis keys are left out on purpose: changing them must not
+    rebuild the world, whose truth feeds the production."""
+    beam = {k: v for k, v in _dataset_keys(dataset).items() if k not in ("label", "positrons", "chunks")}
+    return {"seed": config["seed"], "field": world_settings(config, dataset),
+            "beam": dataset_settings(config, dataset)["beam"], **beam}
+
+
+def world_params(dataset):
+    """What the sealed world and the production depend on beyond the field world (the chunks
+    follow the world by modification time, so a new statistics or detector setting reruns them)."""
+    return {"seed": config["seed"], "truth": config["truth"], "blinding": config["blinding"],
+            **dataset_settings(config, dataset), **_dataset_keys(dataset)}
+
+
+def measure_field_params(dataset):
+    """The measurement part of the field settings, and the seed of their noise."""
+    return {"seed": config["seed"], **measurement_settings(config, dataset)}
 
 
 def analysis_field_params(dataset):
-    """The analysis part of a dataset's field settings."""
+    """The analysis part of a dataset's field settings and the detector facts it uses."""
     from g2chain.experiment.field_pipeline import MEASUREMENT_KEYS, WORLD_KEYS, field_settings
 
     s = field_settings(config, dataset)
-    return {k: v for k, v in s.items() if k not in WORLD_KEYS and k not in MEASUREMENT_KEYS}
+    own = {k: v for k, v in s.items() if k not in WORLD_KEYS and k not in MEASUREMENT_KEYS}
+    return {**own, "coverage": {"kicker": s["kicker"]["coverage"], "esq": s["esq"]["coverage"]},
+            "field_index": config["datasets"][dataset]["field_index"],
+            "tracker_resolution_mm": dataset_settings(config, dataset)["detector"]["tracker_resolution_mm"]}

@@ -23,7 +23,7 @@ rule measure_field:
     input:
         world="results/{dataset}/sealed/field_world.h5",
     params:
-        measurement=lambda w: measurement_settings(config, w.dataset),
+        measurement=lambda w: measure_field_params(w.dataset),
     output:
         "results/{dataset}/experiment/field.h5",
     log:
@@ -37,6 +37,8 @@ rule world:
         "../../environment.yml"
     input:
         field_world="results/{dataset}/sealed/field_world.h5",
+    params:
+        world=lambda w: world_params(w.dataset),
     output:
         "results/{dataset}/sealed/world.h5",
     log:

@@ -26,11 +26,13 @@ WORLD_KEYS = (
     "m1_hz", "multipole_ratios_ppb", "azimuths", "dipole_profile_ppm_rms", "multipole_azimuthal_ppb_rms",
     "dataset_days", "access_interval_days", "access_hours", "time_step_s", "daily_cycle_ppm",
     "tracked_walk_hz_per_sqrt_s", "untracked_rate_hz_per_sqrt_s", "ramp_days", "ramp_amplitude_ppb",
-    "ramp_tau_hours", "ramp_wait_hours", "probe_offsets_hz_rms", "trolley_temperature_coeff_hz_per_c", "kicker",
-    "esq", "truth_muons",
+    "ramp_tau_hours", "ramp_wait_hours", "kicker", "esq", "truth_muons",
 )
+# the trolley's own properties (true probe offsets, temperature coefficient) belong to the
+# instrument: they change what is measured, not the field the muons see
 MEASUREMENT_KEYS = (
-    "trolley_interval_days", "trolley_run_hours", "trolley_noise_hz", "trolley_temperature_rms_c",
+    "probe_offsets_hz_rms", "trolley_temperature_coeff_hz_per_c", "trolley_interval_days", "trolley_run_hours",
+    "trolley_noise_hz", "trolley_temperature_rms_c",
     "calibration_swaps", "fixed_probe_noise_hz",
     "footprint_hz", "footprint_width_s", "passage_window_s", "passage_sample_s", "trace",
 )
@@ -120,12 +122,11 @@ _WORLD_ARRAYS = {"phi": "rad", "static": "Hz", "t_s": "s", "station_phi": "rad",
 
 
 def write_field_world(cfg: dict, dataset: str, path):
-    """Sealed field world: the world's arrays, the true probe offsets and the truth scalars."""
+    """Sealed field world: the world's arrays and the truth scalars."""
     world = dataset_field_world(cfg, dataset)
     truth = field_truth(cfg, dataset, world)
     data = {f"world/{k}": (getattr(world, k), u) for k, u in _WORLD_ARRAYS.items()}
     data["world/ramp_tau_s"] = (np.float64(world.ramp_tau_s), "s")
-    data["probe_offsets_hz"] = (true_probe_offsets(cfg, dataset), "Hz")
     data["truth/omega_p_tilde_hz"] = (np.float64(truth["omega_p_tilde_hz"]), "Hz")
     data["truth/B_K"] = (np.float64(truth["B_K"]), "1")
     data["truth/B_Q"] = (np.float64(truth["B_Q"]), "1")
@@ -135,13 +136,13 @@ def write_field_world(cfg: dict, dataset: str, path):
 
 
 def read_field_world(path):
-    """(FieldWorld, true probe offsets, truth scalars) of a sealed field-world file."""
+    """(FieldWorld, truth scalars) of a sealed field-world file."""
     data, _ = read_h5(path, kind="field_world")
     w = {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("world/")}
     world = FieldWorld(**{k: np.asarray(w[k]) for k in _WORLD_ARRAYS}, ramp_tau_s=float(w["ramp_tau_s"]))
     truth = {k.split("/", 1)[1]: (float(v) if np.ndim(v) == 0 else np.asarray(v))
              for k, v in data.items() if k.startswith("truth/")}
-    return world, np.asarray(data["probe_offsets_hz"]), truth
+    return world, truth
 
 
 def _trace(t_us, local, noise, rng):
@@ -163,8 +164,9 @@ def transient_traces(settings: dict, rng) -> dict:
 def write_field_measurements(cfg: dict, dataset: str, world_path, path):
     """experiment/field.h5: every record of the dataset's field systems (raw frequencies in Hz,
     times in s on the run clock, traces as fractional field over the fill in us)."""
-    world, offsets, _ = read_field_world(world_path)
+    world, _ = read_field_world(world_path)
     s = field_settings(cfg, dataset)
+    offsets = true_probe_offsets(cfg, dataset)  # the instrument's truth, drawn where it is used
     rng = np.random.default_rng(np.random.SeedSequence(int(cfg["seed"]), spawn_key=(dataset_key(dataset),
                                                                                       _MEASUREMENT_STREAM)))
     meas = FM.measure_field(world, s, offsets, rng)

@@ -38,6 +38,9 @@ DAY_S = 86400.0
 
 @dataclass
 class FieldWorld:
+    """One dataset's field as the magnet makes it: the static map, the drifts the stations see,
+    the untracked walk, the ramps, the access windows and the muon schedule (units per field)."""
+
     phi: np.ndarray            # (A,) azimuths of the map [rad]
     static: np.ndarray         # (A, 12) static moments [Hz]
     t_s: np.ndarray            # (T,) time grid [s]

@@ -55,7 +55,12 @@ def uncertainty_table(entries: list) -> dict:
     def quad(sel):
         return float(np.sqrt(sum(e["ppb"] ** 2 for e in entries if sel(e))))
 
+    def field_only(e):  # the rows of omega~'_p itself; the transient rows are B_K's and B_Q's
+        return not e["row"].startswith("transient")
+
     return {"rows": rows,
+            "omega_p_evaluated": quad(lambda e: field_only(e) and e["kind"] == "evaluated"),
+            "omega_p_total": quad(field_only),
             "subtotal_uncorrelated": quad(lambda e: not e["correlated"]),
             "subtotal_correlated": quad(lambda e: e["correlated"]),
             "evaluated": quad(lambda e: e["kind"] == "evaluated"),
@@ -63,20 +68,21 @@ def uncertainty_table(entries: list) -> dict:
             "total": quad(lambda e: True)}
 
 
+def _probe_lever(k_bar) -> np.ndarray:
+    """d(sum_i k_i m_i) / d(reading of trolley probe p): the multipole fit's pseudo-inverse."""
+    xy = trolley_probe_positions()
+    return k_bar @ np.linalg.pinv(multipole_basis(xy[:, 0], xy[:, 1], 12).T)
+
+
 def _calibration_error_hz(offsets_err, k_bar) -> float:
     """The offsets' errors through the multipole fit (one set for every azimuth) into sum k_i m_i."""
-    xy = trolley_probe_positions()
-    a = multipole_basis(xy[:, 0], xy[:, 1], 12).T  # (17, 12)
-    lever = k_bar @ np.linalg.pinv(a)  # d(sum k_i m_i) / d(offset_p)
-    return float(np.sqrt(np.sum((lever * np.asarray(offsets_err)) ** 2)))
+    return float(np.sqrt(np.sum((_probe_lever(k_bar) * np.asarray(offsets_err)) ** 2)))
 
 
 def _map_noise_hz(residual_rms, n_azimuths: int, k_bar) -> float:
     """Trolley-probe noise on the ring-averaged map, averaged over the runs."""
-    xy = trolley_probe_positions()
-    a = multipole_basis(xy[:, 0], xy[:, 1], 12).T
     per_probe = np.mean(residual_rms) * np.sqrt(17 / (17 - 12))  # residual rms -> probe noise
-    lever = k_bar @ np.linalg.pinv(a)
+    lever = _probe_lever(k_bar)
     return float(per_probe * np.sqrt(np.sum(lever**2)) / np.sqrt(n_azimuths * len(residual_rms)))
 
 
@@ -121,8 +127,7 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
     shifts = []
     for key in ("x_mean", "x_rms", "y_rms"):
         varied = {**beam, key: beam[key] + beam[f"{key}_err"]}
-        shifts.append(weighted_field(moments, fmap, azimuthal_projections(varied, phi, fmap[:, 0], field_index))
-                      - omega)
+        shifts.append(weighted_field(moments, fmap, projections(fmap, varied)) - omega)
     entries.append(_entry("muon_weighting", "tracker statistics (beam mean and widths)", "evaluated", False,
                           float(np.sqrt(np.sum(np.square(shifts)))) * to_ppb))
     cod = radial_cod(fmap[:, 0], phi, field_index)
@@ -143,14 +148,16 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
     table = uncertainty_table(entries)
     record = {
         "omega_p_tilde_hz": omega,
-        "omega_p_tilde_err_hz": {"evaluated": table["evaluated"] / to_ppb, "total": table["total"] / to_ppb},
+        # omega~'_p's own rows (VI B-F); B_K and B_Q carry the transient rows as their own errors
+        "omega_p_tilde_err_hz": {"evaluated": table["omega_p_evaluated"] / to_ppb,
+                                 "total": table["omega_p_total"] / to_ppb},
         "B_K_ppb": kick["B"] * 1e9, "B_K_err_ppb": kick["B_err"] * 1e9,
         "B_Q_ppb": esq["B"] * 1e9, "B_Q_err_ppb": esq["B_err"] * 1e9,
         "uncertainty_ppb": table,
         "moments_hz": moments.tolist(),
         "projections": k_bar.tolist(),
-        "beam_at_trackers_mm": {k: beam[k] for k in ("x_mean", "x_rms", "y_mean", "y_rms", "x_mean_err",
-                                                      "x_rms_err", "y_rms_err", "vertices")},
+        "beam_at_trackers": {k: beam[k] for k in ("x_mean", "x_rms", "y_mean", "y_rms", "x_mean_err",
+                                                   "x_rms_err", "y_rms_err", "vertices")},
         "cod_amplitude_mm": float(np.max(np.abs(cod))),
         "ramp_correction_ppb": out["ramp_correction_hz"] * to_ppb,
         "brownian_rate_hz_per_sqrt_s": [out["brownian_rate_hz_per_sqrt_s"], out["brownian_rate_err"]],
@@ -160,7 +167,9 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
         "kicker_fit": {k: kick[k] for k in ("amplitude", "tau_us", "parameter_errors")},
         "esq_fit": {k: esq[k] for k in ("parameters", "parameter_errors")},
         "units": {"omega_p_tilde_hz": "Hz (proton frequency)", "uncertainty_ppb": "ppb of omega~'_p",
-                  "moments_hz": "Hz, muon-time- and ring-averaged m_1..m_12"},
+                  "moments_hz": "Hz, muon-time- and ring-averaged m_1..m_12",
+                  "beam_at_trackers": "mm (vertices: count)",
+                  "omega_p_tilde_err_hz": "Hz, rows VI B-F (without the transients, which are B_K's and B_Q's)"},
     }
     plot = {"_phi": phi, "_map": fmap, "_times_s": out["tracked_times_s"], "_tracked": out["tracked_moments_hz"],
             "_runs_s": meas.trolley_times_s, "_offsets_m1_hz": np.array(out["tracking_offsets_m1_hz"]),

@@ -59,7 +59,8 @@ def quadratic_transient(t, c0, c1, c2):
     return c0 + c1 * t + c2 * t * t
 
 
-def fit_transient_trace(t_us, trace, sigma, model, p0, coverage: float, n_draws: int = 40, seed: int = 0) -> dict:
+def fit_transient_trace(t_us, trace, sigma, model, p0, coverage: float, n_draws: int = 40, seed: int = 0,
+                        bounds=(-np.inf, np.inf)) -> dict:
     """B from a measured transient trace (fractional field, per-sample error ``sigma``): fit
     ``model`` to it, scale by the system's azimuthal coverage (the ring average of a local
     transient), and take the five-parameter shift; the error from draws of the fitted
@@ -67,9 +68,13 @@ def fit_transient_trace(t_us, trace, sigma, model, p0, coverage: float, n_draws:
     t, y = require_increasing(t_us, "t_us: the trace's time axis"), np.asarray(trace, dtype=float)
     if not np.all(np.isfinite(y)):
         raise ValueError("trace: NaN samples")
-    p, cov = curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, sigma), absolute_sigma=True)
+    p, cov = curve_fit(model, t, y, p0=p0, sigma=np.full_like(y, sigma), absolute_sigma=True, bounds=bounds)
     value = coverage * precession_shift(lambda x: model(x, *p))
-    draws = np.random.default_rng(seed).multivariate_normal(p, cov, size=n_draws)
+    lo, hi = (np.broadcast_to(np.asarray(b, dtype=float), p.shape) for b in bounds)
+    draws = np.random.default_rng(seed).multivariate_normal(p, cov, size=4 * n_draws)
+    draws = draws[np.all((draws >= lo) & (draws <= hi), axis=1)][:n_draws]  # physical parameters only
+    if len(draws) < 2:
+        raise ValueError("transient trace: the fitted parameters are too uncertain to propagate")
     spread = [coverage * precession_shift(lambda x, q=q: model(x, *q)) for q in draws]
     return {"B": value, "B_err": float(np.std(spread, ddof=1)), "parameters": p.tolist(),
             "parameter_errors": np.sqrt(np.diag(cov)).tolist()}
@@ -79,7 +84,9 @@ def fit_kicker_trace(t_us, trace, sigma, coverage: float) -> dict:
     """B_K from a magnetometer trace at the kickers (exponential eddy-current model)."""
     y = np.asarray(trace, dtype=float)
     guess = [y[: max(3, y.size // 50)].mean(), max(float(np.asarray(t_us)[-1]) / 5, 1.0)]
-    out = fit_transient_trace(t_us, trace, sigma, exponential_transient, guess, coverage)
+    guess[1] = max(guess[1], 1.0)
+    out = fit_transient_trace(t_us, trace, sigma, exponential_transient, guess, coverage,
+                              bounds=([-np.inf, 1e-3], [np.inf, np.inf]))  # a decay time is positive
     out["amplitude"], out["tau_us"] = out["parameters"]
     return out
 

@@ -86,7 +86,8 @@ def tracker_beam(vertices, x_edges, y_edges, time_edges, t_min_us: float, resolu
         raise ValueError(f"trackers: only {n:.0f} vertices after {t_min_us} us; cannot measure the beam")
     xc = 0.5 * (np.asarray(x_edges)[1:] + np.asarray(x_edges)[:-1])
     yc = 0.5 * (np.asarray(y_edges)[1:] + np.asarray(y_edges)[:-1])
-    eff = 1.0 - vertical_falloff * (yc / aperture_mm) ** 2
+    # vertices beyond the aperture are smeared in by the resolution: the efficiency of the edge
+    eff = 1.0 - vertical_falloff * (np.minimum(np.abs(yc), aperture_mm) / aperture_mm) ** 2
     density = counts / eff[None, :]
     w = density / density.sum()
     px, py = w.sum(axis=1), w.sum(axis=0)
