@@ -76,7 +76,8 @@ def show_field(rec: dict) -> str:
     lines += [f"{'uncorrelated':<31} {u['subtotal_uncorrelated']:>28.2f}",
               f"{'correlated':<31} {u['subtotal_correlated']:>28.2f}",
               f"{'total':<22} {'':<8} {u['evaluated']:>9.2f} {u['external']:>9.2f} {u['total']:>7.2f}",
-              f"{'omega~p (VI B-F only)':<22} {'':<8} {u['omega_p_evaluated']:>9.2f} {'':>9} {u['omega_p_total']:>7.2f}"]
+              f"{'omega~p (VI B-F only)':<22} {'':<8} {u['omega_p_evaluated']:>9.2f} {'':>9} "
+              f"{u['omega_p_total']:>7.2f}"]
     return "\n".join(lines)
 
 
