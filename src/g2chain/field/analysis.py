@@ -15,7 +15,13 @@ import numpy as np
 from . import fixed_probes as FP
 from .calibration import probe_offsets
 from .multipoles import fit_multipoles
-from .tracking import brownian_rate, dataset_bridge_uncertainty, ramp_correction, track_azimuthal_average
+from .tracking import (
+    brownian_rate,
+    dataset_bridge_uncertainty,
+    ramp_correction,
+    relaxation,
+    track_azimuthal_average,
+)
 from .weighting import weighted_field
 
 N_MOMENTS = 12
@@ -113,11 +119,13 @@ def analyse_field(meas: FieldMeasurements, projections, ramp_model: dict,
     ramp = unit * float(ramp_model["amplitude_ppb"])
     ramp_err = abs(unit) * float(ramp_model["amplitude_err_ppb"])
     moments[0] += ramp
-    # tracking offsets: each run predicted from the previous one alone (W_k = 1), vs measured
-    grid = np.searchsorted(meas.fp_times_s, runs)
-    grid = np.clip(grid, 0, meas.fp_times_s.size - 1)
-    predicted = m_tr[:-1] + np.einsum("s,sij,ksj->ki", w_s, jac, fp[grid[1:]] - ties[:-1])
-    offsets_m1 = m_tr[1:, 0] - predicted[:, 0]
+    # tracking offsets: each run predicted from the previous one alone (W_k = 1) and the stations'
+    # change between the two passages (each station at its own passage, as the trolley saw it),
+    # vs measured. The modelled ramp relaxation between the runs, which the trolley sees and the
+    # stations miss, is taken out: it has its own row and is not a random walk.
+    predicted = m_tr[:-1] + np.einsum("s,sij,ksj->ki", w_s, jac, ties[1:] - ties[:-1])
+    seen = relaxation(runs, meas.ramp_times_s, 3600.0 * float(ramp_model["tau_hours"]))
+    offsets_m1 = m_tr[1:, 0] - predicted[:, 0] - 1e-9 * m1 * float(ramp_model["amplitude_ppb"]) * np.diff(seen)
     rate_m, rate_m_err = brownian_rate(offsets_m1, np.diff(runs))
     bridge = dataset_bridge_uncertainty(runs, rate_m, t, rate)
     return {"omega_p_hz": weighted_field(moments, field_map, k), "moments_hz": moments.tolist(),
