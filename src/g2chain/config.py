@@ -131,3 +131,20 @@ def load_config(path, schema_path) -> dict:
     except yaml.YAMLError as exc:
         raise ConfigError(f"config error: {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     return validate_config(cfg, schema_path)
+
+
+def dataset_settings(cfg: dict, dataset: str) -> dict:
+    """Beam, detector and production settings of a dataset: common blocks with its overrides."""
+    ds = cfg["datasets"][dataset]
+    merged = {}
+    for block in ("beam", "detector", "production"):
+        merged[block] = {**cfg.get(block, {}), **ds.get(block, {})}
+    return merged
+
+
+def field_settings(cfg: dict, dataset: str) -> dict:
+    """The ``field`` block with the dataset's overrides (``external_ppb`` row by row)."""
+    own = cfg["datasets"][dataset].get("field", {})
+    merged = {**cfg["field"], **own}
+    merged["external_ppb"] = {**cfg["field"].get("external_ppb", {}), **own.get("external_ppb", {})}
+    return merged

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..field.analysis import FieldMeasurements
+from ..config import field_settings
 from ..field.multipoles import N_MAX, multipole_basis
 from ..field.transients import esq_vibration, exponential_transient, precession_shift
 from ..field.weighting import radial_cod
@@ -38,14 +38,6 @@ MEASUREMENT_KEYS = (
 )
 # spawn keys of the field's random streams (DESIGN §4), far from the production's chunk numbers
 _WORLD_STREAM, _MEASUREMENT_STREAM, _PROBE_STREAM, _TRUTH_STREAM = 1_000_001, 1_000_002, 1_000_003, 1_000_004
-
-
-def field_settings(cfg: dict, dataset: str) -> dict:
-    """The ``field`` block with the dataset's overrides (``external_ppb`` row by row)."""
-    own = cfg["datasets"][dataset].get("field", {})
-    merged = {**cfg["field"], **own}
-    merged["external_ppb"] = {**cfg["field"].get("external_ppb", {}), **own.get("external_ppb", {})}
-    return merged
 
 
 def world_settings(cfg: dict, dataset: str) -> dict:
@@ -197,24 +189,3 @@ def write_field_measurements(cfg: dict, dataset: str, world_path, path):
         data[f"fixed_probes/passages_{st:02d}"] = (np.stack([meas.passage_readings[k][st]
                                                              for k in range(meas.trolley_times_s.size)]), "Hz")
     write_h5(path, data, {"dataset": dataset}, kind="field", cfg_hash=config_hash(cfg))
-
-
-def read_field_measurements(path):
-    """(FieldMeasurements, transient traces dict) from experiment/field.h5."""
-    d, _ = read_h5(path, kind="field")
-    n_st = len(d["fixed_probes/station_probes"])
-    passages = [np.asarray(d[f"fixed_probes/passages_{s:02d}"]) for s in range(n_st)]
-    k_runs = len(d["trolley/times_s"])
-    meas = FieldMeasurements(
-        np.asarray(d["trolley/times_s"]), list(np.asarray(d["trolley/readings"])),
-        np.asarray(d["calibration/trolley"]), np.asarray(d["calibration/probe"]),
-        np.asarray(d["fixed_probes/times_s"]), [np.asarray(d[f"fixed_probes/station_{s:02d}"]) for s in range(n_st)],
-        np.asarray(d["fixed_probes/station_probes"]), np.asarray(d["fixed_probes/station_azimuth_rad"]),
-        np.asarray(d["fixed_probes/passage_times_s"]), np.asarray(d["fixed_probes/passage_window_times_s"]),
-        [[passages[s][k] for s in range(n_st)] for k in range(k_runs)],
-        np.asarray(d["run/muon_rate"]), np.asarray(d["run/ramp_times_s"]), float(d["trolley/run_s"]),
-        np.asarray(d["trolley/temperature_c"]))
-    traces = {k.split("/", 1)[1]: d[k] for k in d if k.startswith("transients/")}
-    traces["azimuth_rad"] = np.asarray(d["trolley/azimuth_rad"])
-    return meas, traces
-

@@ -12,6 +12,7 @@ import math
 from collections import namedtuple
 
 from .. import blinding
+from ..config import dataset_settings  # noqa: F401  (re-exported: the kernel's settings merge)
 from ..constants import (
     APERTURE_MM,
     E_MAX_GEV,
@@ -39,15 +40,6 @@ Conditions = namedtuple(
         "muons_per_fill", "intensity_rms",
     ],
 )
-
-
-def dataset_settings(cfg: dict, dataset: str) -> dict:
-    """Beam, detector and production settings of a dataset: common blocks with its overrides."""
-    ds = cfg["datasets"][dataset]
-    merged = {}
-    for block in ("beam", "detector", "production"):
-        merged[block] = {**cfg.get(block, {}), **ds.get(block, {})}
-    return merged
 
 
 _FIELD_TRUTH: dict = {}

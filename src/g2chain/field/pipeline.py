@@ -14,6 +14,7 @@ from ..constants import TRACKER_VERTICAL_FALLOFF
 from ..io import read_h5, write_json
 from .analysis import analyse_field
 from .multipoles import multipole_basis, trolley_probe_positions
+from .records import read_field_measurements
 from .transients import fit_esq_trace, fit_kicker_trace
 from .weighting import (
     azimuthal_projections,
@@ -90,8 +91,6 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
     """omega~'_p of one dataset with its uncertainty table; ``settings``: the dataset's field
     block (fit start, tying, gaps, ramp model, external rows). Returns the record written as
     omega_p.json plus arrays for the plots (keys starting with '_')."""
-    from ..experiment.field_pipeline import read_field_measurements
-
     meas, traces = read_field_measurements(field_path)
     trk, _ = read_h5(trackers_path, kind="trackers")
     beam = tracker_beam(trk["vertices"], trk["x_edges"], trk["y_edges"], trk["time_edges"],
@@ -180,8 +179,7 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
 
 def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json, out_png) -> dict:
     """Rule ``field``: analyse one dataset and write omega_p.json and field.png."""
-    from ..experiment.field_pipeline import field_settings
-    from ..experiment.world import dataset_settings
+    from ..config import dataset_settings, field_settings
     from ..plots import field_summary
 
     ds = cfg["datasets"][dataset]
