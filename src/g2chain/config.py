@@ -108,10 +108,11 @@ def validate_config(cfg: dict, schema_path) -> dict:
     validate_against_schema(cfg, schema_path)
     # cross-key physics checks the schema cannot express
     for name, ds in cfg["datasets"].items():
-        beam = {**cfg["beam"], **ds.get("beam", {})}
+        merged = dataset_settings(cfg, name)
+        beam = merged["beam"]
         if beam["scraping_mm"] >= 45.0:
             raise ConfigError(f"config error: datasets.{name}.beam.scraping_mm: must be below the 45 mm aperture")
-        det = {**cfg["detector"], **ds.get("detector", {})}
+        det = merged["detector"]
         if det["tracker_y_min"] >= det["tracker_y_max"]:
             raise ConfigError(f"config error: datasets.{name}.detector.tracker_y_min: must be below tracker_y_max")
         _check_field(name, cfg["field"], ds.get("field", {}))

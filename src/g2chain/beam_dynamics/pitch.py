@@ -23,26 +23,7 @@ from scipy.optimize import nnls
 from scipy.special import erf
 
 from ..constants import APERTURE_MM, R0_MM
-
-
-def tracker_efficiency(y_mm, vertical_falloff: float, aperture_mm: float = APERTURE_MM) -> np.ndarray:
-    """The trackers' relative vertical efficiency 1 - F (y/a)^2, held at its edge value beyond the
-    aperture (vertices there are smeared in by the resolution)."""
-    return 1.0 - vertical_falloff * (np.minimum(np.abs(np.asarray(y_mm, dtype=float)), aperture_mm) / aperture_mm) ** 2
-
-
-def vertical_profile(vertices, y_edges, time_edges, window_us, vertical_falloff: float,
-                     aperture_mm: float = APERTURE_MM):
-    """The trackers' vertical decay profile over the fit window, both stations and all x, each
-    bin divided by the trackers' efficiency 1 - F (y/a)^2: (counts, efficiency-corrected density)."""
-    v = np.asarray(vertices, dtype=float)
-    t_lo = np.asarray(time_edges, dtype=float)[:-1]
-    sel = (t_lo >= window_us[0]) & (t_lo < window_us[1])
-    counts = v[:, sel].sum(axis=(0, 1, 2))
-    if counts.sum() < 100:
-        raise ValueError(f"trackers: only {counts.sum():.0f} vertices in {window_us} us; cannot measure the beam")
-    yc = 0.5 * (np.asarray(y_edges)[1:] + np.asarray(y_edges)[:-1])
-    return counts, counts / tracker_efficiency(yc, vertical_falloff, aperture_mm)
+from ..trackers import vertical_efficiency, vertices_in_window
 
 
 def amplitude_moments(y_edges, density, resolution_mm: float) -> tuple[float, float]:
@@ -104,7 +85,7 @@ def _profiles(h_xy, x_edges, y_edges, radial_slope: float, vertical_falloff: flo
     xc = 0.5 * (np.asarray(x_edges)[1:] + np.asarray(x_edges)[:-1])
     yc = 0.5 * (np.asarray(y_edges)[1:] + np.asarray(y_edges)[:-1])
     counts = (np.asarray(h_xy, dtype=float) * (1.0 + radial_slope * xc / aperture_mm)[:, None]).sum(axis=0)
-    eff = tracker_efficiency(yc, vertical_falloff, aperture_mm)
+    eff = vertical_efficiency(yc, vertical_falloff, aperture_mm)
     return counts, counts / eff, eff
 
 
@@ -130,9 +111,7 @@ def pitch_analysis(vertices, x_edges, y_edges, time_edges, window_us, field_inde
     tracker resolution, the tracker efficiency shape and the calorimeter acceptance, each varied
     by its relative ``variations`` entry (half the spread of the +-variations); the two methods'
     difference as a method systematic."""
-    v = np.asarray(vertices, dtype=float)
-    t_lo = np.asarray(time_edges, dtype=float)[:-1]
-    h = v[:, (t_lo >= window_us[0]) & (t_lo < window_us[1])].sum(axis=(0, 1))
+    h = vertices_in_window(vertices, time_edges, window_us)
     if h.sum() < 100:
         raise ValueError(f"trackers: only {h.sum():.0f} vertices in {window_us} us; cannot measure C_p")
 

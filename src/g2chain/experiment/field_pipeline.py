@@ -19,7 +19,7 @@ from ..field.weighting import radial_cod
 from ..io import config_hash, read_h5, write_h5
 from . import field_measurements as FM
 from .beam import stored_beam
-from .field_world import FieldWorld, build_field_world, muon_weighted_map
+from .field_world import FieldWorld, build_field_world, muon_weighted_map, true_omega_p
 from .rng import dataset_key
 
 WORLD_KEYS = (
@@ -104,7 +104,7 @@ def field_truth(cfg: dict, dataset: str, world: FieldWorld | None = None) -> dic
     world = dataset_field_world(cfg, dataset) if world is None else world
     k_phi = true_projections(cfg, dataset, world)
     m = muon_weighted_map(world)
-    omega_p = float(np.mean(np.sum(m * k_phi, axis=1)))
+    omega_p = true_omega_p(world, k_phi, m)
     return {"omega_p_tilde_hz": omega_p, **transient_truth(field_settings(cfg, dataset)),
             "projections": k_phi.mean(axis=0), "projections_of_phi": k_phi, "moments_hz": m.mean(axis=0)}
 

@@ -159,12 +159,13 @@ def muon_weighted_moments(world: FieldWorld) -> np.ndarray:
     return muon_weighted_map(world).mean(axis=0)
 
 
-def true_omega_p(world: FieldWorld, projections) -> float:
+def true_omega_p(world: FieldWorld, projections, weighted_map=None) -> float:
     """The muon-weighted field omega~'_p (Eq. 40-43), Hz: the ring average of sum_i k_i(phi)
     <m_i(phi)>_t for beam projections k_i that are constant in time, given either per azimuth
-    of the map (A, N) or for the whole ring (N,)."""
+    of the map (A, N) or for the whole ring (N,). ``weighted_map``: ``muon_weighted_map(world)``
+    if the caller has it already."""
     k = np.asarray(projections, dtype=float)
-    m = muon_weighted_map(world)[:, : k.shape[-1]]
+    m = (muon_weighted_map(world) if weighted_map is None else weighted_map)[:, : k.shape[-1]]
     return float(np.mean(m @ k)) if k.ndim == 1 else float(np.mean(np.sum(m * k, axis=1)))
 
 

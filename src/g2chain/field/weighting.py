@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constants import R0_MM as RING_RADIUS_MM
+from ..trackers import vertical_efficiency, vertices_in_window
 from .multipoles import R0_MM, multipole_basis
 
 
@@ -32,7 +34,7 @@ def muon_weighted_field(moments, projections) -> np.ndarray:
     return np.sum(m * k, axis=-1)
 
 
-def radial_cod(m1_profile_hz, phi, field_index: float, radius_mm: float = 7112.0) -> np.ndarray:
+def radial_cod(m1_profile_hz, phi, field_index: float, radius_mm: float = RING_RADIUS_MM) -> np.ndarray:
     """Eq. 54: the radial closed-orbit distortion (mm) from the N = 1 Fourier component of the
     dipole profile m_1(phi): R0 b_1 / n cos(phi - phi_1), b_1 relative to the mean field."""
     m1 = np.asarray(m1_profile_hz, dtype=float)
@@ -78,17 +80,13 @@ def tracker_beam(vertices, x_edges, y_edges, time_edges, t_min_us: float, resolu
     the fit weighs), both stations, each bin divided by the trackers' vertical efficiency
     1 - F (y / aperture)^2. Returns the corrected density and bin centres, the means, the rms
     with the vertex resolution removed in quadrature, and their statistical errors."""
-    v = np.asarray(vertices, dtype=float)
-    t_lo = np.asarray(time_edges, dtype=float)[:-1]
-    counts = v[:, t_lo >= t_min_us].sum(axis=(0, 1))
+    counts = vertices_in_window(vertices, time_edges, (t_min_us, np.inf))
     n = counts.sum()
     if n < 100:
         raise ValueError(f"trackers: only {n:.0f} vertices after {t_min_us} us; cannot measure the beam")
     xc = 0.5 * (np.asarray(x_edges)[1:] + np.asarray(x_edges)[:-1])
     yc = 0.5 * (np.asarray(y_edges)[1:] + np.asarray(y_edges)[:-1])
-    # vertices beyond the aperture are smeared in by the resolution: the efficiency of the edge
-    eff = 1.0 - vertical_falloff * (np.minimum(np.abs(yc), aperture_mm) / aperture_mm) ** 2
-    density = counts / eff[None, :]
+    density = counts / vertical_efficiency(yc, vertical_falloff, aperture_mm)[None, :]
     w = density / density.sum()
     px, py = w.sum(axis=1), w.sum(axis=0)
     mx, my = float(px @ xc), float(py @ yc)
@@ -102,7 +100,7 @@ def tracker_beam(vertices, x_edges, y_edges, time_edges, t_min_us: float, resolu
             "y_rms_err": float(np.sqrt(vy / (2 * n)))}
 
 
-def continuous_optics(field_index: float, radius_mm: float = 7112.0) -> dict:
+def continuous_optics(field_index: float, radius_mm: float = RING_RADIUS_MM) -> dict:
     """beta_x, beta_y (mm) and the dispersion D_x (mm per unit delta) of a ring with continuous
     focusing (the toy's ring: the ESQ fields smeared around the azimuth), the same everywhere."""
     return {"beta_x": radius_mm / np.sqrt(1.0 - field_index), "beta_y": radius_mm / np.sqrt(field_index),
