@@ -1,6 +1,6 @@
 # g2chain: the Muon g-2 analysis chain over a sealed-truth toy experiment.
 # `snakemake --cores all` runs everything; branch targets: experiment, omega_a, omega_a_average,
-# correlations, field.
+# correlations, field, beam_dynamics.
 
 configfile: "config/config.yaml"
 
@@ -9,6 +9,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/experiment.smk"
 include: "workflow/rules/omega_a.smk"
 include: "workflow/rules/field.smk"
+include: "workflow/rules/beam_dynamics.smk"
 
 
 rule all:
@@ -18,4 +19,6 @@ rule all:
         omega_a_outputs(),
         "results/combined/omega_a_pulls.json",
         expand("results/{dataset}/analysis/field/omega_p.json", dataset=DATASETS),
+        expand("results/{dataset}/analysis/beam_dynamics/corrections.json", dataset=DATASETS),
+        expand("results/{dataset}/sealed/beam_truth.json", dataset=DATASETS),
     default_target: True

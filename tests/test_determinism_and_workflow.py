@@ -186,7 +186,8 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
     dry = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-F", "--cores", "1", "--configfile",
                           "config/ci.yaml"], cwd=work, capture_output=True, text=True, timeout=300)
     assert dry.returncode == 0, dry.stderr[-2000:]
-    allowed = {"world", "simulate_chunk", "merge", "measure_field", "field_world", "unblind", "closure"}
+    allowed = {"world", "simulate_chunk", "merge", "measure_field", "field_world", "beam_truth", "unblind",
+               "closure"}
     rule = None
     for line in dry.stdout.splitlines():
         if line.startswith(("rule ", "localrule ")):
@@ -195,7 +196,8 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
             assert "sealed/" not in line, f"rule {rule} reads sealed truth: {line}"
     # everything `rule all` builds (its whole DAG was planned above) except 35 of the 36 scans,
     # which issue 3's tests cover and which would cost CI ~1.5 min of job start-ups
-    targets = ["experiment", "omega_a_average", "field", "results/run2/analysis/omega_a/I-A.scans.json"] + [
+    targets = ["experiment", "omega_a_average", "field", "beam_dynamics",
+               "results/run2/analysis/omega_a/I-A.scans.json"] + [
         f"results/{ds}/{what}" for ds in ("run2", "run3a", "run3b")
         for what in ("experiment/summary.png", "analysis/omega_a/comparison.png")]
     run = subprocess.run([sys.executable, "-m", "snakemake", *targets, "--cores", "2", "--configfile",
@@ -251,6 +253,21 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
     jobs = {line.split()[1].rstrip(":") for line in study.stdout.splitlines()
             if line.startswith(("rule ", "localrule "))}
     assert jobs == {"measure_field", "field_analysis", "field"}, jobs
+    # the beam-dynamics branch (issue 6, in progress): C_p closes on the production's truth; C_e
+    # is produced with both methods (its closure is not yet within errors: see the issue notes)
+    for ds in ("run2", "run3a", "run3b"):
+        corr = read_json(work / "results" / ds / "analysis/beam_dynamics/corrections.json")
+        truth = read_json(work / "results" / ds / "sealed/production_truth.json")["methods"]["T"]
+        cp = corr["corrections"]["C_p"]
+        pull = (cp["value"] - truth["mean_cp_ppb"]) / np.hypot(cp["stat"], cp["syst"])
+        ce = corr["corrections"]["C_e"]
+        print(f"{ds}: C_p pull {pull:+.2f}; C_e {ce['value']:.0f} +- {np.hypot(ce['stat'], ce['syst']):.0f} ppb "
+              f"(blinded clock), truth {truth['mean_ce_ppb']:.0f}")
+        assert abs(pull) < 3, (ds, pull)
+        assert set(corr["C_e"]["methods"]) == {"chi2", "fourier"} and 0 < ce["value"] < 2000
+        bt = read_json(work / "results" / ds / "sealed/beam_truth.json")
+        assert abs(bt["C_e_ppb"] / truth["mean_ce_ppb"] - 1) < 0.05, (ds, bt["C_e_ppb"])
+        assert (work / "results" / ds / "analysis/beam_dynamics/beam_dynamics.png").stat().st_size > 0
     # bad input reaching the analysis: a negative bin in a copy of the data is named in one line
     _negative_bin_is_named(work, tmp_path)
     _field_bad_inputs(work, tmp_path)

@@ -349,3 +349,59 @@ def field_summary(result: dict, out_path, title: str = ""):
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
+
+
+def beam_dynamics_summary(result: dict, title: str, out_path):
+    """C_e and C_p of one dataset on one page: the fast-rotation ratio (early and late), the x_e
+    distributions of the two C_e methods (Fig. 13), the fitted momentum-injection-time joint
+    distribution (Fig. 14), C_e per method (Fig. 15) and the vertical amplitude distribution."""
+    ce, cp = result["C_e"], result["C_p"]
+    fit, four = ce["_fit"], ce["_fourier"]
+    t, ratio = ce["_ratio"]
+    fig, ax = plt.subplots(2, 3, figsize=(16, 9))
+    fig.suptitle(f"{title}: C_e = {ce['C_e_ppb']:.0f} +- {ce['stat_ppb']:.0f} (stat) +- {ce['syst_ppb']:.0f} (syst) ppb"
+                 f" (blinded clock),  C_p = {cp['C_p_ppb']:.1f} +- {cp['stat_ppb']:.1f} +- {cp['syst_ppb']:.1f} ppb")
+    for a, (lo, hi) in zip(ax[0, :2], ((0.0, 6.0), (40.0, 46.0)), strict=True):
+        s = (t > lo) & (t < hi)
+        a.plot(t[s], ratio[s], lw=0.4)
+        a.set(xlabel="time [us]", ylabel="counts / revolution average",
+              title=f"fast-rotation signal, {lo:.0f}-{hi:.0f} us")
+    a = ax[0, 2]
+    x = fit["x_mm"]
+    width = x[1] - x[0]
+    a.step(x, fit["rho"].sum(1) / width, where="mid",
+           label=f"chi^2 method ({ce['methods']['chi2']['C_e_ppb']:.0f} ppb)")
+    step = np.abs(np.diff(four["x_mm"])).mean()
+    a.plot(four["x_mm"], four["rho"] / step, lw=0.8,
+           label=f"Fourier, raw ({ce['methods']['fourier']['raw_ppb']:.0f} ppb)")
+    a.set(xlabel="equilibrium radius x_e [mm]", ylabel="density [1/mm]", xlim=(-45, 45),
+          title="radial (momentum) distribution (Fig. 13)")
+    a.legend(fontsize=8)
+    a = ax[1, 0]
+    tau = fit["tau_us"] * 1e3
+    rho = fit["rho"]
+    a.pcolormesh(fit["tau_edges_us"] * 1e3, fit["x_edges_mm"], rho, shading="flat", cmap="viridis")
+    cond = (rho * x[:, None]).sum(0) / np.maximum(rho.sum(0), 1e-300)
+    a.plot(tau, cond, color="w", lw=1, label=f"<x_e | tau>, kappa = {fit['kappa']:.2e} /(mm ns)")
+    a.set(xlabel="injection time tau [ns]", ylabel="x_e [mm]", ylim=(-30, 40),
+          title="joint distribution, chi^2 method (Fig. 14)")
+    a.legend(fontsize=8, loc="lower right")
+    a = ax[1, 1]
+    names = ["chi^2", "Fourier (corrected)", "combined"]
+    vals = [ce["methods"]["chi2"]["C_e_ppb"], ce["methods"]["fourier"]["C_e_ppb"], ce["C_e_ppb"]]
+    errs = [ce["methods"]["chi2"]["stat_ppb"], ce["methods"]["fourier"]["stat_ppb"],
+            float(np.hypot(ce["stat_ppb"], ce["syst_ppb"]))]
+    a.errorbar(range(3), vals, yerr=errs, fmt="o", capsize=4)
+    a.plot([1], [ce["methods"]["fourier"]["raw_ppb"]], "x", color="0.5",
+           label="Fourier before the correlation correction")
+    a.set_xticks(range(3), names)
+    a.set(ylabel="C_e [ppb] (blinded clock)", title="C_e per method (Fig. 15)")
+    a.legend(fontsize=8)
+    a = ax[1, 2]
+    amp, w = cp["_amplitudes_mm"], cp["_amplitude_weights"]
+    a.step(amp, w / w.sum(), where="mid")
+    a.set(xlabel="vertical betatron amplitude [mm]", ylabel="fraction",
+          title=f"amplitude distribution (method 2): C_p {cp['method2_ppb']:.1f}, method 1 {cp['method1_ppb']:.1f} ppb")
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)

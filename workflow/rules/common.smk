@@ -99,3 +99,11 @@ def analysis_field_params(dataset):
     return {**own, "coverage": {"kicker": s["kicker"]["coverage"], "esq": s["esq"]["coverage"]},
             "field_index": config["datasets"][dataset]["field_index"],
             "tracker_resolution_mm": dataset_settings(config, dataset)["detector"]["tracker_resolution_mm"]}
+
+
+def beam_dynamics_params(dataset):
+    """The beam-dynamics analysis settings and the detector facts they use (rerun on change)."""
+    det = dataset_settings(config, dataset)["detector"]
+    return {**config["beam_dynamics"], "field_index": config["datasets"][dataset]["field_index"],
+            "detector": {k: det[k] for k in ("tracker_resolution_mm", "acceptance_radial",
+                                             "acceptance_vertical_quadratic")}}

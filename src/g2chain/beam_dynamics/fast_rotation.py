@@ -19,11 +19,11 @@ The Fourier method (``fourier_distribution``) works where its assumption holds: 
 kicker's momentum-time correlation it recovers the detected population's C_e within a few % at
 1e7 positrons; with the default correlation it is tens of % high, as the paper warns (test).
 
-Status (issue 6, in progress): the basis is exact and tested, but a free non-negative grid is
-ill-conditioned on the toy's signal: over 10-60 us with 30 x 20 cells it fits the run2 ratio at
-chi^2/ndf = 0.99 with a 21 mm rms x_e distribution (the truth is ~9 mm). The paper constrains the
-shape (one frequency distribution whose mean, width and skew vary smoothly along the bunch, 62
-parameters); that parameterisation is the next step. Nothing downstream uses this module yet.
+Status: a free non-negative (f, tau) grid (``fit_joint_distribution`` here) is ill-conditioned on
+the toy's signal (run2, 10-60 us, 30 x 20 cells: chi^2/ndf 0.99 with a 21 mm rms x_e against ~9 mm
+true). The chi^2 method used downstream (``efield.fit_joint_distribution``) constrains the shape:
+a free x_e distribution, the injection-time profile from the first turns and one log-linear
+momentum-time correlation.
 """
 
 from __future__ import annotations

@@ -40,6 +40,22 @@ def coherent_offset(kicker_kV: float, offset_at_zero_kick_mm: float, full_kick_k
     return offset_at_zero_kick_mm * max(0.0, 1.0 - kicker_kV / full_kick_kV)
 
 
+def injection(c, u, z_d, zx, zpx, zy, zpy) -> dict:
+    """The production kernel's injection from its random variates (``c``: the kernel's
+    Conditions): momentum offset delta with the delta-t0 correlation through the bunch position u,
+    the equilibrium radius x_e, the betatron amplitudes a_x, a_y (mm) and the reach rho (the
+    muon's largest excursion over the aperture radius; stored if rho < 1, scraped early if
+    rho >= 1 - scraping/aperture)."""
+    rho_corr = math.sqrt(max(0.0, 1.0 - c.rho_dt**2))
+    delta = c.delta_mean + c.delta_rms * (c.rho_dt * (u - 0.5) * math.sqrt(12.0) + rho_corr * z_d)
+    x_e = equilibrium_radius(delta, c.n)
+    x0, px0 = c.x_coh + c.sigma_x * zx, c.sigma_x * zpx
+    y0, py0 = c.y_coh + c.sigma_y * (1.0 + c.vw_mismatch) * zy, c.sigma_y * (1.0 - c.vw_mismatch) * zpy
+    a_x, a_y = np.hypot(x0, px0), np.hypot(y0, py0)
+    rho = np.hypot(np.abs(x_e) + a_x, a_y) / c.aperture
+    return {"delta": delta, "x_e": x_e, "a_x": a_x, "a_y": a_y, "rho": rho}
+
+
 def stored_beam(c, n_muons: int, rng):
     """Transverse positions (x, y) in mm of stored muons at a random betatron phase: the beam the
     field sees once the coherent motion has decohered. Same injection as the production kernel
@@ -47,16 +63,10 @@ def stored_beam(c, n_muons: int, rng):
     ``c``: the kernel's Conditions. Used for the sealed truth of the muon-weighted field."""
     u = rng.uniform(size=n_muons)
     z_d = rng.normal(size=n_muons)
-    rho_corr = math.sqrt(max(0.0, 1.0 - c.rho_dt**2))
-    delta = c.delta_mean + c.delta_rms * (c.rho_dt * (u - 0.5) * math.sqrt(12.0) + rho_corr * z_d)
-    x_e = equilibrium_radius(delta, c.n)
     zx, zpx, zy, zpy = rng.normal(size=(4, n_muons))
-    x0, px0 = c.x_coh + c.sigma_x * zx, c.sigma_x * zpx
-    y0, py0 = c.y_coh + c.sigma_y * (1.0 + c.vw_mismatch) * zy, c.sigma_y * (1.0 - c.vw_mismatch) * zpy
-    a_x, a_y = np.hypot(x0, px0), np.hypot(y0, py0)
-    rho = np.hypot(np.abs(x_e) + a_x, a_y) / c.aperture
-    keep = rho < 1.0 - c.scrape_mm / c.aperture  # stored, and not scraped in the first microseconds
+    m = injection(c, u, z_d, zx, zpx, zy, zpy)
+    keep = m["rho"] < 1.0 - c.scrape_mm / c.aperture  # stored, and not scraped in the first microseconds
     psi_x, psi_y = rng.uniform(0.0, 2 * math.pi, size=(2, n_muons))
-    x = x_e + a_x * np.cos(psi_x)
-    y = a_y * np.cos(psi_y)
+    x = m["x_e"] + m["a_x"] * np.cos(psi_x)
+    y = m["a_y"] * np.cos(psi_y)
     return x[keep], y[keep]

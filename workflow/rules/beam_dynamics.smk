@@ -1,0 +1,42 @@
+# The beam-dynamics branch (Sec. V): C_e and C_p per dataset, and the sealed expectation-level
+# truth of every correction (C_ml, C_dd, C_pa included) for closure.
+
+
+rule beam_truth:
+    conda:
+        "../../environment.yml"
+    input:
+        world="results/{dataset}/sealed/world.h5",
+    params:
+        seed=config["seed"],
+        muons=config["beam_dynamics"]["truth_muons"],
+    output:
+        "results/{dataset}/sealed/beam_truth.json",
+    log:
+        "logs/{dataset}/beam_truth.log",
+    script:
+        "../scripts/beam_truth.py"
+
+
+rule beam_dynamics_analysis:
+    conda:
+        "../../environment.yml"
+    input:
+        calorimeters="results/{dataset}/experiment/calorimeters.h5",
+        trackers="results/{dataset}/experiment/trackers.h5",
+    params:
+        analysis=lambda w: beam_dynamics_params(w.dataset),
+    output:
+        json="results/{dataset}/analysis/beam_dynamics/corrections.json",
+        png=report("results/{dataset}/analysis/beam_dynamics/beam_dynamics.png",
+                   caption="../report/beam_dynamics.rst", category="Beam dynamics"),
+    log:
+        "logs/{dataset}/beam_dynamics.log",
+    script:
+        "../scripts/beam_dynamics.py"
+
+
+rule beam_dynamics:
+    input:
+        expand("results/{dataset}/analysis/beam_dynamics/corrections.json", dataset=DATASETS),
+        expand("results/{dataset}/sealed/beam_truth.json", dataset=DATASETS),
