@@ -20,5 +20,4 @@ rule all:
         "results/combined/omega_a_pulls.json",
         expand("results/{dataset}/analysis/field/omega_p.json", dataset=DATASETS),
         expand("results/{dataset}/analysis/beam_dynamics/corrections.json", dataset=DATASETS),
-        expand("results/{dataset}/sealed/beam_truth.json", dataset=DATASETS),
     default_target: True

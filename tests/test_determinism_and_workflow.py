@@ -196,7 +196,7 @@ def test_ci_workflow_runs_and_analysis_never_reads_sealed(tmp_path):
             assert "sealed/" not in line, f"rule {rule} reads sealed truth: {line}"
     # everything `rule all` builds (its whole DAG was planned above) except 35 of the 36 scans,
     # which issue 3's tests cover and which would cost CI ~1.5 min of job start-ups
-    targets = ["experiment", "omega_a_average", "field", "beam_dynamics",
+    targets = ["experiment", "omega_a_average", "field", "beam_dynamics", "beam_truth_all",
                "results/run2/analysis/omega_a/I-A.scans.json"] + [
         f"results/{ds}/{what}" for ds in ("run2", "run3a", "run3b")
         for what in ("experiment/summary.png", "analysis/omega_a/comparison.png")]

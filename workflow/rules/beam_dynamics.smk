@@ -39,4 +39,9 @@ rule beam_dynamics_analysis:
 rule beam_dynamics:
     input:
         expand("results/{dataset}/analysis/beam_dynamics/corrections.json", dataset=DATASETS),
+
+
+# The experiment side's expectation-level truth for closure (the analysis never reads it).
+rule beam_truth_all:
+    input:
         expand("results/{dataset}/sealed/beam_truth.json", dataset=DATASETS),
