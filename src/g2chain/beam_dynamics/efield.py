@@ -99,7 +99,7 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
     return {"rho": rho / rho.sum(), "x_mm": xc, "tau_us": tc, "tau_edges_us": np.asarray(tau_edges),
             "x_edges_mm": x_edges, "kappa": kappa, "kappa_err": float(np.sqrt(cov[-1, -1])),
             "chi2": float(res.fun), "ndf": int(t.size - free.sum() - n_tau - 1), "w": w, "q": q, "h_ns": h,
-            "free": free, "cov": cov, "basis": basis, "t_us": t}
+            "free": free, "cov": cov, "t_us": t}
 
 
 def _mean_x2(w, q, xc, h, kappa):
@@ -127,22 +127,6 @@ def mean_x2_error(fit: dict) -> float:
         dp[i] += step
         grad[i] = (f(dp) - base) / step
     return float(np.sqrt(max(grad @ fit["cov"] @ grad, 0.0)))
-
-
-def model_ratio(fit: dict, kappa: float | None = None) -> np.ndarray:
-    """The fitted ratio on the fit's times; with ``kappa`` the same w and tau marginal but another
-    correlation (kappa = 0: the separable distribution with the same momentum spectrum)."""
-    xc, h, w = fit["x_mm"], fit["h_ns"], fit["w"]
-    k = fit["kappa"] if kappa is None else kappa
-    tilt = _tilt(xc, h, k)
-    marg = (fit["rho"].sum(0))
-    q = marg / np.maximum(w @ tilt, 1e-300)
-    return np.einsum("kij,ij->k", fit["basis"], w[:, None] * tilt * q[None, :])
-
-
-def efield_correction_from_x2(mean_x2_mm2: float, field_index: float) -> float:
-    """Eq. 13 for a given <x_e^2> (fractional)."""
-    return FR.efield_correction(np.array([np.sqrt(mean_x2_mm2)]), np.array([1.0]), field_index)
 
 
 def predict_ratio(t_edges, rho, x_edges, tau_edges, chunk: int = 8000) -> np.ndarray:
@@ -185,7 +169,7 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
     x_edges = np.linspace(-APERTURE_MM, APERTURE_MM, int(settings["n_x"]) + 1)
     fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, profile, x_edges)
     x2 = float(fit["rho"].sum(1) @ fit["x_mm"] ** 2)
-    ce_c = efield_correction_from_x2(x2, field_index)
+    ce_c = FR.efield_coefficient(field_index) * x2
     ce_c_err = ce_c * mean_x2_error(fit) / x2
     marg_x = fit["rho"].sum(1)
     slope_c = FR.efield_blind_slope(fit["x_mm"], marg_x, field_index)

@@ -178,11 +178,16 @@ def fourier_distribution(ratio, t_us, t_start_us: float = 10.0, t_end_us: float 
     return {"f_mhz": f, "x_mm": x, "rho": rho, "t0_us": float(t0), "background": amp, "step_mhz": step_mhz}
 
 
+def efield_coefficient(field_index: float, beta2: float = BETA_MAGIC**2, radius_mm: float = R0_MM) -> float:
+    """Eq. 13's factor: C_e = 2 n (1 - n) beta^2 / R0^2 x <x_e^2> (per mm^2)."""
+    return 2.0 * field_index * (1.0 - field_index) * beta2 / radius_mm**2
+
+
 def efield_correction(x_mm, weights, field_index: float, beta2: float = BETA_MAGIC**2,
                       radius_mm: float = R0_MM) -> float:
     """Eq. 13: C_e = 2 n (1 - n) beta^2 <x_e^2> / R0^2 (fractional) for an x_e distribution."""
     w = np.asarray(weights, dtype=float)
-    return 2.0 * field_index * (1.0 - field_index) * beta2 * float(w @ np.asarray(x_mm) ** 2) / (w.sum() * radius_mm**2)
+    return efield_coefficient(field_index, beta2, radius_mm) * float(w @ np.asarray(x_mm) ** 2) / w.sum()
 
 
 def efield_blind_slope(x_mm, weights, field_index: float, beta2: float = BETA_MAGIC**2,
@@ -192,4 +197,4 @@ def efield_blind_slope(x_mm, weights, field_index: float, beta2: float = BETA_MA
     C_e(true) = C_e(eps = 0) + eps x this slope; only ``unblind`` knows eps."""
     w = np.asarray(weights, dtype=float)
     x = np.asarray(x_mm, dtype=float)
-    return 4.0 * field_index * (1.0 - field_index) * beta2 * float(w @ (x * (radius_mm + x))) / (w.sum() * radius_mm**2)
+    return 2.0 * efield_coefficient(field_index, beta2, radius_mm) * float(w @ (x * (radius_mm + x))) / w.sum()

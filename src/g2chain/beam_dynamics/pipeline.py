@@ -8,27 +8,26 @@ the summary figure. C_ml, C_dd and C_pa are not evaluated yet (issue 6): the fil
 
 from __future__ import annotations
 
-import h5py
 import numpy as np
 
 from ..config import dataset_settings
-from ..io import write_json
+from ..io import read_h5, write_json
 from .efield import efield_analysis
 from .pitch import pitch_analysis
 
 
 def read_fast_rotation(path):
     """(signal counts, bin width in us) from calorimeters.h5."""
-    with h5py.File(path, "r") as f:
-        signal = f["fast_rotation/signal"][:]
-        edges = f["binning/fast_rotation_time_edges"][:]
-    return signal, float(edges[1] - edges[0])
+    d, _ = read_h5(path, kind="calorimeters", names=["fast_rotation/signal", "binning/fast_rotation_time_edges"])
+    edges = d["binning/fast_rotation_time_edges"]
+    return d["fast_rotation/signal"], float(edges[1] - edges[0])
 
 
 def read_trackers(path):
     """(vertices [station, t, x, y], x_edges, y_edges, time_edges) from trackers.h5."""
-    with h5py.File(path, "r") as f:
-        return f["vertices"][:], f["x_edges"][:], f["y_edges"][:], f["time_edges"][:]
+    names = ["vertices", "x_edges", "y_edges", "time_edges"]
+    d, _ = read_h5(path, kind="trackers", names=names)
+    return tuple(d[n] for n in names)
 
 
 def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> dict:
