@@ -20,3 +20,40 @@ def vertical_efficiency(y_mm, falloff: float = TRACKER_VERTICAL_FALLOFF, apertur
     """The trackers' relative vertical efficiency 1 - F (y/a)^2, held at its edge value beyond the
     aperture (vertices there are smeared in by the resolution)."""
     return 1.0 - falloff * (np.minimum(np.abs(np.asarray(y_mm, dtype=float)), aperture_mm) / aperture_mm) ** 2
+
+
+def vertices_in_time(vertices, time_edges, window_us):
+    """(time-bin centres, [time, x, y] histogram of both stations) for the bins starting in
+    [window_us[0], window_us[1]) of a [station, time, x, y] record: the M^T(x, y, t) of Sec. V E."""
+    edges = np.asarray(time_edges, dtype=float)
+    sel = (edges[:-1] >= window_us[0]) & (edges[:-1] < window_us[1])
+    h = np.asarray(vertices, dtype=float)[:, sel].sum(axis=0)
+    return 0.5 * (edges[:-1] + edges[1:])[sel], h
+
+
+def radial_moments(h_txy, x_edges):
+    """Per time bin of an [time, x, y] histogram: (counts, mean x, variance of that mean) in mm.
+    The betatron motion averages out of the mean, so <x>(t) follows the equilibrium radius of the
+    decaying population (and its coherent CBO centroid)."""
+    xc = 0.5 * (np.asarray(x_edges)[1:] + np.asarray(x_edges)[:-1])
+    hx = np.asarray(h_txy, dtype=float).sum(axis=2)
+    n = hx.sum(axis=1)
+    safe = np.maximum(n, 1.0)
+    mean = hx @ xc / safe
+    var = np.maximum(hx @ xc**2 / safe - mean**2, 0.0)
+    return n, mean, var / safe
+
+
+def period_average(h_t, period_us: float, bin_us: float):
+    """Running average of a time-major array over exactly one oscillation period (``period_kernel``):
+    a coherent betatron oscillation of that period (and its harmonics) averages out, leaving the
+    betatron-phase-averaged beam. Returns (averaged array, mask of the bins a full period covers)."""
+    from scipy.ndimage import convolve1d
+
+    from .beam_dynamics.fast_rotation import period_kernel
+
+    k = period_kernel(period_us, bin_us)
+    out = convolve1d(np.asarray(h_t, dtype=float), k, axis=0, mode="nearest")
+    ok = np.zeros(out.shape[0], bool)
+    ok[k.size // 2: out.shape[0] - k.size // 2] = True
+    return out, ok

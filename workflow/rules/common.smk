@@ -105,5 +105,6 @@ def beam_dynamics_params(dataset):
     """The beam-dynamics analysis settings and the detector facts they use (rerun on change)."""
     det = dataset_settings(config, dataset)["detector"]
     return {**config["beam_dynamics"], "field_index": config["datasets"][dataset]["field_index"],
-            "detector": {k: det[k] for k in ("tracker_resolution_mm", "acceptance_radial",
-                                             "acceptance_vertical_quadratic")}}
+            "detector": {k: det[k] for k in ("tracker_resolution_mm", "acceptance_radial", "acceptance_radial_energy",
+                                             "acceptance_vertical", "acceptance_vertical_quadratic",
+                                             "phase_radial_mrad", "phase_vertical_quadratic_mrad")}}

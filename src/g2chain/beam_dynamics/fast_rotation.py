@@ -43,15 +43,21 @@ def rebin(counts, factor: int) -> np.ndarray:
     return c[: n * factor].reshape(n, factor).sum(axis=1)
 
 
+def period_kernel(period_us: float, bin_us: float) -> np.ndarray:
+    """Weights of a running average over exactly one period on bins of ``bin_us``: whole bins
+    inside, the two edge bins with the fraction of the period they cover (odd length, centred)."""
+    half = 0.5 * period_us / bin_us
+    n_full = int(np.floor(half))
+    frac = half - n_full
+    kernel = np.concatenate([[frac], np.ones(2 * n_full + 1), [frac]])
+    return kernel / kernel.sum()
+
+
 def fast_rotation_ratio(counts, bin_us: float, period_us: float = 1.0 / F0_MHZ):
     """counts / (their average over one revolution centred on each bin) and its Poisson error:
     (ratio, sigma); the first and last half revolution are NaN."""
     c = np.asarray(counts, dtype=float)
-    half = 0.5 * period_us / bin_us
-    n_full = int(np.floor(half))
-    frac = half - n_full  # the two edge bins enter with this weight
-    kernel = np.concatenate([[frac], np.ones(2 * n_full + 1), [frac]])
-    kernel /= kernel.sum()
+    kernel = period_kernel(period_us, bin_us)
     avg = np.convolve(c, kernel, mode="same")
     ratio = np.full_like(c, np.nan)
     sigma = np.full_like(c, np.nan)

@@ -1,9 +1,11 @@
 """One dataset's beam-dynamics corrections from its recorded files (rule beam_dynamics).
 
 Reads the calorimeters' fast-rotation signal and the trackers' vertices, runs C_e
-(``efield.efield_analysis``) and C_p (``pitch.pitch_analysis``), and writes corrections.json and
-the summary figure. C_ml, C_dd and C_pa are not evaluated yet (issue 6): the file says so under
-``not_evaluated`` rather than carrying a number.
+(``efield.efield_analysis``), C_p (``pitch.pitch_analysis``), then the three phase drifts: C_dd
+from the chi^2 method's joint momentum-time distribution (``differential_decay``), C_ml from the
+trackers' radial drift and the effective phase-momentum slope (``muon_loss``), C_pa from the
+trackers' M^T(x, y, t) and the detector model's maps (``phase_acceptance``); writes
+corrections.json and the summary figure.
 """
 
 from __future__ import annotations
@@ -11,9 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import dataset_settings
+from ..constants import OMEGA_REF
 from ..io import read_h5, write_json
+from ..trackers import vertices_in_time
+from . import differential_decay as DD
+from . import muon_loss as ML
 from .efield import efield_analysis
+from .phase_acceptance import betatron_averaged, phase_acceptance_analysis
 from .pitch import pitch_analysis
+
+# the drift corrections are fractions of omega_a: the blinded reference frequency is within
+# 50 ppm of it, far inside their errors
+OMEGA_A = OMEGA_REF
 
 
 def read_fast_rotation(path):
@@ -42,27 +53,97 @@ def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> d
     acceptance = {"radial": det["acceptance_radial"], "vertical_quadratic": det["acceptance_vertical_quadratic"]}
     cp = pitch_analysis(vertices, x_edges, y_edges, t_edges, tuple(p["window_us"]), n, det["tracker_resolution_mm"],
                         p["tracker_vertical_falloff"], acceptance, p["variations"], n_boot=int(p["replicas"]))
-    return {"C_e": ce, "C_p": cp}
+    drifts = phase_drift_corrections(bd["phase_drifts"], n, det, ce, trackers, p["tracker_vertical_falloff"])
+    return {"C_e": ce, "C_p": cp, **drifts}
+
+
+def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: dict, trackers,
+                            vertical_falloff: float, seed: int = 0) -> dict:
+    """C_dd, C_ml and C_pa (ppb) with statistical, systematic and external parts."""
+    win = tuple(settings["window_us"])
+    dphi = settings["dphi0_ddelta_mrad_per_percent"] * 0.1  # mrad per % -> rad per unit delta
+    dphi_err = settings["dphi0_ddelta_err_mrad_per_percent"] * 0.1
+    model = settings["momentum_time_model"]
+    # the momentum spread's relative uncertainty: C_e's (stat + syst), the same distribution
+    rel_var = float(np.hypot(ce["stat_ppb"], ce["syst_ppb"]) / ce["C_e_ppb"])
+    ppb = 1e9
+
+    # --- C_dd (Eq. 28, 33, 34) from the chi^2 method's joint distribution
+    pop = DD.joint_population(ce["_fit"], field_index)
+    acc = DD.radial_acceptance(pop["x_e"], det["acceptance_radial"], det["acceptance_radial_energy"])
+    dd = DD.differential_decay_terms(pop, dphi, OMEGA_A, win, acc)
+    bl, pt0 = dd["beamline"] * ppb, dd["p_t0"] * ppb
+    fit = ce["_fit"]
+    dd_syst = {"dphi0/ddelta measurement": abs(bl) * dphi_err / abs(dphi),
+               "momentum spread (C_e)": float(np.hypot(bl, pt0)) * rel_var,
+               "momentum-time model": abs(pt0) * model}
+    dd_ext = {"p-x (Eq. 32)": settings["p_x_err_ppb"], "Michel N, A momentum dependence": settings["michel_ppb"]}
+    c_dd = {"C_dd_ppb": bl + pt0 + settings["p_x_ppb"], "stat_ppb": abs(pt0 * fit["kappa_err"] / fit["kappa"]),
+            "syst_ppb": _quad(dd_syst), "external_ppb": dd_ext, "systematics_ppb": dd_syst,
+            "parts_ppb": {"beamline": bl, "p_t0": pt0, "p_x": settings["p_x_ppb"]},
+            "first_order_ppb": {"beamline (Eq. 28)": dd["eq28_beamline"] * ppb, "p_t0 (Eq. 33)": dd["eq33_p_t0"] * ppb},
+            "sigma_delta": float(np.sqrt(dd["var_delta"])), "dtau_ddelta_us": dd["dtau_ddelta_us"]}
+
+    # --- C_ml (Eq. 23): the trackers' radial drift beyond differential decay
+    vertices, x_edges, y_edges, t_edges = trackers
+    t, h = vertices_in_time(vertices, t_edges, win)
+    tb, hb, f_cbo = betatron_averaged(t, h, x_edges)
+    drift = ML.radial_drift(tb, hb, x_edges)
+    keff = ML.effective_phase_slope(dphi, dd["dtau_ddelta_us"], OMEGA_A)
+    ml = ML.muon_loss_correction(drift, pop, keff, field_index, OMEGA_A)
+    rng = np.random.default_rng(seed)
+    reps = []
+    for _ in range(int(settings["replicas"])):
+        hr = betatron_averaged(t, rng.poisson(h).astype(float), x_edges, f_cbo)[1]
+        reps.append(ML.muon_loss_correction(ML.radial_drift(tb, hr, x_edges, drift["lines_mhz"]), pop, keff,
+                                            field_index, OMEGA_A)["C_ml"] * ppb)
+    c = ml["C_ml"] * ppb
+    keff_err = float(np.hypot(dphi_err, OMEGA_A * dd["dtau_ddelta_us"] * model))
+    ml_syst = {"(dphi/ddelta)_eff": abs(c) * keff_err / abs(keff),
+               "differential-decay part of the drift": abs(c * ml["drift_dd_mm_per_us"] / ml["drift_ml_mm_per_us"])
+               * rel_var}
+    c_ml = {"C_ml_ppb": c, "stat_ppb": float(np.std(reps, ddof=1)), "syst_ppb": _quad(ml_syst),
+            "external_ppb": {}, "systematics_ppb": ml_syst, "dphi_ddelta_eff_mrad_per_percent": keff * 10.0,
+            **{k: v for k, v in ml.items() if k.startswith(("drift", "ddelta"))}, "cbo_mhz": f_cbo,
+            "_drift": drift}
+
+    # --- C_pa (Eq. 35-37) from M^T(x, y, t) and the detector model's maps
+    maps_det = {k: det[k] for k in ("acceptance_radial", "acceptance_radial_energy", "acceptance_vertical",
+                                    "acceptance_vertical_quadratic", "phase_radial_mrad",
+                                    "phase_vertical_quadratic_mrad")}
+    pa = phase_acceptance_analysis(t, h, x_edges, y_edges, maps_det, vertical_falloff, OMEGA_A,
+                                   settings["variations"], int(settings["replicas"]), seed + 1)
+    return {"C_dd": c_dd, "C_ml": c_ml, "C_pa": pa}
+
+
+def _quad(parts: dict) -> float:
+    return float(np.sqrt(sum(v**2 for v in parts.values())))
 
 
 def corrections_summary(dataset: str, res: dict) -> dict:
     """The corrections.json content: each correction with its statistical and systematic parts,
     evaluated vs external marked; private arrays (keys starting with '_') dropped."""
     ce, cp = res["C_e"], res["C_p"]
-    public = {k: v for k, v in ce.items() if not k.startswith("_")}
-    ext_ce = float(np.sqrt(sum(v**2 for v in ce["external_ppb"].values())))
+
+    def entry(r, key, dvalue_deps=0.0):
+        ext = r.get("external_ppb", {})
+        return {"value": r[key], "stat": r["stat_ppb"], "syst": r["syst_ppb"], "external": _quad(ext),
+                "dvalue_deps": dvalue_deps, "kind": "evaluated", "correlated_syst": True}
+
+    def public(r):
+        return {k: v for k, v in r.items() if not k.startswith("_")}
+
     return {
         "dataset": dataset,
         "units": "ppb; C_e at eps_hw = 0 (blinded clock): C_e(true) = C_e + eps_hw * dCe_deps_ppb",
         "corrections": {
-            "C_e": {"value": ce["C_e_ppb"], "stat": ce["stat_ppb"], "syst": ce["syst_ppb"], "external": ext_ce,
-                    "dvalue_deps": ce["dCe_deps_ppb"], "kind": "evaluated", "correlated_syst": True},
-            "C_p": {"value": cp["C_p_ppb"], "stat": cp["stat_ppb"], "syst": cp["syst_ppb"], "external": 0.0,
-                    "dvalue_deps": 0.0, "kind": "evaluated", "correlated_syst": True},
+            "C_e": entry(ce, "C_e_ppb", ce["dCe_deps_ppb"]),
+            "C_p": entry(cp, "C_p_ppb"),
+            "C_ml": entry(res["C_ml"], "C_ml_ppb"),
+            "C_dd": entry(res["C_dd"], "C_dd_ppb"),
+            "C_pa": entry(res["C_pa"], "C_pa_ppb"),
         },
-        "not_evaluated": ["C_ml", "C_dd", "C_pa"],
-        "C_e": public,
-        "C_p": {k: v for k, v in cp.items() if not k.startswith("_")},
+        **{name: public(res[name]) for name in ("C_e", "C_p", "C_ml", "C_dd", "C_pa")},
     }
 
 

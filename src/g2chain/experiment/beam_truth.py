@@ -19,9 +19,14 @@ radial and vertical phase acceptance. Phi(t) moves because the population change
 momentum-dependent lifetime (differential decay) and through the losses. Each correction is one
 set of (phase part x cause), computed with the other cause made muon-independent:
 
-    C_dd = (beamline + t0 + radial) x decay   (Eq. 34: beamline, p-t0 and p-x terms)
+    C_dd = (beamline + t0) x decay            (Eq. 34: beamline and p-t0 terms)
     C_ml = (beamline + t0) x loss             (Eq. 23 with the effective dphi/dp)
-    C_pa = (radial + vertical) x loss + vertical x decay
+    C_pa = (radial + vertical) x (decay + loss)
+
+The split follows what each analysis measures: C_dd and C_ml move the spin phase the muons were
+injected with, C_pa is the detector's phase acceptance seen through the evolving beam (the
+trackers measure that evolution, whatever drives it). The toy has no spin-orbit correlation at
+injection, so the paper's p-x term of C_dd (Eq. 29) is zero here (``p_x`` = 0).
 
 The sum of the parts matches the slope with everything on to second order (returned as
 ``total_ppb`` and ``sum_of_parts_ppb``). Neglected here, and in the toy small: the energy
@@ -35,6 +40,7 @@ import math
 
 import numpy as np
 
+from ..beam_dynamics.phase_drift import weighted_slope
 from .beam import injection
 from .rng import dataset_key
 
@@ -91,11 +97,6 @@ def detection_averages(c, m: dict) -> dict:
     return {"acceptance": acc_x * acc_y, "radial": phase_x, "vertical": phase_y}
 
 
-def _weighted_slope(t, phase, n):
-    tm = np.sum(n * t) / n.sum()
-    return float(np.sum(n * (t - tm) * (phase - np.sum(n * phase) / n.sum())) / np.sum(n * (t - tm) ** 2))
-
-
 def phase_drift_truth(c, m: dict, window=T_METHOD_WINDOW_US, n_times: int = 96) -> dict:
     """C_dd (with its beamline, p-t0 and p-x terms), C_ml and C_pa in ppb for the muons ``m`` of
     ``sample_stored_muons``, plus the detected-population C_e and C_p (ppb) as a cross-check of
@@ -138,15 +139,17 @@ def phase_drift_truth(c, m: dict, window=T_METHOD_WINDOW_US, n_times: int = 96) 
         sum_cp += weights["all"] @ cp
 
     def corr(a, b):  # C = -(dPhi/dt) / omega_a, in ppb
-        return -_weighted_slope(t, phase[a, b], n_det) / c.omega_a * 1e9
+        return -weighted_slope(t, phase[a, b], n_det) / c.omega_a * 1e9
 
-    dd = {"beamline": corr("beamline", "decay"), "p_t0": corr("t0", "decay"), "p_x": corr("radial", "decay")}
-    ml = corr("beamline", "loss") + corr("t0", "loss")
-    pa = corr("radial", "loss") + corr("vertical", "loss") + corr("vertical", "decay")
-    total = -_weighted_slope(t, sum(phase[a, "all"] for a in parts), n_det) / c.omega_a * 1e9
+    dd = {"beamline": corr("beamline", "decay"), "p_t0": corr("t0", "decay"), "p_x": 0.0}
+    ml_parts = {"beamline": corr("beamline", "loss"), "p_t0": corr("t0", "loss")}
+    pa_parts = {f"{a}_{b}": corr(a, b) for a in ("radial", "vertical") for b in ("decay", "loss")}
+    ml, pa = sum(ml_parts.values()), sum(pa_parts.values())
+    total = -weighted_slope(t, sum(phase[a, "all"] for a in parts), n_det) / c.omega_a * 1e9
     c_dd = sum(dd.values())
     return {
-        "C_dd_ppb": c_dd, "C_dd_parts_ppb": dd, "C_ml_ppb": ml, "C_pa_ppb": pa,
+        "C_dd_ppb": c_dd, "C_dd_parts_ppb": dd, "C_ml_ppb": ml, "C_ml_parts_ppb": ml_parts, "C_pa_ppb": pa,
+        "C_pa_parts_ppb": pa_parts,
         "total_ppb": total, "sum_of_parts_ppb": c_dd + ml + pa,
         "C_e_ppb": sum_ce / n_det.sum() * 1e9, "C_p_ppb": sum_cp / n_det.sum() * 1e9,
         "muons": int(delta.size), "window_us": list(window),
