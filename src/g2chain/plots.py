@@ -354,11 +354,13 @@ def field_summary(result: dict, out_path, title: str = ""):
 def beam_dynamics_summary(result: dict, title: str, out_path):
     """C_e and C_p of one dataset on one page: the fast-rotation ratio (early and late), the x_e
     distributions of the two C_e methods (Fig. 13), the fitted momentum-injection-time joint
-    distribution (Fig. 14), C_e per method (Fig. 15) and the vertical amplitude distribution."""
+    distribution (Fig. 14), C_e per method (Fig. 15), the vertical amplitude distribution; the
+    trackers' mean radius with its fitted drift (C_ml), phi_pa(t) (Fig. 21) and the three phase-drift
+    corrections with their parts."""
     ce, cp = result["C_e"], result["C_p"]
     fit, four = ce["_fit"], ce["_fourier"]
     t, ratio = ce["_ratio"]
-    fig, ax = plt.subplots(2, 3, figsize=(16, 9))
+    fig, ax = plt.subplots(3, 3, figsize=(16, 13))
     fig.suptitle(f"{title}: C_e = {ce['C_e_ppb']:.0f} +- {ce['stat_ppb']:.0f} (stat) +- {ce['syst_ppb']:.0f} (syst) ppb"
                  f" (blinded clock),  C_p = {cp['C_p_ppb']:.1f} +- {cp['stat_ppb']:.1f} +- {cp['syst_ppb']:.1f} ppb")
     for a, (lo, hi) in zip(ax[0, :2], ((0.0, 6.0), (40.0, 46.0)), strict=True):
@@ -402,6 +404,53 @@ def beam_dynamics_summary(result: dict, title: str, out_path):
     a.step(amp, w / w.sum(), where="mid")
     a.set(xlabel="vertical betatron amplitude [mm]", ylabel="fraction",
           title=f"amplitude distribution (method 2): C_p {cp['method2_ppb']:.1f}, method 1 {cp['method1_ppb']:.1f} ppb")
+    if "C_ml" in result:
+        _phase_drift_panels(ax[2], result)
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
+
+
+def _coarse(t, y, w, k: int = 20):
+    n = t.size // k * k
+    ws = w[:n].reshape(-1, k)
+    return (t[:n].reshape(-1, k) * ws).sum(1) / ws.sum(1), (y[:n].reshape(-1, k) * ws).sum(1) / ws.sum(1)
+
+
+def _phase_drift_panels(ax, result: dict):
+    ml, pa, dd = result["C_ml"], result["C_pa"], result["C_dd"]
+    d = ml["_drift"]
+    a = ax[0]
+    tc, xc = _coarse(d["t_us"], d["mean_x_mm"], d["counts"])
+    a.plot(tc, xc, ".", ms=3, label="trackers, one CBO period averaged (12 us bins)")
+    f = d["fit"]
+    a.plot(d["t_us"], f["offset"] + f["slope"] * (d["t_us"] - f["t_mean"]), "r-",
+           label=f"drift {f['slope'] * 1e3:.2f} +- {f['slope_err'] * 1e3:.2f} um/us "
+                 f"(differential decay {ml['drift_dd_mm_per_us'] * 1e3:.2f})")
+    a.set(xlabel="time [us] (blinded clock)", ylabel="<x> [mm]", xlim=(30, 400),
+          title=f"mean decay radius: C_ml = {ml['C_ml_ppb']:.0f} ppb")
+    a.legend(fontsize=8)
+    a = ax[1]
+    t, phi = pa["_t_us"], pa["_phi_pa"]
+    fp = pa["_phi_fit"]
+    w = np.exp(-t / 64.4)
+    tc, pc = _coarse(t, phi, w)
+    a.plot(tc, pc * 1e3, ".", ms=3, label="Eq. 37 on M^T(x, y, t)")
+    a.plot(t, (fp["offset"] + fp["slope"] * (t - fp["t_mean"])) * 1e3, "r-", label="constant-phase fit sees this slope")
+    a.set(xlabel="time [us] (blinded clock)", ylabel="phi_pa [mrad]", xlim=(30, 400),
+          title=f"phase acceptance (Fig. 21): C_pa = {pa['C_pa_ppb']:.0f} ppb")
+    a.legend(fontsize=8)
+    a = ax[2]
+    names = ["C_dd beamline", "C_dd p-t0", "C_dd p-x (ext)", "C_dd", "C_ml", "C_pa"]
+    vals = [dd["parts_ppb"]["beamline"], dd["parts_ppb"]["p_t0"], dd["parts_ppb"]["p_x"], dd["C_dd_ppb"],
+            ml["C_ml_ppb"], pa["C_pa_ppb"]]
+
+    def total(r):
+        return float(np.sqrt(r["stat_ppb"] ** 2 + r["syst_ppb"] ** 2
+                             + sum(v**2 for v in r.get("external_ppb", {}).values())))
+
+    errs = [0, 0, dd["external_ppb"]["p-x (Eq. 32)"], total(dd), total(ml), total(pa)]
+    a.errorbar(vals, range(len(vals)), xerr=errs, fmt="o", capsize=4)
+    a.axvline(0, color="0.7", lw=0.8)
+    a.set_yticks(range(len(vals)), names)
+    a.set(xlabel="correction [ppb]", title="phase-drift corrections (Tables X, XI, Eq. 24)")
