@@ -12,7 +12,8 @@ and a fit with a constant phase moves omega_a^m by d phi_pa/dt: C_pa = -(d phi_p
 
 Eq. 35-36 carry the tracker distributions to each calorimeter with the simulated beta functions
 and dispersion. The toy's ring is a continuous ESQ with the same beta functions everywhere, so
-the ratios are 1 and only the closed-orbit offset could differ (``extrapolate`` keeps the form).
+the ratios are 1 and the extrapolation is the identity (``field.weighting.extrapolate_beam`` is
+the general form, used for the field's muon weighting).
 The asymmetry's position dependence is not in the toy's detector model (A = const), and the
 tracker resolution adds constant widths that do not move the slope.
 """
@@ -25,13 +26,6 @@ from ..constants import APERTURE_MM
 from ..trackers import period_average, radial_moments, vertical_efficiency
 from .differential_decay import T_METHOD_MEAN_Y_OFFSET
 from .phase_drift import oscillation_lines, slow_drift
-
-
-def extrapolate(x_mm, y_mm, x_rms_ratio: float = 1.0, y_rms_ratio: float = 1.0, x_mean_tracker: float = 0.0,
-                x_mean_calo: float = 0.0):
-    """Eq. 35-36: tracker coordinates carried to a calorimeter's azimuth by the ratios of the
-    simulated beam widths there and at the tracker, and the simulated mean radius there."""
-    return x_rms_ratio * (np.asarray(x_mm) - x_mean_tracker) + x_mean_calo, y_rms_ratio * np.asarray(y_mm)
 
 
 def detector_maps(x_edges, y_edges, detector: dict, aperture_mm: float = APERTURE_MM) -> dict:

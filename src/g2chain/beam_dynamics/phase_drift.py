@@ -26,14 +26,6 @@ def weighted_slope(t, y, weights) -> float:
     return float(np.sum(w * (t - tm) * (y - ym)) / np.sum(w * (t - tm) ** 2))
 
 
-def weighted_slope_error(t, weights, variance) -> float:
-    """Statistical error of ``weighted_slope`` when each y_k has variance ``variance[k]`` (the
-    weights themselves exact): sqrt(sum w^2 (t - <t>)^2 var) / sum w (t - <t>)^2."""
-    t, w, v = (np.asarray(a, dtype=float) for a in (t, weights, variance))
-    d = t - np.sum(w * t) / w.sum()
-    return float(np.sqrt(np.sum(w**2 * d**2 * v)) / np.sum(w * d**2))
-
-
 def drift_correction(t, phase, weights, omega_a: float) -> float:
     """C = -(dPhi/dt) / omega_a (fractional) for the ensemble phase ``phase`` (rad) at times t
     (us), the slope weighted by ``weights`` (decays per bin)."""
