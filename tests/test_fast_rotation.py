@@ -65,3 +65,24 @@ def test_fourier_method_is_biased_by_the_momentum_time_correlation(base_cfg):
               f"{dev[rho_dt]:+.1%}")
     assert abs(dev[0.0]) < 0.12
     assert dev[0.2] > 0.25
+
+
+def test_unwrap_profile_removes_the_wrapped_bunch_tails():
+    """A flat 120 ns bunch with 10 ns Gaussian edges folded at a 149 ns period: its tails beyond
+    half a period land on the opposite end. Unwrapping gives back the bunch inside the period."""
+    from scipy.special import ndtr
+
+    from g2chain.beam_dynamics.efield import unwrap_profile
+
+    period = 0.1492
+    edges = (np.linspace(0.0, 1.0, 25) - 0.5) * period
+    fine = np.linspace(-0.3, 0.3, 600001)
+    density = ndtr((fine + 0.060) / 0.010) - ndtr((fine - 0.060) / 0.010)
+    phase = (fine + 0.5 * period) % period - 0.5 * period
+    folded = np.histogram(phase, bins=edges, weights=density)[0]
+    inside = np.histogram(fine, bins=edges, weights=density)[0]
+    out = unwrap_profile(edges, folded, period)
+    a, b, sig = out["bunch_ns"]
+    assert a == pytest.approx(-60.0, abs=0.3) and b == pytest.approx(60.0, abs=0.3) and sig == pytest.approx(10.0, abs=0.3)
+    np.testing.assert_allclose(out["profile"], inside / inside.sum(), rtol=0.02, atol=2e-4)
+    assert (folded / folded.sum())[0] > 1.2 * (inside / inside.sum())[0]  # the wrap was there to remove

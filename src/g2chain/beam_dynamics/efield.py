@@ -48,16 +48,61 @@ def early_profile(ratio, t_us, t_ref_us: float, period_us: float, n_tau: int, fo
     return tau_edges, p / p.sum()
 
 
+def unwrap_profile(tau_edges, profile, period_us: float) -> dict:
+    """Remove from the folded first-turn profile the bunch tails that wrapped around the period.
+
+    The 120 ns bunch with its smeared edges is longer than the fold's one period minus the
+    edges, so the fold adds the trailing tail onto the leading end and the other way round. The
+    joint distribution ties x_e to tau through the kicker's correlation, so a wrapped tail sits
+    with the wrong momenta: it has to go. The folded profile is fitted with a flat bunch with
+    Gaussian edges plus its two aliases one period away (each cell integrated), and each cell
+    keeps the fraction the unaliased bunch has of the model there. Returns the unwrapped
+    profile (normalised) and the fitted bunch (start, end, edge width in ns)."""
+    from scipy.optimize import least_squares
+    from scipy.special import ndtr
+
+    edges = np.asarray(tau_edges, dtype=float)
+    p = np.asarray(profile, dtype=float) / np.sum(profile)
+    centre = 0.5 * (edges[0] + edges[-1])
+    e_ns = (edges - centre) * 1e3
+    per = period_us * 1e3
+
+    def cell_mass(a, b, sig, shift):  # integral over each cell of a flat bunch [a, b] smeared by sig
+        def prim(z):  # antiderivative of Phi((z - a)/sig) - Phi((z - b)/sig)
+            za, zb = (z - a) / sig, (z - b) / sig
+            g = np.exp(-0.5 * za**2) / np.sqrt(2 * np.pi), np.exp(-0.5 * zb**2) / np.sqrt(2 * np.pi)
+            return sig * (za * ndtr(za) + g[0]) - sig * (zb * ndtr(zb) + g[1])
+        z = e_ns + shift
+        return np.diff(prim(z))
+
+    def model(par):
+        amp, a, b, sig = par
+        return amp * sum(cell_mass(a, b, sig, k * per) for k in (-1, 0, 1))
+
+    half = 0.5 * per
+    fit = least_squares(lambda par: model(par) - p, x0=[1.0 / per, -0.4 * per, 0.4 * per, 0.07 * per],
+                        bounds=([0.0, -per, -half, 0.2], [np.inf, half, per, half]))
+    amp, a, b, sig = fit.x
+    main = amp * cell_mass(a, b, sig, 0.0)
+    frac = np.clip(main / np.maximum(model(fit.x), 1e-300), 0.0, 1.0)
+    out = p * frac
+    return {"profile": out / out.sum(), "bunch_ns": [float(a), float(b), float(sig)],
+            "wrapped_fraction": float(1.0 - out.sum())}
+
+
 def _tilt(x, tau_ns, kappa):
     return np.exp(kappa * np.outer(x, tau_ns))
 
 
 def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kappa_bound: float = 3e-3,
-                           inner: int = 4) -> dict:
+                           max_inner: int = 60, tol: float = 1e-6) -> dict:
     """The chi^2 method: fit the ratio (on equal bins t_us) with rho(x, tau) = w(x) q(tau)
     exp(kappa x (tau - <tau>)); q is set each iteration so that the tau marginal equals
     ``profile``. kappa (1/(mm ns)) minimises chi^2, w is non-negative least squares at each kappa.
-    Returns rho [x cells, tau cells], kappa and its error, chi^2, ndf, x and tau centres."""
+    At each kappa, w and q alternate until q changes by less than ``tol`` (relative): stopping
+    after a fixed few steps (4, before) left chi^2 ~500 above the optimum on the default data
+    and C_e 5 % lower. Returns rho [x cells, tau cells], kappa and its error, chi^2, ndf, x and
+    tau centres."""
     r, s, t = (np.asarray(a, dtype=float) for a in (ratio, sigma, t_us))
     ok = np.isfinite(r) & np.isfinite(s) & (s > 0)
     r, s, t = r[ok], s[ok], t[ok]
@@ -74,13 +119,20 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
     a = basis / s[:, None, None]
     y = r / s
     fits = {}
+    warm = {}
 
     def chi2(kappa):
         tilt = _tilt(xc, h, kappa)
-        w = np.exp(-0.5 * (xc / 10.0) ** 2)
-        for _ in range(inner):
-            q = p / np.maximum(w @ tilt, 1e-300)
+        w = warm.get("w", np.exp(-0.5 * (xc / 10.0) ** 2))  # warm start from the last kappa tried
+        q = np.zeros_like(p)
+        for _ in range(max_inner):
+            q_new = p / np.maximum(w @ tilt, 1e-300)
+            done = np.max(np.abs(q_new / q_new.sum() - q / max(q.sum(), 1e-300))) < tol * np.max(p / p.sum())
+            q = q_new
             w, rnorm = nnls(np.einsum("kij,ij->ki", a, tilt * q[None, :]), y)
+            if done:
+                break
+        warm["w"] = w
         fits[kappa] = (w, q)
         return rnorm**2
 
@@ -167,9 +219,14 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
     lo, hi = settings["fit_window_us"]
     sel = (tc > lo) & (tc < hi) & np.isfinite(rc)
     x_edges = np.linspace(-APERTURE_MM, APERTURE_MM, int(settings["n_x"]) + 1)
-    fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, profile, x_edges)
+    unwrapped = unwrap_profile(tau_edges, profile, 1.0 / f_mean)
+    fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, unwrapped["profile"], x_edges)
     x2 = float(fit["rho"].sum(1) @ fit["x_mm"] ** 2)
     ce_c = FR.efield_coefficient(field_index) * x2
+    # the same fit tied to the folded profile as measured (wrapped tails kept): how much the
+    # profile treatment moves C_e
+    fit_wrapped = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, profile, x_edges)
+    ce_wrapped = FR.efield_coefficient(field_index) * float(fit_wrapped["rho"].sum(1) @ fit_wrapped["x_mm"] ** 2)
     ce_c_err = ce_c * mean_x2_error(fit) / x2
     marg_x = fit["rho"].sum(1)
     slope_c = FR.efield_blind_slope(fit["x_mm"], marg_x, field_index)
@@ -192,6 +249,7 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
     syst_parts = {
         "fourier correlation (half the model bias)": float(w[1] * 0.5 * abs(bias)),
         "method difference (half)": spread,
+        "injection profile: wrapped tails (half the shift)": 0.5 * abs(ce_c - ce_wrapped),
     }
     infl = float(settings["inflation"])
     syst = infl * float(np.sqrt(sum(v**2 for v in syst_parts.values())))
@@ -206,6 +264,8 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
         "dCe_deps_ppb": float(w @ [slope_c, slope_f]) * ppb,
         "methods": {
             "chi2": {"C_e_ppb": ce_c * ppb, "stat_ppb": ce_c_err * ppb, "kappa_per_mm_ns": fit["kappa"],
+                     "C_e_wrapped_profile_ppb": ce_wrapped * ppb, "bunch_ns": unwrapped["bunch_ns"],
+                     "wrapped_fraction": unwrapped["wrapped_fraction"],
                      "kappa_err": fit["kappa_err"], "chi2": fit["chi2"], "ndf": fit["ndf"],
                      "mean_x_mm": float(marg_x @ fit["x_mm"]), "rms_x_mm": float(np.sqrt(x2)),
                      "dCe_deps_ppb": slope_c * ppb},
@@ -213,5 +273,5 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
                         "stat_ppb": ce_f_err * ppb, "t0_us": four["t0_us"], "dCe_deps_ppb": slope_f * ppb},
         },
         "weights": {"chi2": float(w[0]), "fourier": float(w[1])},
-        "_fit": fit, "_fourier": four, "_ratio": (t, ratio), "_profile": (tau_edges, profile),
+        "_fit": fit, "_fourier": four, "_ratio": (t, ratio), "_profile": (tau_edges, unwrapped["profile"]),
     }

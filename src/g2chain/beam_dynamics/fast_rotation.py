@@ -46,11 +46,13 @@ def rebin(counts, factor: int) -> np.ndarray:
 def period_kernel(period_us: float, bin_us: float) -> np.ndarray:
     """Weights of a running average over exactly one period on bins of ``bin_us``: whole bins
     inside, the two edge bins with the fraction of the period they cover (odd length, centred)."""
-    half = 0.5 * period_us / bin_us
-    n_full = int(np.floor(half))
-    frac = half - n_full
-    kernel = np.concatenate([[frac], np.ones(2 * n_full + 1), [frac]])
-    return kernel / kernel.sum()
+    length = period_us / bin_us
+    if length < 1.0:
+        raise ValueError(f"period {period_us} us is shorter than a bin ({bin_us} us)")
+    n_full = int(np.floor(0.5 * (length - 1.0)))  # whole bins each side of the centre
+    edge = 0.5 * (length - (2 * n_full + 1))  # what is left of the period, in [0, 1)
+    kernel = np.concatenate([[edge], np.ones(2 * n_full + 1), [edge]])
+    return kernel / length
 
 
 def fast_rotation_ratio(counts, bin_us: float, period_us: float = 1.0 / F0_MHZ):
