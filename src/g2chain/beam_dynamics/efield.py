@@ -13,11 +13,18 @@ Two methods, both on the fast-rotation ratio of ``fast_rotation``:
       rho(x, tau) = w(x) q(tau) exp(kappa x (tau - <tau>))
 
   w(x) free on x_e cells (non-negative), the injection-time profile q(tau) tied to the profile
-  the first turns show (before the momentum spread smears it), kappa one number: the log-linear
+  the first turns show (before the momentum spread smears it), with the bunch tails that the
+  fold wrapped around the period removed (``unwrap_profile``), kappa one number: the log-linear
   momentum-time correlation. For a momentum distribution whose mean moves linearly along the
   bunch and is then cut by the aperture at fixed x_e, this form is exact; it has n_x + n_tau + 1
   parameters (30 + 24 + 1 by default). The statistical error comes from the full Jacobian
   (w, q and kappa free), not only the non-negative active set.
+
+Known bias (issue 6): on the default data C_e comes out 6-9 % below the truth. A pseudo-
+experiment with the true joint distribution put through the same basis shows it is the
+estimator: -3.5 % when q is tied to the true tau marginal, -7 % with the measured first-turn
+profile (its edges come out 3-10 % high, growing with the fold window). A pseudo-experiment
+built from the fitted beam itself does not reproduce it (+1 %), so it cannot calibrate it.
 
 C_e = 2 n (1 - n) beta^2 <x_e^2> / R0^2 (Eq. 13). The fast-rotation times are on the blinded
 clock: both methods quote C_e at eps_hw = 0 together with dC_e/deps, which ``unblind`` applies.
