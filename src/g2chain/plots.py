@@ -421,10 +421,12 @@ def _phase_drift_panels(ax, result: dict):
     ml, pa, dd = result["C_ml"], result["C_pa"], result["C_dd"]
     d = ml["_drift"]
     a = ax[0]
-    tc, xc = _coarse(d["t_us"], d["mean_x_mm"], d["counts"])
+    early = d["t_us"] < 400.0  # where the points are not noise
+    tc, xc = _coarse(d["t_us"][early], d["mean_x_mm"][early], d["counts"][early])
     a.plot(tc, xc, ".", ms=3, label="trackers, one CBO period averaged (12 us bins)")
     f = d["fit"]
-    a.plot(d["t_us"], f["offset"] + f["slope"] * (d["t_us"] - f["t_mean"]), "r-",
+    te = d["t_us"][early]
+    a.plot(te, f["offset"] + f["slope"] * (te - f["t_mean"]), "r-",
            label=f"drift {f['slope'] * 1e3:.2f} +- {f['slope_err'] * 1e3:.2f} um/us "
                  f"(differential decay {ml['drift_dd_mm_per_us'] * 1e3:.2f})")
     a.set(xlabel="time [us] (blinded clock)", ylabel="<x> [mm]", xlim=(30, 400),
@@ -432,6 +434,8 @@ def _phase_drift_panels(ax, result: dict):
     a.legend(fontsize=8)
     a = ax[1]
     t, phi = pa["_t_us"], pa["_phi_pa"]
+    early = t < 400.0
+    t, phi = t[early], phi[early]
     fp = pa["_phi_fit"]
     w = np.exp(-t / 64.4)
     tc, pc = _coarse(t, phi, w)
