@@ -40,10 +40,15 @@ def joint_population(fit: dict, field_index: float) -> dict:
     return {"x_e": x, "delta": (1.0 - field_index) * x / R0_MM, "tau": tau, "weight": rho.ravel() / rho.sum()}
 
 
+def t_method_radial_slope(kappa_n: float, kappa_a: float) -> float:
+    """The detector model's radial acceptance slope for T-method positrons: kappa_n + kappa_a <y - 1/2>."""
+    return kappa_n + kappa_a * T_METHOD_MEAN_Y_OFFSET
+
+
 def radial_acceptance(x_mm, kappa_n: float, kappa_a: float, aperture_mm: float = APERTURE_MM):
     """The calorimeters' acceptance of T-method positrons vs equilibrium radius (detector model),
     betatron-averaged: 1 + (kappa_n + kappa_a <y - 1/2>) x_e / a."""
-    return 1.0 + (kappa_n + kappa_a * T_METHOD_MEAN_Y_OFFSET) * np.asarray(x_mm, dtype=float) / aperture_mm
+    return 1.0 + t_method_radial_slope(kappa_n, kappa_a) * np.asarray(x_mm, dtype=float) / aperture_mm
 
 
 def momentum_moments(pop: dict) -> dict:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..constants import APERTURE_MM
 from ..trackers import period_average, radial_moments, vertical_efficiency
-from .differential_decay import T_METHOD_MEAN_Y_OFFSET
+from .differential_decay import t_method_radial_slope
 from .phase_drift import oscillation_lines, slow_drift
 
 
@@ -35,7 +35,7 @@ def detector_maps(x_edges, y_edges, detector: dict, aperture_mm: float = APERTUR
     acceptance_vertical_quadratic, phase_radial_mrad, phase_vertical_quadratic_mrad."""
     xc = 0.5 * (np.asarray(x_edges)[1:] + np.asarray(x_edges)[:-1]) / aperture_mm
     yc = 0.5 * (np.asarray(y_edges)[1:] + np.asarray(y_edges)[:-1]) / aperture_mm
-    kappa = detector["acceptance_radial"] + detector["acceptance_radial_energy"] * T_METHOD_MEAN_Y_OFFSET
+    kappa = t_method_radial_slope(detector["acceptance_radial"], detector["acceptance_radial_energy"])
     eps = np.outer(1.0 + kappa * xc, 1.0 + detector["acceptance_vertical"] * yc
                    - detector["acceptance_vertical_quadratic"] * yc**2)
     phase = (detector["phase_radial_mrad"] * 1e-3 * xc[:, None]
@@ -87,11 +87,13 @@ def phase_acceptance_slope(t_us, h_txy, y_edges, maps: dict, vertical_falloff: f
 
 
 def phase_acceptance_analysis(t_us, h_txy, x_edges, y_edges, detector: dict, vertical_falloff: float,
-                              omega_a: float, variations: dict, replicas: int = 20, seed: int = 0) -> dict:
+                              omega_a: float, variations: dict, replicas: int = 20, seed: int = 0,
+                              averaged=None) -> dict:
     """C_pa (ppb) with its statistical error (Poisson replicas of M^T(x, y, t)) and systematics:
     the phase maps, the acceptance maps and the trackers' vertical efficiency, each varied by its
-    relative ``variations`` entry (half the spread of the +- variations)."""
-    t, h, f_cbo = betatron_averaged(t_us, h_txy, x_edges)
+    relative ``variations`` entry (half the spread of the +- variations). ``averaged``: the
+    (times, histogram, CBO MHz) of ``betatron_averaged`` if the caller has it already."""
+    t, h, f_cbo = averaged if averaged is not None else betatron_averaged(t_us, h_txy, x_edges)
 
     def c_pa(hist=h, det=detector, falloff=vertical_falloff, lines=None):
         r = phase_acceptance_slope(t, hist, y_edges, detector_maps(x_edges, y_edges, det), falloff, lines)
@@ -101,8 +103,10 @@ def phase_acceptance_analysis(t_us, h_txy, x_edges, y_edges, detector: dict, ver
     rng = np.random.default_rng(seed)
     reps = []  # replicas of the recorded histogram, averaged like the nominal one
     for _ in range(replicas):
-        hr = betatron_averaged(t_us, rng.poisson(h_txy).astype(float), x_edges, f_cbo)[1] if f_cbo else None
-        reps.append(c_pa(rng.poisson(h_txy).astype(float) if hr is None else hr, lines=nominal["lines"])[0])
+        hr = rng.poisson(h_txy).astype(float)
+        if f_cbo:
+            hr = betatron_averaged(t_us, hr, x_edges, f_cbo)[1]
+        reps.append(c_pa(hr, lines=nominal["lines"])[0])
     groups = {"phase_maps": ("phase_radial_mrad", "phase_vertical_quadratic_mrad"),
               "acceptance_maps": ("acceptance_radial", "acceptance_radial_energy", "acceptance_vertical",
                                   "acceptance_vertical_quadratic")}

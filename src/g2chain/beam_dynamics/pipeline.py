@@ -112,7 +112,8 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: d
                                     "acceptance_vertical_quadratic", "phase_radial_mrad",
                                     "phase_vertical_quadratic_mrad")}
     pa = phase_acceptance_analysis(t, h, x_edges, y_edges, maps_det, vertical_falloff, OMEGA_A,
-                                   settings["variations"], int(settings["replicas"]), seed + 1)
+                                   settings["variations"], int(settings["replicas"]), seed + 1,
+                                   averaged=(tb, hb, f_cbo))
     return {"C_dd": c_dd, "C_ml": c_ml, "C_pa": pa}
 
 

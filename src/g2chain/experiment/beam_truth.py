@@ -40,14 +40,12 @@ import math
 
 import numpy as np
 
+from ..beam_dynamics.differential_decay import t_method_radial_slope
 from ..beam_dynamics.phase_drift import weighted_slope
 from .beam import injection
 from .rng import dataset_key
 
 T_METHOD_WINDOW_US = (30.1, 660.0)
-# <y - 1/2> of T-method positrons (E > 1.7 GeV, y > 0.55): the energy-dependent radial acceptance
-# term kappa_a (y - 1/2) x is taken at this mean.
-T_METHOD_MEAN_Y_OFFSET = 0.25
 
 
 def expected_t0(c, delta):
@@ -87,7 +85,7 @@ def detection_averages(c, m: dict) -> dict:
     vertical phase offsets (x = x_e + a_x cos psi, y = a_y cos psi; the kernel's acceptance and
     phase maps, analytically averaged over psi)."""
     ap = c.aperture
-    kappa = c.kappa_n + c.kappa_a * T_METHOD_MEAN_Y_OFFSET
+    kappa = t_method_radial_slope(c.kappa_n, c.kappa_a)  # the same effective slope the analysis uses
     x_e, a_x, a_y = m["x_e"], m["a_x"], m["a_y"]
     acc_x = 1.0 + kappa * x_e / ap
     acc_y = 1.0 - c.zeta_y * a_y**2 / (2 * ap**2)  # <eta y> = 0 over a period
