@@ -37,18 +37,48 @@ N_CALOS = 24
 OMEGA_REF = 2.0 * math.pi * 0.2291
 
 # --- the constants of Eq. 56: a_mu = R'_mu * mu'_p(T_r)/mu_e(H) * mu_e(H)/mu_e * m_mu/m_e * g_e/2
-M_MU_OVER_M_E = sc.physical_constants["muon-electron mass ratio"][0]
-G_E_OVER_2 = abs(sc.physical_constants["electron g factor"][0]) / 2.0
-# bound-state correction of the electron moment in hydrogen (Breit + radiative terms):
-# mu_e(H)/mu_e = 1 - 17.7054e-6 (theory; Run-2/3 report cites it to 100 ppt)
-MU_E_H_OVER_MU_E = 1.0 - 17.7054e-6
-# shielded proton in a spherical water sample: CODATA gives mu_e/mu'_p at 25 C; the shielding
-# changes by -10.36 ppb/C (Run-2/3 report Sec. VI), taken to T_r = 34.7 C.
-_MU_E_OVER_MU_P_SHIELDED_25C = abs(sc.physical_constants["electron to shielded proton mag. mom. ratio"][0])
+# Each as (value, relative standard uncertainty). Two editions:
+#  * "codata2018" (default), the values the Run-2/3 report used:
+#    mu_e/mu'_p(25 C) = -658.2275971(72) and m_mu/m_e = 206.7682830(46), CODATA 2018 [Tiesinga et
+#    al., RMP 93, 025010 (2021)]; a_e = 0.00115965218059(13) [Fan et al., PRL 130, 071801 (2023)].
+#  * "scipy": the CODATA edition scipy.constants holds (2022 in scipy 1.15+), whose mu_e/mu'_p
+#    moved by 17.5 ppb; it gives a_mu/R'_mu 16.7 ppb above the report's.
+# In both, mu_e(H)/mu_e = 1 - 17.7054e-6 (bound-state QED, Breit + radiative; the report quotes
+# it to 100 ppt), and the shielded moment falls by 10.36 ppb per C (Run-2/3 report Sec. VI), so
+# mu'_p(T_r = 34.7 C) = mu'_p(25 C) (1 - 10.36e-9 x 9.7). The report's 10.5 ppb on
+# mu'_p(T_r)/mu_e(H) is the Phillips et al. measurement at 34.7 C behind CODATA's 25 C value.
 T_REF_C = 34.7
-MU_P_TR_OVER_MU_E_H = (1.0 / _MU_E_OVER_MU_P_SHIELDED_25C) * (1.0 + 10.36e-9 * (T_REF_C - 25.0)) / MU_E_H_OVER_MU_E
+SHIELDING_TEMPERATURE_COEFF_PER_C = -10.36e-9
+MU_E_H_OVER_MU_E = 1.0 - 17.7054e-6
+_EQ56 = {
+    "codata2018": {"mu_e_over_mu_p_25C": 658.2275971, "m_mu_over_m_e": (206.7682830, 22e-9),
+                   "a_e": 0.00115965218059},
+}
 
 
-def k_constants() -> float:
+def eq56_constants(edition: str = "codata2018") -> dict:
+    """The four factors of Eq. 56 as {name: (value, relative uncertainty)}: mu'_p(T_r)/mu_e(H),
+    mu_e(H)/mu_e, m_mu/m_e and g_e/2 (see the editions above)."""
+    if edition == "codata2018":
+        c = _EQ56["codata2018"]
+        mu_e_mu_p, (mm, mm_rel), a_e = c["mu_e_over_mu_p_25C"], c["m_mu_over_m_e"], c["a_e"]
+    elif edition == "scipy":
+        pc = sc.physical_constants
+        mu_e_mu_p = abs(pc["electron to shielded proton mag. mom. ratio"][0])
+        mm_v, _, mm_u = pc["muon-electron mass ratio"]
+        mm, mm_rel = mm_v, mm_u / mm_v
+        a_e = pc["electron mag. mom. anomaly"][0]
+    else:
+        raise ValueError(f"constants edition {edition!r}: use 'codata2018' or 'scipy'")
+    mu_p_tr_over_mu_e = (1.0 + SHIELDING_TEMPERATURE_COEFF_PER_C * (T_REF_C - 25.0)) / mu_e_mu_p
+    return {
+        "mu'_p(T_r)/mu_e(H)": (mu_p_tr_over_mu_e / MU_E_H_OVER_MU_E, 10.5e-9),
+        "mu_e(H)/mu_e": (MU_E_H_OVER_MU_E, 0.1e-9),
+        "m_mu/m_e": (mm, mm_rel),
+        "g_e/2": (1.0 + a_e, 0.1e-9),
+    }
+
+
+def k_constants(edition: str = "codata2018") -> float:
     """Product K of the Eq. 56 constants, so that a_mu = K * R'_mu."""
-    return MU_P_TR_OVER_MU_E_H * MU_E_H_OVER_MU_E * M_MU_OVER_M_E * G_E_OVER_2
+    return math.prod(v for v, _ in eq56_constants(edition).values())

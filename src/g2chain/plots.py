@@ -360,7 +360,8 @@ def beam_dynamics_summary(result: dict, title: str, out_path):
     ce, cp = result["C_e"], result["C_p"]
     fit, four = ce["_fit"], ce["_fourier"]
     t, ratio = ce["_ratio"]
-    fig, ax = plt.subplots(3, 3, figsize=(16, 13))
+    tracker = ce.get("_tracker")
+    fig, ax = plt.subplots(4 if tracker else 3, 3, figsize=(16, 17.3 if tracker else 13))
     fig.suptitle(f"{title}: C_e = {ce['C_e_ppb']:.0f} +- {ce['stat_ppb']:.0f} (stat) +- {ce['syst_ppb']:.0f} (syst) ppb"
                  f" (blinded clock),  C_p = {cp['C_p_ppb']:.1f} +- {cp['stat_ppb']:.1f} +- {cp['syst_ppb']:.1f} ppb")
     for a, (lo, hi) in zip(ax[0, :2], ((0.0, 6.0), (40.0, 46.0)), strict=True):
@@ -389,14 +390,17 @@ def beam_dynamics_summary(result: dict, title: str, out_path):
           title="joint distribution, chi^2 method (Fig. 14)")
     a.legend(fontsize=8, loc="lower right")
     a = ax[1, 1]
-    names = ["chi^2", "Fourier (corrected)", "combined"]
-    vals = [ce["methods"]["chi2"]["C_e_ppb"], ce["methods"]["fourier"]["C_e_ppb"], ce["C_e_ppb"]]
-    errs = [ce["methods"]["chi2"]["stat_ppb"], ce["methods"]["fourier"]["stat_ppb"],
-            float(np.hypot(ce["stat_ppb"], ce["syst_ppb"]))]
-    a.errorbar(range(3), vals, yerr=errs, fmt="o", capsize=4)
-    a.plot([1], [ce["methods"]["fourier"]["raw_ppb"]], "x", color="0.5",
-           label="Fourier before the correlation correction")
-    a.set_xticks(range(3), names)
+    m = ce["methods"]
+    keys = [k for k in ("chi2", "fourier", "tracker") if k in m]
+    names = {"chi2": "chi^2", "fourier": "Fourier (corrected)", "tracker": "trackers (Eq. 18)"}
+    vals = [m[k]["C_e_ppb"] for k in keys] + [ce["C_e_ppb"]]
+    errs = [m[k]["stat_ppb"] for k in keys] + [float(np.hypot(ce["stat_ppb"], ce["syst_ppb"]))]
+    if "tracker" in m:
+        errs[keys.index("tracker")] = float(np.hypot(m["tracker"]["stat_ppb"],
+                                                     np.hypot.reduce(list(m["tracker"]["systematics_ppb"].values()))))
+    a.errorbar(range(len(vals)), vals, yerr=errs, fmt="o", capsize=4)
+    a.plot([1], [m["fourier"]["raw_ppb"]], "x", color="0.5", label="Fourier before the correlation correction")
+    a.set_xticks(range(len(vals)), [names[k] for k in keys] + ["combined"])
     a.set(ylabel="C_e [ppb] (blinded clock)", title="C_e per method (Fig. 15)")
     a.legend(fontsize=8)
     a = ax[1, 2]
@@ -406,9 +410,44 @@ def beam_dynamics_summary(result: dict, title: str, out_path):
           title=f"amplitude distribution (method 2): C_p {cp['method2_ppb']:.1f}, method 1 {cp['method1_ppb']:.1f} ppb")
     if "C_ml" in result:
         _phase_drift_panels(ax[2], result)
+    if tracker:
+        _spectrometric_panels(ax[3], tracker, fit)
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
+
+
+def _spectrometric_panels(ax, tracker: dict, chi2_fit: dict):
+    """The trackers' C_e method: the radial mean and width against time with the Eq. 17 phase
+    model, and the x_e distribution the paper's two-state reading of Eq. 18 gives."""
+    from .beam_dynamics.spectrometric import moment_model, state_bins
+
+    ser, fit = tracker["series"], tracker["fit"]
+    t = ser["t_us"]
+    w = tracker["_model_args"]
+    for a, k, lab in ((ax[0], 0, "mean radius <x> [mm]"), (ax[1], 1, "radial variance [mm^2]")):
+        for s, col in ((0, "C0"), (1, "C1")):
+            y = (ser["mean"], ser["var"])[k][s]
+            e = (ser["err"]["mean"], ser["err"]["var"])[k][s]
+            a.errorbar(t, y, yerr=e, fmt=".", ms=3, color=col, label=f"station {s + 1}")
+            model = moment_model(fit["theta"], t, np.full(t.size, s), *w)[k]
+            a.plot(t, model, "-", lw=0.8, color=col)
+        a.set(xlabel="time [us]", ylabel=lab, xlim=(t[0], t[0] + 12.0),
+              title="trackers: Eq. 17 at every betatron phase (lines: fit)")
+        a.legend(fontsize=8)
+    a = ax[2]
+    p = fit["params"]
+    x_i = p["mean_xe"] + p["A"]
+    for s in range(ser["n"].shape[0]):
+        near_f = state_bins(ser, fit, s)[1]
+        h = ser["hx"][s][near_f].sum(0)
+        xe = 0.5 * (x_i + ser["x_mm"])  # Eq. 18: x_e = (x_i + x_f) / 2
+        a.step(xe, h / h.sum() / (xe[1] - xe[0]), where="mid", label=f"station {s + 1}: (x_i + x_f)/2")
+    x = chi2_fit["x_mm"]
+    a.step(x, chi2_fit["rho"].sum(1) / (x[1] - x[0]), where="mid", color="k", lw=0.8, label="fast rotation, chi^2")
+    a.set(xlabel="equilibrium radius x_e [mm]", ylabel="density [1/mm]", xlim=(-30, 40),
+          title=f"x_e from the trackers: rms {tracker['rms_xe_mm']:.2f} mm, C_e {tracker['C_e'] * 1e9:.0f} ppb")
+    a.legend(fontsize=8)
 
 
 def _coarse(t, y, w, k: int = 20):
@@ -458,3 +497,34 @@ def _phase_drift_panels(ax, result: dict):
     a.axvline(0, color="0.7", lw=0.8)
     a.set_yticks(range(len(vals)), names)
     a.set(xlabel="correction [ppb]", title="phase-drift corrections (Tables X, XI, Eq. 24)")
+
+
+def closure_pulls(record: dict, out_path):
+    """The closure at a glance: each stage's pull (value - truth) / sigma per dataset, with R'_mu
+    and a_mu combined, against the +-1 and +-3 sigma bands."""
+    sets = list(record["datasets"])
+    stages = list(record["datasets"][sets[0]])
+    fig, ax = plt.subplots(figsize=(9, 0.42 * (len(stages) + 3) + 1.5))
+    ax.axvspan(-1, 1, color="0.9")
+    for x in (-3, 3):
+        ax.axvline(x, color="0.6", ls="--", lw=0.8)
+    ax.axvline(0, color="0.4", lw=0.8)
+    for k, ds in enumerate(sets):
+        y = np.arange(len(stages)) + 0.2 * (k - 1)
+        ax.plot([record["datasets"][ds][s]["pull"] for s in stages], y, "o", ms=5, label=ds)
+    comb = record["combined"]
+    names = ["R_mu", "a_mu", "a_mu_evaluated"]
+    labels = ["R'_mu combined", "a_mu (sigma total)", "a_mu (sigma evaluated)"]
+    yc = len(stages) + np.arange(len(names))
+    ax.plot([comb[n]["pull"] for n in names], yc, "D", color="k", label="combined")
+    ax.set_yticks(list(range(len(stages))) + list(yc), stages + labels)
+    ax.invert_yaxis()
+    ax.set_xlim(-4, 4)
+    a = comb["a_mu"]
+    ax.set(xlabel="pull (value - truth) / sigma",
+           title=f"closure against the sealed truth: a_mu pull {a['pull']:+.2f} "
+                 f"({(a['value'] / a['truth'] - 1) * 1e9:+.0f} ppb)")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)

@@ -107,4 +107,5 @@ def beam_dynamics_params(dataset):
     return {**config["beam_dynamics"], "field_index": config["datasets"][dataset]["field_index"],
             "detector": {k: det[k] for k in ("tracker_resolution_mm", "acceptance_radial", "acceptance_radial_energy",
                                              "acceptance_vertical", "acceptance_vertical_quadratic",
-                                             "phase_radial_mrad", "phase_vertical_quadratic_mrad")}}
+                                             "phase_radial_mrad", "phase_vertical_quadratic_mrad", "drift_angle_min_rad",
+                                             "drift_angle_max_rad")}}

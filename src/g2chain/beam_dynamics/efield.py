@@ -29,6 +29,10 @@ with q tied to the true tau marginal (the coarse cells and the one-number correl
 
 C_e = 2 n (1 - n) beta^2 <x_e^2> / R0^2 (Eq. 13). The fast-rotation times are on the blinded
 clock: both methods quote C_e at eps_hw = 0 together with dC_e/deps, which ``unblind`` applies.
+
+The third method, the trackers' spectrometric relation (Eq. 17-19), is in ``spectrometric``;
+``with_tracker_method`` combines the three, weighted by their uncertainties. It measures
+positions, so its C_e has no clock dependence.
 """
 
 from __future__ import annotations
@@ -295,5 +299,55 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
                         "stat_ppb": ce_f_err * ppb, "t0_us": four["t0_us"], "dCe_deps_ppb": slope_f * ppb},
         },
         "weights": {"chi2": float(w[0]), "fourier": float(w[1])},
+        "_syst_parts_ppb": {"fourier correlation": 0.5 * abs(bias) * ppb,
+                            "injection profile": 0.5 * abs(ce_c - ce_wrapped) * ppb},
         "_fit": fit, "_fourier": four, "_ratio": (t, ratio), "_profile": (tau_edges, target),
     }
+
+
+def with_tracker_method(ce: dict, tracker: dict) -> dict:
+    """The C_e combination of the chi^2, Fourier and tracker methods (ppb, at eps_hw = 0), weighted
+    by their uncertainties. The two fast-rotation methods share the data (their statistical
+    errors add linearly); the tracker's are independent, and its C_e does not depend on the
+    blinded clock. Returns a new result dict with the tracker method under ``methods``."""
+    ppb = 1e9
+    m = ce["methods"]
+    sig = {"chi2": m["chi2"]["stat_ppb"], "fourier": m["fourier"]["stat_ppb"],
+           "tracker": float(np.hypot(tracker["stat"], _quad(tracker["systematics"]))) * ppb}
+    val = {"chi2": m["chi2"]["C_e_ppb"], "fourier": m["fourier"]["C_e_ppb"], "tracker": tracker["C_e"] * ppb}
+    inv = {k: 1.0 / v**2 for k, v in sig.items()}
+    w = {k: v / sum(inv.values()) for k, v in inv.items()}
+    w_fr = w["chi2"] + w["fourier"]
+    value = sum(w[k] * val[k] for k in w)
+    stat = float(np.hypot(w_fr * m["chi2"]["stat_ppb"], w["tracker"] * tracker["stat"] * ppb))
+    parts = ce["_syst_parts_ppb"]
+    syst_parts = {
+        "fourier correlation (half the model bias)": w["fourier"] * parts["fourier correlation"],
+        "injection profile: unwrapping and stretch (half the shift)": w_fr * parts["injection profile"],
+        **{f"tracker: {k}": w["tracker"] * v * ppb for k, v in tracker["systematics"].items()},
+        "method difference (half the largest)": 0.5 * (max(val.values()) - min(val.values())),
+    }
+    infl = ce["inflation"]
+    series = tracker["series"]
+    p, e = tracker["fit"]["params"], tracker["fit"]["errors"]
+    out = dict(ce)
+    out.update({
+        "C_e_ppb": float(value), "stat_ppb": stat,
+        "syst_ppb": infl * _quad(syst_parts), "systematics_ppb": syst_parts,
+        "dCe_deps_ppb": w["chi2"] * m["chi2"]["dCe_deps_ppb"] + w["fourier"] * m["fourier"]["dCe_deps_ppb"],
+        "weights": w,
+        "methods": {**m, "tracker": {
+            "C_e_ppb": val["tracker"], "stat_ppb": tracker["stat"] * ppb,
+            "systematics_ppb": {k: v * ppb for k, v in tracker["systematics"].items()},
+            "C_e_two_state_ppb": tracker["C_e_two_state"] * ppb, "dCe_deps_ppb": 0.0,
+            "mean_x_mm": p["mean_xe"], "rms_x_mm": tracker["rms_xe_mm"], "x_i_mm": tracker["x_i_mm"],
+            "fit": {k: [p[k], e[k]] for k in p}, "chi2": tracker["fit"]["chi2"], "ndf": tracker["fit"]["ndf"],
+            "error_scale": tracker["error_scale"],
+            "vertices": float(series["n"].sum())}},
+        "_tracker": tracker,
+    })
+    return out
+
+
+def _quad(parts: dict) -> float:
+    return float(np.sqrt(sum(v**2 for v in parts.values())))

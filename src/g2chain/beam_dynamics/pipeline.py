@@ -18,9 +18,10 @@ from ..io import read_h5, write_json
 from ..trackers import vertices_in_time
 from . import differential_decay as DD
 from . import muon_loss as ML
-from .efield import efield_analysis
+from .efield import efield_analysis, with_tracker_method
 from .phase_acceptance import betatron_averaged, phase_acceptance_analysis
 from .pitch import pitch_analysis
+from .spectrometric import tracker_efield
 
 # the drift corrections are fractions of omega_a: the blinded reference frequency is within
 # 50 ppm of it, far inside their errors
@@ -49,6 +50,13 @@ def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> d
     signal, bin_us = fast_rotation
     ce = efield_analysis(signal, bin_us, n, bd["efield"])
     vertices, x_edges, y_edges, t_edges = trackers
+    # the trackers' method (Eq. 17-19): the bunch length from the fast-rotation profile
+    a_ns, b_ns, edge_ns = ce["methods"]["chi2"]["bunch_ns"]
+    tr = tracker_efield(vertices, x_edges, t_edges, n, det["tracker_resolution_mm"],
+                        DD.t_method_radial_slope(det["acceptance_radial"], det["acceptance_radial_energy"]),
+                        (b_ns - a_ns) * 1e-3, (det["drift_angle_min_rad"], det["drift_angle_max_rad"]),
+                        bd["efield"]["tracker"], edge_us=edge_ns * 1e-3)
+    ce = with_tracker_method(ce, tr)
     p = bd["pitch"]
     acceptance = {"radial": det["acceptance_radial"], "vertical_quadratic": det["acceptance_vertical_quadratic"]}
     cp = pitch_analysis(vertices, x_edges, y_edges, t_edges, tuple(p["window_us"]), n, det["tracker_resolution_mm"],

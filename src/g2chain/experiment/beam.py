@@ -40,6 +40,14 @@ def coherent_offset(kicker_kV: float, offset_at_zero_kick_mm: float, full_kick_k
     return offset_at_zero_kick_mm * max(0.0, 1.0 - kicker_kV / full_kick_kV)
 
 
+def injection_offset(c, x_e, zx):
+    """Radial betatron offset at injection (mm): every muon leaves the inflector near one radius
+    x_i, so its offset from its own closed orbit is x_i - x_e (Eq. 17 state i). x_i sits x_coh
+    (the missing kick) outside the closed orbit of the mean momentum, with a spread sigma_inj."""
+    x_ref = c.r0 * c.delta_mean / (1.0 - c.n)
+    return c.x_coh + x_ref - x_e + c.sigma_inj * zx
+
+
 def injection(c, u, z_d, zx, zpx, zy, zpy) -> dict:
     """The production kernel's injection from its random variates (``c``: the kernel's
     Conditions): momentum offset delta with the delta-t0 correlation through the bunch position u,
@@ -49,7 +57,7 @@ def injection(c, u, z_d, zx, zpx, zy, zpy) -> dict:
     rho_corr = math.sqrt(max(0.0, 1.0 - c.rho_dt**2))
     delta = c.delta_mean + c.delta_rms * (c.rho_dt * (u - 0.5) * math.sqrt(12.0) + rho_corr * z_d)
     x_e = equilibrium_radius(delta, c.n)
-    x0, px0 = c.x_coh + c.sigma_x * zx, c.sigma_x * zpx
+    x0, px0 = injection_offset(c, x_e, zx), c.sigma_x * zpx
     y0, py0 = c.y_coh + c.sigma_y * (1.0 + c.vw_mismatch) * zy, c.sigma_y * (1.0 - c.vw_mismatch) * zpy
     a_x, a_y = np.hypot(x0, px0), np.hypot(y0, py0)
     rho = np.hypot(np.abs(x_e) + a_x, a_y) / c.aperture

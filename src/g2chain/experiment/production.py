@@ -175,6 +175,7 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
     pitch_coef = n / (4.0 * c.r0 * c.r0)  # Eq. 22 per muon
     rho_corr = math.sqrt(max(0.0, 1.0 - c.rho_dt * c.rho_dt))
     sqrt12 = math.sqrt(12.0)
+    x_ref = c.r0 * c.delta_mean / (1.0 - n)  # closed orbit of the mean momentum
     drift_span = c.drift_max - c.drift_min
 
     while counters[C_HITS_1GEV] < target:
@@ -196,8 +197,10 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
             t0 = c.bunch_width * (u - 0.5) + c.bunch_edge * z_t
             delta = c.delta_mean + c.delta_rms * (c.rho_dt * (u - 0.5) * sqrt12 + rho_corr * z_d)
             x_e = c.r0 * delta / (1.0 - n)
-            # betatron motion in normalised coordinates; the radial injection offset is coherent
-            x0 = c.x_coh + c.sigma_x * zx
+            # betatron motion in normalised coordinates: every muon leaves the inflector near one
+            # radius x_i, so its offset from its own closed orbit is x_i - x_e (Eq. 17, state i);
+            # the mean offset is the coherent one (CBO). As beam.injection_offset.
+            x0 = c.x_coh + x_ref - x_e + c.sigma_inj * zx
             px0 = c.sigma_x * zpx
             y0 = c.y_coh + c.sigma_y * (1.0 + c.vw_mismatch) * zy
             py0 = c.sigma_y * (1.0 - c.vw_mismatch) * zpy

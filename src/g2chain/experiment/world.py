@@ -30,7 +30,7 @@ Conditions = namedtuple(
     "Conditions",
     [
         "n", "r0", "omega_c0", "delta_mean", "delta_rms", "rho_dt", "bunch_width", "bunch_edge",
-        "sigma_x", "x_coh", "sigma_y", "vw_mismatch", "y_coh", "chrom_x", "chrom_y",
+        "sigma_x", "x_coh", "sigma_inj", "sigma_y", "vw_mismatch", "y_coh", "chrom_x", "chrom_y",
         "detune_x", "detune_y", "aperture", "scrape_mm", "t_scrape", "loss_rate", "loss_width",
         "loss_mom", "triple_eff", "omega_a", "phi0", "dphi0_ddelta", "gamma_magic", "tau_mu",
         "e_max", "acc_scale", "acc_low", "kappa_n", "kappa_a", "eta_y", "zeta_y", "phase_x",
@@ -109,6 +109,7 @@ def build_conditions(cfg: dict, dataset: str, world: dict) -> Conditions:
         x_coh=coherent_offset(
             float(ds["kicker_kV"]), float(b["coherent_offset_at_zero_kick_mm"]), float(b["full_kick_kV"])
         ),
+        sigma_inj=float(b["inflector_sigma_x_mm"]),
         sigma_y=float(b["betatron_sigma_y_mm"]),
         vw_mismatch=float(b["vertical_mismatch"]),
         y_coh=float(b["vertical_offset_mm"]),

@@ -1,0 +1,167 @@
+"""The ppb budget of R'_mu and a_mu (the Table XXIV analogue), combined and per dataset.
+
+Each row gives the correction (ppb; positive C_i raise a_mu, positive B_i lower it, as in the
+paper) and its uncertainty, split into the part the chain evaluates from the experiment's data
+and the external inputs (config values, the constants). Combined columns use the GLS weights of
+the R'_mu combination: correlated sources add linearly over datasets, independent ones in
+quadrature.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+from .amu import CONSTANT_ROWS
+from .ratio import FIELD_ROW
+
+# (quantity, section, carries a correction)
+ROWS = [
+    ("omega_a^m statistical", "IV K", False),
+    ("omega_a^m systematic", "IV J", False),
+    ("C_e", "V A", True),
+    ("C_p", "V B", True),
+    ("C_ml", "V C", True),
+    ("C_dd", "V D", True),
+    ("C_pa", "V E", True),
+    (FIELD_ROW, "VI H", False),
+    ("B_K", "VI G 1", True),
+    ("B_Q", "VI G 2", True),
+    ("mu'_p(T_r)/mu_e", "Eq. 56, refs [45,57]", False),
+    ("m_mu/m_e", "Eq. 56, CODATA", False),
+    ("g_e/2", "Eq. 56, ref [59]", False),
+]
+CONSTANTS = tuple(CONSTANT_ROWS)
+SIGN = {"B_K": -1.0, "B_Q": -1.0}  # B_i enter the denominator of Eq. 4
+
+
+def _quad(values) -> float:
+    return math.sqrt(sum(v * v for v in values))
+
+
+def row_uncertainties(components: list[dict], row: str) -> dict:
+    """Evaluated, external and total uncertainty (ppb) of one budget row."""
+    mine = [c for c in components if c["row"] == row]
+    ev = _quad(c["ppb"] for c in mine if c["kind"] == "evaluated")
+    ex = _quad(c["ppb"] for c in mine if c["kind"] == "external")
+    return {"evaluated": ev, "external": ex, "total": math.hypot(ev, ex)}
+
+
+def _column(components: list[dict], corrections: dict) -> dict:
+    col = {}
+    for q, _, has_corr in ROWS:
+        u = row_uncertainties(components, q)
+        col[q] = {"correction": corrections.get(q) if has_corr else None, **u}
+    syst = [q for q, _, _ in ROWS if q != "omega_a^m statistical" and q not in CONSTANTS]
+    col["total systematic"] = {"correction": None, "total": _quad(col[q]["total"] for q in syst),
+                               "evaluated": _quad(col[q]["evaluated"] for q in syst),
+                               "external": _quad(col[q]["external"] for q in syst)}
+    col["total external parameters"] = {"correction": None, "total": _quad(col[q]["total"] for q in CONSTANTS),
+                                        "evaluated": 0.0, "external": _quad(col[q]["total"] for q in CONSTANTS)}
+    total_corr = sum(SIGN.get(q, 1.0) * col[q]["correction"] for q, _, has in ROWS if has)
+    allq = [q for q, _, _ in ROWS]
+    col["totals"] = {"correction": total_corr, "total": _quad(col[q]["total"] for q in allq),
+                     "evaluated": _quad(col[q]["evaluated"] for q in allq),
+                     "external": _quad(col[q]["external"] for q in allq)}
+    return col
+
+
+def budget_table(ratios: list[dict], combined: dict, constants: list[dict]) -> dict:
+    """The budget: per row the combined and per-dataset corrections and uncertainties (ppb).
+    ``ratios``: ``ratio.dataset_ratio`` per dataset; ``combined``: ``ratio.combine_datasets``;
+    ``constants``: ``amu.constant_components``."""
+    columns = {"combined": _column(combined["components"] + constants, combined["corrections_ppb"])}
+    for r in ratios:
+        columns[r["dataset"]] = _column(r["components"] + constants, r["corrections_ppb"])
+    sections = {q: s for q, s, _ in ROWS}
+    return {"rows": list(columns["combined"]), "sections": sections, "columns": columns}
+
+
+def budget_csv(table: dict) -> str:
+    """The budget as CSV: one line per row; combined correction, uncertainty (evaluated, external)
+    and per-dataset correction and uncertainty, all in ppb."""
+    out = io.StringIO()
+    sets = [k for k in table["columns"] if k != "combined"]
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["quantity", "section", "correction_ppb", "unc_ppb", "unc_evaluated_ppb", "unc_external_ppb"]
+               + [f"{d}_{k}" for d in sets for k in ("correction_ppb", "unc_ppb")])
+    for q in table["rows"]:
+        c = table["columns"]["combined"][q]
+        line = [q, table["sections"].get(q, ""), _num(c["correction"]), _num(c["total"]), _num(c["evaluated"]),
+                _num(c["external"])]
+        for d in sets:
+            e = table["columns"][d][q]
+            line += [_num(e["correction"]), _num(e["total"])]
+        w.writerow(line)
+    return out.getvalue()
+
+
+def read_budget_csv(text: str) -> dict:
+    """{quantity: {column: float or None}} from ``budget_csv`` output."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    return {r["quantity"]: {k: (float(v) if v not in ("", None) else None) for k, v in r.items()
+                            if k not in ("quantity", "section")} for r in rows}
+
+
+def _num(v) -> str:
+    return "" if v is None else f"{v:.3f}"
+
+
+def _cell(v, digits=0) -> str:
+    return "..." if v is None else f"{v:.{digits}f}"
+
+
+def budget_markdown(table: dict, header: list[str]) -> str:
+    """The budget as a Markdown table (ppb), with ``header`` lines above it."""
+    sets = [k for k in table["columns"] if k != "combined"]
+    lines = [*header, "",
+             "| quantity | section | correction | uncertainty | evaluated | external | "
+             + " | ".join(f"{d} corr. | {d} unc." for d in sets) + " |",
+             "|---|---|---:|---:|---:|---:|" + "---:|---:|" * len(sets)]
+    for q in table["rows"]:
+        c = table["columns"]["combined"][q]
+        bold = q.startswith("total")
+        name = f"**{q}**" if bold else q
+        cells = [name, table["sections"].get(q, ""), _cell(c["correction"]), _cell(c["total"]),
+                 _cell(c["evaluated"]), _cell(c["external"])]
+        for d in sets:
+            e = table["columns"][d][q]
+            cells += [_cell(e["correction"]), _cell(e["total"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "ppb. Positive C_i increase a_mu; positive B_i decrease it (Eq. 4). 'evaluated': from the toy "
+              "experiment's own data; 'external': config inputs and the constants of Eq. 56."]
+    return "\n".join(lines) + "\n"
+
+
+def budget_values(table_csv: str) -> dict:
+    """{(quantity, column): value (ppb)} of a budget CSV, columns 'correction' and 'unc' for the
+    combined datasets and '<dataset> correction', '<dataset> unc' for each."""
+    out = {}
+    for q, row in read_budget_csv(table_csv).items():
+        for k, v in row.items():
+            if v is None:
+                continue
+            name = k.removesuffix("_ppb").replace("_correction", " correction").replace("_unc", " unc")
+            out[(q, name)] = v
+    return out
+
+
+def read_reference(text: str) -> dict:
+    """{(quantity, column): (value, tolerance)} from a regression reference CSV (lines starting
+    with '#' are its notes)."""
+    lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    return {(r["quantity"], r["column"]): (float(r["value_ppb"]), float(r["tolerance_ppb"]))
+            for r in csv.DictReader(lines)}
+
+
+def compare_to_reference(reference: dict, values: dict) -> list[str]:
+    """The budget entries outside their reference tolerance, or missing, one line each."""
+    bad = []
+    for key, (ref, tol) in reference.items():
+        if key not in values:
+            bad.append(f"{key[0]} / {key[1]}: missing (reference {ref:.2f} ppb)")
+        elif abs(values[key] - ref) > tol:
+            bad.append(f"{key[0]} / {key[1]}: {values[key]:.2f} ppb, reference {ref:.2f} +- {tol:.2f}")
+    bad += [f"{k[0]} / {k[1]}: not in the reference" for k in values if k not in reference]
+    return bad
