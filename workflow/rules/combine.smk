@@ -38,8 +38,9 @@ rule unblind:
         combination=config["combination"],
     output:
         json="results/combined/a_mu.json",
-        csv=report("results/combined/budget.csv", caption="../report/budget.rst", category="Combination"),
+        csv="results/combined/budget.csv",
         md="results/combined/budget.md",
+        html=report("results/combined/budget.html", caption="../report/budget.rst", category="Combination"),
     log:
         "logs/combined/unblind.log",
     script:

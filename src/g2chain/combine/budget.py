@@ -165,3 +165,26 @@ def compare_to_reference(reference: dict, values: dict) -> list[str]:
             bad.append(f"{key[0]} / {key[1]}: {values[key]:.2f} ppb, reference {ref:.2f} +- {tol:.2f}")
     bad += [f"{k[0]} / {k[1]}: not in the reference" for k in values if k not in reference]
     return bad
+
+
+def budget_html(table: dict, header: list[str]) -> str:
+    """The budget as a small self-contained HTML page (for ``snakemake --report``)."""
+    import html
+
+    sets = [k for k in table["columns"] if k != "combined"]
+    head = "".join(f"<p>{html.escape(h.lstrip('# '))}</p>" for h in header if h)
+    cols = ["quantity", "section", "correction", "uncertainty", "evaluated", "external"]
+    cols += [f"{d} {k}" for d in sets for k in ("corr.", "unc.")]
+    rows = []
+    for q in table["rows"]:
+        c = table["columns"]["combined"][q]
+        cells = [q, table["sections"].get(q, ""), _cell(c["correction"]), _cell(c["total"]), _cell(c["evaluated"]),
+                 _cell(c["external"])]
+        for d in sets:
+            cells += [_cell(table["columns"][d][q]["correction"]), _cell(table["columns"][d][q]["total"])]
+        tag = "th" if q.startswith("total") else "td"
+        rows.append("<tr>" + "".join(f"<{tag}>{html.escape(x)}</{tag}>" for x in cells) + "</tr>")
+    return ("<html><head><meta charset='utf-8'><style>td,th{padding:2px 8px;text-align:right}"
+            "td:first-child,th:first-child{text-align:left}</style></head><body>" + head
+            + "<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>" + "".join(rows)
+            + "</table><p>ppb. Positive C_i increase a_mu; positive B_i decrease it.</p></body></html>\n")

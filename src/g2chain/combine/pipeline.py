@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..io import read_h5, read_json, write_json
 from .amu import a_mu_from_ratio, constant_components
-from .budget import budget_csv, budget_markdown, budget_table
+from .budget import budget_csv, budget_html, budget_markdown, budget_table
 from .ratio import combine_datasets, dataset_ratio
 
 
@@ -59,9 +59,11 @@ def _header(res: dict, blinded: bool) -> list[str]:
     return lines
 
 
-def _outputs(res: dict, blinded: bool, out_json, out_csv, out_md):
+def _outputs(res: dict, blinded: bool, out_json, out_csv, out_md, out_html=None):
     _write_text(out_csv, budget_csv(res["budget"]))
     _write_text(out_md, budget_markdown(res["budget"], _header(res, blinded)))
+    if out_html is not None:
+        _write_text(out_html, budget_html(res["budget"], _header(res, blinded)))
     record = {k: v for k, v in res.items() if k != "budget"}
     record["blinded"] = blinded
     write_json(out_json, record)
@@ -84,13 +86,14 @@ def hardware_blinds(world_paths) -> list[float]:
     return [float(read_h5(p, kind="world")[0]["eps_hw"]) for p in world_paths]
 
 
-def run_unblind(cfg, datasets, averages, corrections, omega_ps, worlds, out_json, out_csv, out_md) -> dict:
+def run_unblind(cfg, datasets, averages, corrections, omega_ps, worlds, out_json, out_csv, out_md,
+                out_html=None) -> dict:
     """Rule unblind: the hardware blind removed from omega_a^m and C_e; a_mu per dataset and
     combined, and the unblinded budget."""
     eps = hardware_blinds(worlds)
     res = combination(cfg, dataset_ratios(datasets, averages, corrections, omega_ps, eps))
     res["eps_hw"] = dict(zip(datasets, eps, strict=True))
-    return _outputs(res, False, out_json, out_csv, out_md)
+    return _outputs(res, False, out_json, out_csv, out_md, out_html)
 
 
 def run_closure(datasets, inputs, out_json, out_png) -> dict:
