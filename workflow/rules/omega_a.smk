@@ -1,6 +1,8 @@
 # omega_a analysis (Sec. IV): 19 blinded analyses per dataset and their relative unblinding.
 
 
+# One job fits an analysis and then builds its systematic table (Table V categories), which
+# refits that nominal: one process instead of two saves the job start-up (~3 s of ~5 s at ci size).
 rule omega_a_fit:
     conda:
         "../../environment.yml"
@@ -16,8 +18,10 @@ rule omega_a_fit:
             category="omega_a",
             subcategory="{dataset}",
         ),
+        systematics="results/{dataset}/analysis/omega_a/{analysis}.syst.json",
     log:
-        "logs/{dataset}/omega_a/{analysis}.log",
+        fit="logs/{dataset}/omega_a/{analysis}.log",
+        systematics="logs/{dataset}/omega_a/{analysis}.syst.log",
     resources:
         mem_mb=3000,
     script:
@@ -66,24 +70,6 @@ rule omega_a_scans:
         "logs/{dataset}/omega_a/{analysis}.scans.log",
     script:
         "../scripts/omega_a_scans.py"
-
-
-rule omega_a_systematics:
-    conda:
-        "../../environment.yml"
-    input:
-        calorimeters="results/{dataset}/experiment/calorimeters.h5",
-        lost_muons="results/{dataset}/experiment/lost_muons.h5",
-        groups=groups_of,
-        result="results/{dataset}/analysis/omega_a/{analysis}.json",
-    output:
-        "results/{dataset}/analysis/omega_a/{analysis}.syst.json",
-    log:
-        "logs/{dataset}/omega_a/{analysis}.syst.log",
-    resources:
-        mem_mb=3000,
-    script:
-        "../scripts/omega_a_systematics.py"
 
 
 rule omega_a_correlation_trials:
