@@ -3,14 +3,6 @@
 # closure against the sealed truth.
 
 
-def combination_inputs(wildcards=None):
-    return {
-        "averages": expand("results/{dataset}/analysis/omega_a/average.json", dataset=DATASETS),
-        "corrections": expand("results/{dataset}/analysis/beam_dynamics/corrections.json", dataset=DATASETS),
-        "omega_p": expand("results/{dataset}/analysis/field/omega_p.json", dataset=DATASETS),
-    }
-
-
 rule combine:
     conda:
         "../../environment.yml"

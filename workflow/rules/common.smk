@@ -109,3 +109,12 @@ def beam_dynamics_params(dataset):
                                              "acceptance_vertical", "acceptance_vertical_quadratic",
                                              "phase_radial_mrad", "phase_vertical_quadratic_mrad", "drift_angle_min_rad",
                                              "drift_angle_max_rad")}}
+
+
+def combination_inputs(wildcards=None):
+    """Each dataset's omega_a^m average, beam-dynamics corrections and omega~'_p: what R'_mu is made of."""
+    return {
+        "averages": expand("results/{dataset}/analysis/omega_a/average.json", dataset=DATASETS),
+        "corrections": expand("results/{dataset}/analysis/beam_dynamics/corrections.json", dataset=DATASETS),
+        "omega_p": expand("results/{dataset}/analysis/field/omega_p.json", dataset=DATASETS),
+    }

@@ -56,6 +56,12 @@ def _header(res: dict, blinded: bool) -> list[str]:
     if not blinded:
         lines.append(f"a_mu = {c['a_mu'] * 1e11:.0f}({c['a_mu_err'] * 1e11:.0f}) x 10^-11 "
                      f"({c['a_mu_error_ppb']:.0f} ppb)")
+    lines.append("")
+    for ds, d in res["datasets"].items():
+        line = f"{ds}: R'_mu = {d['R_mu']:.12f} +- {d['R_mu_err_ppb']:.0f} ppb"
+        if not blinded:
+            line += f", a_mu = {d['a_mu'] * 1e11:.0f}({d['a_mu_err'] * 1e11:.0f}) x 10^-11"
+        lines.append(line + "  ")
     return lines
 
 
