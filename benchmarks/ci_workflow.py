@@ -22,18 +22,10 @@ from conftest import copy_workflow  # noqa: E402
 
 
 def _cfg(work: Path) -> dict:
-    base = yaml.safe_load((work / "config/config.yaml").read_text())
-    ci = yaml.safe_load((work / "config/ci.yaml").read_text())
+    from g2chain.config import overlay
 
-    def merge(a, b):
-        for k, v in b.items():
-            if isinstance(v, dict) and isinstance(a.get(k), dict):
-                merge(a[k], v)
-            else:
-                a[k] = v
-
-    merge(base, ci)
-    return base
+    return overlay(yaml.safe_load((work / "config/config.yaml").read_text()),
+                   yaml.safe_load((work / "config/ci.yaml").read_text()))
 
 
 def _snakemake(work: Path, *args) -> float:

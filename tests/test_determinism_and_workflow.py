@@ -22,18 +22,16 @@ def sealed_datasets(work):
     """(dataset folder, eps_hw, true_omega(record)) per dataset of a workflow run: the sealed world
     and production truth, read here only; true_omega gives the omega_a^m an analysis record's
     energy weights and window select from the truth."""
-    from g2chain.experiment import records
+    from g2chain.combine.closure import production_truth, true_omega_a_m
 
     for ds_dir in sorted((work / "results").iterdir()):
         if not (ds_dir / "sealed").is_dir():
             continue
         world, _ = read_h5(ds_dir / "sealed" / "world.h5", kind="world")
-        truth_h5, _ = read_h5(ds_dir / "sealed" / "production_truth.h5", kind="production_truth")
-        truth = np.stack([truth_h5[f"truth/{k}"] for k in ("n", "a_cos", "a_sin", "sum_ce", "sum_cp")])
+        truth = production_truth(ds_dir / "sealed" / "production_truth.h5")
 
         def true_omega(rec, truth=truth, world=world):
-            weights = rec["corrections"].get("energy_weights") or records.method_weights("Q")
-            return records.true_omega_a_m_weighted(truth, float(world["omega_a_true"]), weights, rec["window_us"])
+            return true_omega_a_m(truth, float(world["omega_a_true"]), rec)
 
         yield ds_dir, float(world["eps_hw"]), true_omega
 
@@ -105,16 +103,11 @@ def _field_bad_inputs(work, tmp_path):
     import h5py
     import yaml
 
-    from g2chain.config import validate_config
+    from g2chain.config import overlay, validate_config
     from g2chain.field.pipeline import run_field
     from g2chain.io import read_json
 
-    def merge(base, over):  # as snakemake lays --configfile over the default
-        for key, value in over.items():
-            base[key] = merge(base.get(key, {}), value) if isinstance(value, dict) else value
-        return base
-
-    cfg = merge(yaml.safe_load((work / "config/config.yaml").read_text()),
+    cfg = overlay(yaml.safe_load((work / "config/config.yaml").read_text()),
                 yaml.safe_load((work / "config/ci.yaml").read_text()))
     validate_config(cfg, work / "workflow/schemas/config.schema.yaml")
     good = work / "results/run2/experiment/field.h5"

@@ -134,6 +134,14 @@ def load_config(path, schema_path) -> dict:
     return validate_config(cfg, schema_path)
 
 
+def overlay(base: dict, over: dict) -> dict:
+    """``over`` laid over ``base`` key by key, as Snakemake lays a --configfile over the default
+    (nested blocks merged, other values replaced); ``base`` is updated and returned."""
+    for key, value in over.items():
+        base[key] = overlay(base.get(key, {}), value) if isinstance(value, dict) else value
+    return base
+
+
 def dataset_settings(cfg: dict, dataset: str) -> dict:
     """Beam, detector and production settings of a dataset: common blocks with its overrides."""
     ds = cfg["datasets"][dataset]

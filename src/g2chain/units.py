@@ -35,3 +35,8 @@ def hz_to_rad_per_us(f_hz: float) -> float:
 def rad_per_us_to_hz(omega: float) -> float:
     """Angular frequency in rad/us -> frequency in Hz."""
     return omega / (2.0 * math.pi) * 1e6
+
+
+def quadrature(values) -> float:
+    """Independent uncertainties added in quadrature: sqrt(sum v^2) of any iterable."""
+    return math.sqrt(sum(float(v) ** 2 for v in values))

@@ -41,6 +41,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar, nnls
 
 from ..constants import APERTURE_MM
+from ..units import quadrature
 from . import fast_rotation as FR
 
 
@@ -278,7 +279,7 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
         "injection profile: unwrapping and stretch (half the shift)": 0.5 * abs(ce_c - ce_wrapped),
     }
     infl = float(settings["inflation"])
-    syst = infl * float(np.sqrt(sum(v**2 for v in syst_parts.values())))
+    syst = infl * quadrature(syst_parts.values())
     ppb = 1e9
     return {
         "C_e_ppb": ce * ppb,
@@ -313,7 +314,7 @@ def with_tracker_method(ce: dict, tracker: dict) -> dict:
     ppb = 1e9
     m = ce["methods"]
     sig = {"chi2": m["chi2"]["stat_ppb"], "fourier": m["fourier"]["stat_ppb"],
-           "tracker": float(np.hypot(tracker["stat"], _quad(tracker["systematics"]))) * ppb}
+           "tracker": float(np.hypot(tracker["stat"], quadrature(tracker["systematics"].values()))) * ppb}
     val = {"chi2": m["chi2"]["C_e_ppb"], "fourier": m["fourier"]["C_e_ppb"], "tracker": tracker["C_e"] * ppb}
     inv = {k: 1.0 / v**2 for k, v in sig.items()}
     w = {k: v / sum(inv.values()) for k, v in inv.items()}
@@ -333,7 +334,7 @@ def with_tracker_method(ce: dict, tracker: dict) -> dict:
     out = dict(ce)
     out.update({
         "C_e_ppb": float(value), "stat_ppb": stat,
-        "syst_ppb": infl * _quad(syst_parts), "systematics_ppb": syst_parts,
+        "syst_ppb": infl * quadrature(syst_parts.values()), "systematics_ppb": syst_parts,
         "dCe_deps_ppb": w["chi2"] * m["chi2"]["dCe_deps_ppb"] + w["fourier"] * m["fourier"]["dCe_deps_ppb"],
         "weights": w,
         "methods": {**m, "tracker": {
@@ -348,6 +349,3 @@ def with_tracker_method(ce: dict, tracker: dict) -> dict:
     })
     return out
 
-
-def _quad(parts: dict) -> float:
-    return float(np.sqrt(sum(v**2 for v in parts.values())))

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..constants import APERTURE_MM
 from ..trackers import period_average, radial_moments, vertical_efficiency
+from ..units import quadrature
 from .differential_decay import t_method_radial_slope
 from .phase_drift import oscillation_lines, slow_drift
 
@@ -122,6 +123,6 @@ def phase_acceptance_analysis(t_us, h_txy, x_edges, y_edges, detector: dict, ver
                              f"tracker_efficiency")
         syst[f"{name} +-{rel:.0%}"] = 0.5 * abs(shifted[1] - shifted[0])
     return {"C_pa_ppb": value, "stat_ppb": float(np.std(reps, ddof=1)) if len(reps) > 1 else float("nan"),
-            "syst_ppb": float(np.sqrt(sum(v**2 for v in syst.values()))), "systematics_ppb": syst,
+            "syst_ppb": quadrature(syst.values()), "systematics_ppb": syst,
             "cbo_mhz": f_cbo, "lines_mhz": nominal["lines"], "_t_us": t, "_phi_pa": nominal["phi"],
             "_phi_fit": nominal["fit"]}

@@ -16,6 +16,7 @@ from ..config import dataset_settings
 from ..constants import OMEGA_REF
 from ..io import read_h5, write_json
 from ..trackers import vertices_in_time
+from ..units import quadrature
 from . import differential_decay as DD
 from . import muon_loss as ML
 from .efield import efield_analysis, with_tracker_method
@@ -87,7 +88,7 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: d
                "momentum-time model": abs(pt0) * model}
     dd_ext = {"p-x (Eq. 32)": settings["p_x_err_ppb"], "Michel N, A momentum dependence": settings["michel_ppb"]}
     c_dd = {"C_dd_ppb": bl + pt0 + settings["p_x_ppb"], "stat_ppb": abs(pt0 * fit["kappa_err"] / fit["kappa"]),
-            "syst_ppb": _quad(dd_syst), "external_ppb": dd_ext, "systematics_ppb": dd_syst,
+            "syst_ppb": quadrature(dd_syst.values()), "external_ppb": dd_ext, "systematics_ppb": dd_syst,
             "parts_ppb": {"beamline": bl, "p_t0": pt0, "p_x": settings["p_x_ppb"]},
             "first_order_ppb": {"beamline (Eq. 28)": dd["eq28_beamline"] * ppb, "p_t0 (Eq. 33)": dd["eq33_p_t0"] * ppb},
             "sigma_delta": float(np.sqrt(dd["var_delta"])), "dtau_ddelta_us": dd["dtau_ddelta_us"]}
@@ -110,7 +111,7 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: d
     ml_syst = {"(dphi/ddelta)_eff": abs(c) * keff_err / abs(keff),
                "differential-decay part of the drift": abs(c * ml["drift_dd_mm_per_us"] / ml["drift_ml_mm_per_us"])
                * rel_var}
-    c_ml = {"C_ml_ppb": c, "stat_ppb": float(np.std(reps, ddof=1)), "syst_ppb": _quad(ml_syst),
+    c_ml = {"C_ml_ppb": c, "stat_ppb": float(np.std(reps, ddof=1)), "syst_ppb": quadrature(ml_syst.values()),
             "external_ppb": {}, "systematics_ppb": ml_syst, "dphi_ddelta_eff_mrad_per_percent": keff * 10.0,
             **{k: v for k, v in ml.items() if k.startswith(("drift", "ddelta"))}, "cbo_mhz": f_cbo,
             "_drift": drift}
@@ -125,10 +126,6 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: d
     return {"C_dd": c_dd, "C_ml": c_ml, "C_pa": pa}
 
 
-def _quad(parts: dict) -> float:
-    return float(np.sqrt(sum(v**2 for v in parts.values())))
-
-
 def corrections_summary(dataset: str, res: dict) -> dict:
     """The corrections.json content: each correction with its statistical and systematic parts,
     evaluated vs external marked; private arrays (keys starting with '_') dropped."""
@@ -136,7 +133,7 @@ def corrections_summary(dataset: str, res: dict) -> dict:
 
     def entry(r, key, dvalue_deps=0.0):
         ext = r.get("external_ppb", {})
-        return {"value": r[key], "stat": r["stat_ppb"], "syst": r["syst_ppb"], "external": _quad(ext),
+        return {"value": r[key], "stat": r["stat_ppb"], "syst": r["syst_ppb"], "external": quadrature(ext.values()),
                 "dvalue_deps": dvalue_deps, "kind": "evaluated", "correlated_syst": True}
 
     def public(r):

@@ -24,6 +24,7 @@ from scipy.special import erf
 
 from ..constants import APERTURE_MM, R0_MM
 from ..trackers import vertical_efficiency, vertices_in_window
+from ..units import quadrature
 
 
 def amplitude_moments(y_edges, density, resolution_mm: float) -> tuple[float, float]:
@@ -135,7 +136,7 @@ def pitch_analysis(vertices, x_edges, y_edges, time_edges, window_us, field_inde
         syst[f"{name} +-{rel:.0%}"] = 0.5 * abs(shifted[1] - shifted[0])
     syst["method difference"] = 0.5 * abs(nominal["method1"] - nominal["method2"])
     stat = float(np.std(boot, ddof=1))
-    total_syst = float(np.sqrt(sum(s**2 for s in syst.values())))
+    total_syst = quadrature(syst.values())
     return {"C_p_ppb": nominal["C_p"], "method1_ppb": nominal["method1"], "method2_ppb": nominal["method2"],
             "stat_ppb": stat, "syst_ppb": total_syst, "systematics_ppb": syst,
             "total_ppb": float(np.hypot(stat, total_syst)), "mean_A2_mm2": nominal["mean_A2_mm2"],

@@ -13,6 +13,7 @@ import csv
 import io
 import math
 
+from ..units import quadrature
 from .amu import CONSTANT_ROWS
 from .ratio import FIELD_ROW
 
@@ -36,15 +37,11 @@ CONSTANTS = tuple(CONSTANT_ROWS)
 SIGN = {"B_K": -1.0, "B_Q": -1.0}  # B_i enter the denominator of Eq. 4
 
 
-def _quad(values) -> float:
-    return math.sqrt(sum(v * v for v in values))
-
-
 def row_uncertainties(components: list[dict], row: str) -> dict:
     """Evaluated, external and total uncertainty (ppb) of one budget row."""
     mine = [c for c in components if c["row"] == row]
-    ev = _quad(c["ppb"] for c in mine if c["kind"] == "evaluated")
-    ex = _quad(c["ppb"] for c in mine if c["kind"] == "external")
+    ev = quadrature(c["ppb"] for c in mine if c["kind"] == "evaluated")
+    ex = quadrature(c["ppb"] for c in mine if c["kind"] == "external")
     return {"evaluated": ev, "external": ex, "total": math.hypot(ev, ex)}
 
 
@@ -54,16 +51,16 @@ def _column(components: list[dict], corrections: dict) -> dict:
         u = row_uncertainties(components, q)
         col[q] = {"correction": corrections.get(q) if has_corr else None, **u}
     syst = [q for q, _, _ in ROWS if q != "omega_a^m statistical" and q not in CONSTANTS]
-    col["total systematic"] = {"correction": None, "total": _quad(col[q]["total"] for q in syst),
-                               "evaluated": _quad(col[q]["evaluated"] for q in syst),
-                               "external": _quad(col[q]["external"] for q in syst)}
-    col["total external parameters"] = {"correction": None, "total": _quad(col[q]["total"] for q in CONSTANTS),
-                                        "evaluated": 0.0, "external": _quad(col[q]["total"] for q in CONSTANTS)}
+    col["total systematic"] = {"correction": None, "total": quadrature(col[q]["total"] for q in syst),
+                               "evaluated": quadrature(col[q]["evaluated"] for q in syst),
+                               "external": quadrature(col[q]["external"] for q in syst)}
+    col["total external parameters"] = {"correction": None, "total": quadrature(col[q]["total"] for q in CONSTANTS),
+                                        "evaluated": 0.0, "external": quadrature(col[q]["total"] for q in CONSTANTS)}
     total_corr = sum(SIGN.get(q, 1.0) * col[q]["correction"] for q, _, has in ROWS if has)
     allq = [q for q, _, _ in ROWS]
-    col["totals"] = {"correction": total_corr, "total": _quad(col[q]["total"] for q in allq),
-                     "evaluated": _quad(col[q]["evaluated"] for q in allq),
-                     "external": _quad(col[q]["external"] for q in allq)}
+    col["totals"] = {"correction": total_corr, "total": quadrature(col[q]["total"] for q in allq),
+                     "evaluated": quadrature(col[q]["evaluated"] for q in allq),
+                     "external": quadrature(col[q]["external"] for q in allq)}
     return col
 
 
@@ -112,6 +109,20 @@ def _cell(v, digits=0) -> str:
     return "..." if v is None else f"{v:.{digits}f}"
 
 
+def _display_rows(table: dict):
+    """(quantity, cells) per budget row for the Markdown and HTML tables: section, combined
+    correction, uncertainty, evaluated and external parts, then each dataset's correction and
+    uncertainty (ppb, rounded)."""
+    sets = [k for k in table["columns"] if k != "combined"]
+    for q in table["rows"]:
+        c = table["columns"]["combined"][q]
+        cells = [table["sections"].get(q, ""), _cell(c["correction"]), _cell(c["total"]), _cell(c["evaluated"]),
+                 _cell(c["external"])]
+        for d in sets:
+            cells += [_cell(table["columns"][d][q]["correction"]), _cell(table["columns"][d][q]["total"])]
+        yield q, cells
+
+
 def budget_markdown(table: dict, header: list[str]) -> str:
     """The budget as a Markdown table (ppb), with ``header`` lines above it."""
     sets = [k for k in table["columns"] if k != "combined"]
@@ -119,16 +130,9 @@ def budget_markdown(table: dict, header: list[str]) -> str:
              "| quantity | section | correction | uncertainty | evaluated | external | "
              + " | ".join(f"{d} corr. | {d} unc." for d in sets) + " |",
              "|---|---|---:|---:|---:|---:|" + "---:|---:|" * len(sets)]
-    for q in table["rows"]:
-        c = table["columns"]["combined"][q]
-        bold = q.startswith("total")
-        name = f"**{q}**" if bold else q
-        cells = [name, table["sections"].get(q, ""), _cell(c["correction"]), _cell(c["total"]),
-                 _cell(c["evaluated"]), _cell(c["external"])]
-        for d in sets:
-            e = table["columns"][d][q]
-            cells += [_cell(e["correction"]), _cell(e["total"])]
-        lines.append("| " + " | ".join(cells) + " |")
+    for q, cells in _display_rows(table):
+        name = f"**{q}**" if q.startswith("total") else q
+        lines.append("| " + " | ".join([name, *cells]) + " |")
     lines += ["", "ppb. Positive C_i increase a_mu; positive B_i decrease it (Eq. 4). 'evaluated': from the toy "
               "experiment's own data; 'external': config inputs and the constants of Eq. 56."]
     return "\n".join(lines) + "\n"
@@ -176,14 +180,9 @@ def budget_html(table: dict, header: list[str]) -> str:
     cols = ["quantity", "section", "correction", "uncertainty", "evaluated", "external"]
     cols += [f"{d} {k}" for d in sets for k in ("corr.", "unc.")]
     rows = []
-    for q in table["rows"]:
-        c = table["columns"]["combined"][q]
-        cells = [q, table["sections"].get(q, ""), _cell(c["correction"]), _cell(c["total"]), _cell(c["evaluated"]),
-                 _cell(c["external"])]
-        for d in sets:
-            cells += [_cell(table["columns"][d][q]["correction"]), _cell(table["columns"][d][q]["total"])]
+    for q, cells in _display_rows(table):
         tag = "th" if q.startswith("total") else "td"
-        rows.append("<tr>" + "".join(f"<{tag}>{html.escape(x)}</{tag}>" for x in cells) + "</tr>")
+        rows.append("<tr>" + "".join(f"<{tag}>{html.escape(x)}</{tag}>" for x in [q, *cells]) + "</tr>")
     return ("<html><head><meta charset='utf-8'><style>td,th{padding:2px 8px;text-align:right}"
             "td:first-child,th:first-child{text-align:left}</style></head><body>" + head
             + "<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>" + "".join(rows)

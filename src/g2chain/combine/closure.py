@@ -24,11 +24,15 @@ def pull(value: float, truth: float, sigma: float) -> dict:
     return {"value": float(value), "truth": float(truth), "sigma": float(sigma), "pull": float((value - truth) / sigma)}
 
 
-def true_omega_a_m(truth_h5, omega_a_true: float, record: dict) -> float:
-    """The true omega_a^m an omega_a analysis measures: the production truth for its energy
-    weights and fit window."""
+def production_truth(truth_h5) -> np.ndarray:
+    """The production's truth histograms [n, a_cos, a_sin, sum_ce, sum_cp] x energy x time."""
     d, _ = read_h5(truth_h5, kind="production_truth")
-    truth = np.stack([d[f"truth/{k}"] for k in ("n", "a_cos", "a_sin", "sum_ce", "sum_cp")])
+    return np.stack([d[f"truth/{k}"] for k in ("n", "a_cos", "a_sin", "sum_ce", "sum_cp")])
+
+
+def true_omega_a_m(truth: np.ndarray, omega_a_true: float, record: dict) -> float:
+    """The true omega_a^m an omega_a analysis measures: the production truth (``production_truth``)
+    for its energy weights and fit window."""
     weights = record["corrections"].get("energy_weights") or records.method_weights("Q")
     return records.true_omega_a_m_weighted(truth, omega_a_true, weights, record["window_us"])
 
@@ -40,8 +44,9 @@ def dataset_stages(paths: dict, eps_hw: float) -> dict:
     avg = read_json(paths["average"])
     eq = avg["equal_weight"]
     folder = paths["analyses"]
-    true = float(np.mean([true_omega_a_m(paths["production_truth_h5"], float(world["omega_a_true"]),
-                                         read_json(f"{folder}/{n}.json")) for n in avg["analyses_averaged"]]))
+    truth = production_truth(paths["production_truth_h5"])
+    true = float(np.mean([true_omega_a_m(truth, float(world["omega_a_true"]), read_json(f"{folder}/{n}.json"))
+                          for n in avg["analyses_averaged"]]))
     measured = eq["omega_a_m_rad_per_us"] / (1.0 + eps_hw)
     out = {"omega_a_m": pull((measured / true - 1) * 1e9, 0.0, eq["total_ppm"] * 1e3)}
     out["omega_a_m"]["units"] = "ppb relative to the truth"

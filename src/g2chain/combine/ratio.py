@@ -26,6 +26,7 @@ import numpy as np
 from scipy import stats
 
 from ..omega_a.systematics import CATEGORIES
+from ..units import quadrature
 
 CORRECTIONS = ("C_e", "C_p", "C_ml", "C_dd", "C_pa")
 TRANSIENTS = {"transient_kicker": "B_K", "transient_esq": "B_Q"}
@@ -77,7 +78,7 @@ def dataset_ratio(dataset: str, average: dict, corrections: dict, omega_p: dict,
     return {"dataset": dataset, "R_mu": r, "omega_a_hz": f_a, "omega_p_tilde_hz": f_p,
             "corrections_ppb": {**c_ppb, **b_ppb}, "eps_hw_applied": eps_hw != 0.0,
             "components": [asdict(c) for c in comps],
-            "total_ppb": float(math.sqrt(sum(c.ppb**2 for c in comps)))}
+            "total_ppb": quadrature(c.ppb for c in comps)}
 
 
 def covariance(values, components: list[list[dict]]) -> np.ndarray:
@@ -148,7 +149,7 @@ def combine_datasets(ratios: list[dict]) -> dict:
     corr_sum = {}
     for name in ratios[0]["corrections_ppb"]:
         corr_sum[name] = float(ppb_w @ [r["corrections_ppb"][name] for r in ratios])
-    stat = math.sqrt(sum(c["ppb"] ** 2 for c in combined if c["row"] == "omega_a^m statistical"))
+    stat = quadrature(c["ppb"] for c in combined if c["row"] == "omega_a^m statistical")
     return {"datasets": [r["dataset"] for r in ratios], "R_mu": g["value"], "error": g["error"],
             "error_ppb": g["error"] / g["value"] * 1e9, "statistical_ppb": stat,
             "systematic_ppb": math.sqrt(max((g["error"] / g["value"] * 1e9) ** 2 - stat**2, 0.0)),
