@@ -87,3 +87,51 @@ def test_unwrap_profile_removes_the_wrapped_bunch_tails():
     assert sig == pytest.approx(10.0, abs=0.3)
     np.testing.assert_allclose(out["profile"], inside / inside.sum(), rtol=0.02, atol=2e-4)
     assert (folded / folded.sum())[0] > 1.2 * (inside / inside.sum())[0]  # the wrap was there to remove
+
+
+def test_the_rate_of_a_distribution_is_the_basis_times_its_weights():
+    # debunching_rate sums the cells' passages without building B: it must equal B @ w
+    rng = np.random.default_rng(3)
+    t_edges = np.arange(2.0, 6.0 + 1e-9, 0.002)
+    f_edges = FR.F0_MHZ * (1 + np.linspace(-3e-3, 3e-3, 7))
+    tau_edges = np.linspace(-0.04, 0.06, 9)
+    w = rng.uniform(0, 1, 6 * 8)
+    w[::5] = 0.0  # empty cells are skipped
+    basis = FR.debunching_basis(t_edges, f_edges, tau_edges)
+    rate = FR.debunching_rate(t_edges, f_edges, tau_edges, w)
+    assert np.max(np.abs(rate - basis @ w)) < 1e-12 * np.max(np.abs(rate))
+    with pytest.raises(ValueError, match="weights"):
+        FR.debunching_rate(t_edges, f_edges, tau_edges, w[:-1])
+
+
+def test_the_chirp_z_spectrum_is_the_direct_sum():
+    # on equal bins the Fourier method's transform is a chirp-z transform; the direct sum is the
+    # definition (and the path for unequal bins)
+    rng = np.random.default_rng(4)
+    t = (np.arange(20000) + 0.5) * 0.001 + 9.0
+    y = rng.normal(size=t.size)
+    sel = np.ones(t.size, bool)
+    sel[:50] = sel[-70:] = sel[5000:5003] = False
+    f = FR.F0_MHZ + np.arange(-0.15, 0.15, 5e-4)
+    direct = np.exp(2j * np.pi * np.outer(f, t[sel])) @ y[sel]
+    fast = FR._spectrum(np.where(sel, y, 0.0), t, f, sel)
+    assert np.max(np.abs(fast - direct)) < 1e-9 * np.max(np.abs(direct))
+    t_uneven = t + 1e-4 * np.sin(np.arange(t.size))
+    direct = np.exp(2j * np.pi * np.outer(f, t_uneven[sel])) @ y[sel]
+    assert np.allclose(FR._spectrum(np.where(sel, y, 0.0), t_uneven, f, sel), direct, rtol=1e-12, atol=1e-9)
+
+
+def test_nonnegative_least_squares_on_the_normal_equations_is_scipys():
+    from scipy.optimize import nnls
+
+    from g2chain.beam_dynamics.efield import nonnegative_least_squares
+
+    rng = np.random.default_rng(5)
+    design = np.abs(rng.normal(size=(3000, 20))) + np.linspace(0, 1, 20)
+    truth = np.where(rng.uniform(size=20) < 0.4, 0.0, rng.uniform(0, 2, 20))  # some cells at the bound
+    y = design @ truth + rng.normal(size=3000)
+    w_ref, rnorm = nnls(design, y)
+    w, chi2 = nonnegative_least_squares(design, y)
+    assert np.allclose(w, w_ref, rtol=1e-9, atol=1e-10)
+    assert chi2 == pytest.approx(rnorm**2, rel=1e-10)
+    assert np.all(w >= 0) and np.any(w == 0)

@@ -138,6 +138,13 @@ def test_covariance_matches_finite_difference_jacobian_with_correlated_input():
     c1 = ratio_histogram(counts, var, DT, HALF, TAU)[1]
     assert np.allclose(ratio_histogram(counts, np.diag(var), DT, HALF, TAU)[1], c1, rtol=1e-13, atol=0)
     assert np.allclose(ratio_histogram(counts, sparse.diags(var), DT, HALF, TAU)[1], c1, rtol=1e-13, atol=0)
+    # the covariance kept sparse (as the fits use it) or not computed: the same numbers
+    r_sp, c_sp, valid_sp = ratio_histogram(counts, var, DT, HALF, TAU, covariance="sparse")
+    assert sparse.issparse(c_sp) and np.allclose(c_sp.toarray(), c1, rtol=1e-13, atol=0)
+    r_none, c_none, valid_none = ratio_histogram(counts, var, DT, HALF, TAU, covariance=None)
+    assert c_none is None and np.array_equal(r_none, r_sp) and np.array_equal(valid_none, valid_sp)
+    with pytest.raises(ValueError, match="covariance"):
+        ratio_histogram(counts, var, DT, HALF, TAU, covariance="full")
 
 
 @pytest.fixture(scope="module")

@@ -133,3 +133,18 @@ def test_pileup_and_gain_systematics_follow_the_toy(base_cfg):
     assert seed["ppb"] == 0.0 and seed["spread_ppb"] > 0  # reported, inside sigma_stat, not added
     assert category_totals(_table(base_cfg, resolving_time_ns=0.0))["pileup"] < 1.0  # nothing merges
     assert category_totals(_table(base_cfg, gain_in_fill=0.0, gain_short_term=0.0))["gain"] < 1.0  # no sag
+
+
+def test_histogram_variations_share_the_nominal_randomization(base_cfg):
+    # the systematic table keeps the +-T_c/2 randomized counts between gain and pileup variations:
+    # the cached histogram must be the one built from scratch
+    calo = experiment_views(base_cfg, "run2", 2e5, 6)[0]
+    spec = analysis_spec(GROUPS, "I-T", "run2")
+    cache = {}
+    for v in (AN.NOMINAL, AN.Variation(pileup_sigma=1.0), AN.Variation(infill_sigma=-1.0)):
+        fresh = AN.event_histogram_et(calo, spec, v)
+        cached = AN.event_histogram_et(calo, spec, v, randomized=cache)
+        assert np.array_equal(fresh[0], cached[0]) and np.array_equal(fresh[1], cached[1])
+    assert list(cache) == [0]
+    resampled = AN.event_histogram_et(calo, spec, AN.Variation(seed_offset=1), randomized=cache)[0]
+    assert sorted(cache) == [0, 1] and not np.array_equal(resampled, AN.event_histogram_et(calo, spec)[0])

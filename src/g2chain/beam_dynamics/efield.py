@@ -103,6 +103,20 @@ def unwrap_profile(tau_edges, profile, period_us: float) -> dict:
             "wrapped_fraction": float(1.0 - out.sum())}
 
 
+def nonnegative_least_squares(design, y) -> tuple[np.ndarray, float]:
+    """min |D w - y|^2 over w >= 0; returns (w, chi^2). Solved on the normal equations' Cholesky
+    factor (|D w - y|^2 = |L^T w - L^-1 D^T y|^2 + const, D^T D = L L^T): the same minimum as
+    scipy's nnls on the full tall matrix, ~10x faster for the few-tens of x_e cells here; the
+    tall problem is solved directly if D^T D is not positive definite. chi^2 is evaluated on D."""
+    try:
+        chol = np.linalg.cholesky(design.T @ design)
+        w, _ = nnls(chol.T, np.linalg.solve(chol, design.T @ y))
+    except np.linalg.LinAlgError:
+        w, _ = nnls(design, y)
+    r = design @ w - y
+    return w, float(r @ r)
+
+
 def _tilt(x, tau_ns, kappa):
     return np.exp(kappa * np.outer(x, tau_ns))
 
@@ -142,12 +156,12 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
             q_new = p / np.maximum(w @ tilt, 1e-300)
             done = np.max(np.abs(q_new / q_new.sum() - q / max(q.sum(), 1e-300))) < tol * np.max(p / p.sum())
             q = q_new
-            w, rnorm = nnls(np.einsum("kij,ij->ki", a, tilt * q[None, :]), y)
+            w, chi2_w = nonnegative_least_squares(np.einsum("kij,ij->ki", a, tilt * q[None, :]), y)
             if done:
                 break
         warm["w"] = w
         fits[kappa] = (w, q)
-        return rnorm**2
+        return chi2_w
 
     res = minimize_scalar(chi2, bounds=(-kappa_bound, kappa_bound), method="bounded", options={"xatol": 1e-6})
     kappa = float(res.x)
@@ -194,17 +208,11 @@ def mean_x2_error(fit: dict) -> float:
     return float(np.sqrt(max(grad @ fit["cov"] @ grad, 0.0)))
 
 
-def predict_ratio(t_edges, rho, x_edges, tau_edges, chunk: int = 8000) -> np.ndarray:
-    """Ratio a joint distribution rho [x cells, tau cells] gives on equal time bins (built in
-    chunks of ``chunk`` bins to bound memory)."""
-    t_edges = np.asarray(t_edges, dtype=float)
+def predict_ratio(t_edges, rho, x_edges, tau_edges) -> np.ndarray:
+    """Ratio a joint distribution rho [x cells, tau cells] gives on equal time bins (Eq. 16)."""
     f_edges = FR.F0_MHZ * FR.R0_MM / (FR.R0_MM + np.asarray(x_edges, dtype=float))
     flat = np.asarray(rho)[::-1].ravel()  # basis columns run in ascending frequency
-    out = np.empty(t_edges.size - 1)
-    for i in range(0, t_edges.size - 1, chunk):
-        e = t_edges[i: i + chunk + 1]
-        out[i: i + e.size - 1] = FR.debunching_basis(e, f_edges[::-1], tau_edges) @ flat
-    return out
+    return FR.debunching_rate(t_edges, f_edges[::-1], tau_edges, flat)
 
 
 def _fourier_ce(ratio, t, field_index, settings):

@@ -29,6 +29,7 @@ momentum-time correlation.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy.optimize import lsq_linear
 
 from ..constants import BETA_MAGIC, OMEGA_C_MAGIC, R0_MM
@@ -72,51 +73,84 @@ def fast_rotation_ratio(counts, bin_us: float, period_us: float = 1.0 / F0_MHZ):
     return ratio, sigma
 
 
+@njit(cache=True)
 def _sum_of_uniforms_cdf(s, w1, w2):
-    """CDF of U[0, w1] + U[0, w2] at s (broadcast)."""
-    a, b = np.minimum(w1, w2), np.maximum(w1, w2)
-    s = np.clip(s, 0.0, a + b)
-    low = s**2 / (2 * a * b)
-    mid = (s - 0.5 * a) / b
-    high = 1.0 - (a + b - s) ** 2 / (2 * a * b)
-    return np.where(s <= a, low, np.where(s <= b, mid, high))
+    """CDF of U[0, w1] + U[0, w2] at s: a trapezoid's integral."""
+    a, b = min(w1, w2), max(w1, w2)
+    s = min(max(s, 0.0), a + b)
+    if s <= a:
+        return s * s / (2.0 * a * b)
+    if s <= b:
+        return (s - 0.5 * a) / b
+    return 1.0 - (a + b - s) ** 2 / (2.0 * a * b)
+
+
+@njit(cache=True)
+def _fill_basis(basis_t, rate, weights, t0, bw, f_edges, tau_edges):
+    """Eq. 16 cell by cell: with ``weights`` empty, each cell's column of the basis into
+    basis_t [cells, time bins]; otherwise sum_cells weight x column into ``rate`` directly."""
+    n_t = basis_t.shape[1] if weights.size == 0 else rate.size
+    t_end = t0 + n_t * bw
+    col = 0
+    for i in range(f_edges.size - 1):
+        p_lo, p_hi = 1.0 / f_edges[i + 1], 1.0 / f_edges[i]  # revolution periods of the cell
+        scale = 0.5 * (p_lo + p_hi) / bw
+        for j in range(tau_edges.size - 1):
+            tau_lo, w_tau = tau_edges[j], tau_edges[j + 1] - tau_edges[j]
+            m_first = max(0, int((t0 - tau_edges[j + 1]) / p_hi) - 1)
+            m_last = int((t_end - tau_lo) / p_lo) + 2
+            c = scale * weights[col] if weights.size else 0.0
+            if weights.size and c == 0.0:
+                col += 1
+                continue
+            for m in range(m_first, m_last):
+                # turn m of the cell: passages tau + m/f spread over [start, start + w_tau + w_m]
+                start = tau_lo + m * p_lo
+                w_m = max(m * (p_hi - p_lo), 1e-12)
+                k_lo = int(np.floor((start - t0) / bw))
+                for k in range(max(k_lo, 0), min(k_lo + int(np.ceil((w_tau + w_m) / bw)) + 2, n_t)):
+                    p = (_sum_of_uniforms_cdf(t0 + (k + 1) * bw - start, w_tau, w_m)
+                         - _sum_of_uniforms_cdf(t0 + k * bw - start, w_tau, w_m))
+                    if weights.size:
+                        rate[k] += c * p
+                    else:
+                        basis_t[col, k] += p
+            if weights.size == 0:
+                basis_t[col] *= scale
+            col += 1
+
+
+def _equal_bins(t_edges):
+    t_edges = np.asarray(t_edges, dtype=float)
+    width = np.diff(t_edges)
+    if not np.allclose(width, width[0]):
+        raise ValueError("t_edges: the basis needs equal time bins")
+    return float(t_edges[0]), float(width[0]), t_edges.size - 1
 
 
 def debunching_basis(t_edges, f_edges, tau_edges) -> np.ndarray:
     """B [time bins, f cells x tau cells]: per unit weight of a cell, the passages falling in
     each time bin times the mean revolution period over the bin width (so that a uniform ring of
-    muons gives R = 1)."""
-    t_edges = np.asarray(t_edges, dtype=float)
+    muons gives R = 1). Each turn m of a cell spreads its passages tau + m/f as uniform tau plus
+    the nearly uniform m/f: a trapezoid, integrated exactly over the bins."""
+    t0, bw, n_t = _equal_bins(t_edges)
     f_edges, tau_edges = np.asarray(f_edges, float), np.asarray(tau_edges, float)
-    width = np.diff(t_edges)
-    if not np.allclose(width, width[0]):
-        raise ValueError("t_edges: the basis needs equal time bins")
-    bw = width[0]
-    t0 = t_edges[0]
-    n_t = t_edges.size - 1
-    basis = np.zeros((n_t, (f_edges.size - 1) * (tau_edges.size - 1)))
-    col = 0
-    for i in range(f_edges.size - 1):
-        p_lo, p_hi = 1.0 / f_edges[i + 1], 1.0 / f_edges[i]  # revolution periods of the cell
-        period = 0.5 * (p_lo + p_hi)
-        for j in range(tau_edges.size - 1):
-            tau_lo, w_tau = tau_edges[j], tau_edges[j + 1] - tau_edges[j]
-            m = np.arange(max(0, int((t_edges[0] - tau_edges[j + 1]) / p_hi) - 1),
-                          int((t_edges[-1] - tau_lo) / p_lo) + 2)
-            start = tau_lo + m * p_lo  # earliest passage of turn m
-            w_m = np.maximum(m * (p_hi - p_lo), 1e-12)
-            # bins each turn can reach
-            k_lo = np.floor((start - t0) / bw).astype(int)
-            span = int(np.ceil((w_tau + w_m.max()) / bw)) + 2
-            k = k_lo[:, None] + np.arange(span)[None, :]
-            cdf_hi = _sum_of_uniforms_cdf(t0 + (k + 1) * bw - start[:, None], w_tau, w_m[:, None])
-            cdf_lo = _sum_of_uniforms_cdf(t0 + k * bw - start[:, None], w_tau, w_m[:, None])
-            p = cdf_hi - cdf_lo
-            inside = (k >= 0) & (k < n_t)
-            np.add.at(basis[:, col], k[inside], p[inside])
-            basis[:, col] *= period / bw
-            col += 1
-    return basis
+    basis_t = np.zeros(((f_edges.size - 1) * (tau_edges.size - 1), n_t))
+    _fill_basis(basis_t, np.empty(0), np.empty(0), t0, bw, f_edges, tau_edges)
+    return np.ascontiguousarray(basis_t.T)
+
+
+def debunching_rate(t_edges, f_edges, tau_edges, weights) -> np.ndarray:
+    """B @ weights (Eq. 16) without building B: the ratio a distribution over the (f, tau)
+    cells (flattened as the basis' columns) gives on equal time bins."""
+    t0, bw, n_t = _equal_bins(t_edges)
+    f_edges, tau_edges = np.asarray(f_edges, float), np.asarray(tau_edges, float)
+    weights = np.ascontiguousarray(weights, dtype=float)
+    if weights.size != (f_edges.size - 1) * (tau_edges.size - 1):
+        raise ValueError(f"weights: {weights.size} values for {(f_edges.size - 1) * (tau_edges.size - 1)} cells")
+    rate = np.zeros(n_t)
+    _fill_basis(np.empty((0, 0)), rate, weights, t0, bw, f_edges, tau_edges)
+    return rate
 
 
 def fit_joint_distribution(ratio, sigma, basis, n_f: int, n_tau: int) -> dict:
@@ -171,11 +205,8 @@ def fourier_distribution(ratio, t_us, t_start_us: float = 10.0, t_end_us: float 
         raise ValueError("fast rotation: too few finite bins for the Fourier analysis")
     dt = float(np.median(np.diff(t)))
     # sum (r - 1) exp(2 pi i f t) once: the transform about any t0 is its real part turned by
-    # exp(-2 pi i f t0), so the iterations on t0 cost nothing (chunked: bounded memory)
-    y, ts = r[sel] - 1.0, t[sel]
-    spectrum = np.zeros(f.size, dtype=complex)
-    for i in range(0, ts.size, 16384):
-        spectrum += np.exp(2j * np.pi * np.outer(f, ts[i: i + 16384])) @ y[i: i + 16384]
+    # exp(-2 pi i f t0), so the iterations on t0 cost nothing
+    spectrum = _spectrum(np.where(sel, r - 1.0, 0.0), t, f, sel)
     f_mean = F0_MHZ
     for _ in range(iterations):
         z = np.sum((r[early] - 1.0) * np.exp(-2j * np.pi * f_mean * t[early]))
@@ -190,6 +221,30 @@ def fourier_distribution(ratio, t_us, t_start_us: float = 10.0, t_end_us: float 
         rho = rho / rho.sum()
         f_mean = float(rho @ f)
     return {"f_mhz": f, "x_mm": x, "rho": rho, "t0_us": float(t0), "background": amp, "step_mhz": step_mhz}
+
+
+def _spectrum(y, t, f, sel) -> np.ndarray:
+    """sum_k y_k exp(2 pi i f_j t_k) over the selected bins, for equally spaced f_j.
+
+    On equal time bins this is a chirp-z transform (scipy.signal.czt, O((n + m) log)) over the
+    span of the selection, the unselected bins inside it contributing zero; otherwise the
+    direct sum, in chunks to bound memory."""
+    from scipy.signal import czt
+
+    idx = np.flatnonzero(sel)
+    lo, hi = idx[0], idx[-1] + 1
+    dt = np.diff(t[lo:hi])
+    df = np.diff(f)
+    if np.allclose(dt, dt[0], rtol=1e-9, atol=0) and np.allclose(df, df[0], rtol=1e-9, atol=0):
+        # exp(2 pi i (f_0 + j df)(t_lo + k dt)) = exp(2 pi i f_j t_lo) a^-k w^(jk)
+        a = np.exp(-2j * np.pi * f[0] * dt[0])
+        w = np.exp(2j * np.pi * df[0] * dt[0])
+        return np.exp(2j * np.pi * f * t[lo]) * czt(y[lo:hi], m=f.size, w=w, a=a)
+    ys, ts = y[idx], t[idx]
+    out = np.zeros(f.size, dtype=complex)
+    for i in range(0, ts.size, 16384):
+        out += np.exp(2j * np.pi * np.outer(f, ts[i: i + 16384])) @ ys[i: i + 16384]
+    return out
 
 
 def efield_coefficient(field_index: float, beta2: float = BETA_MAGIC**2, radius_mm: float = R0_MM) -> float:

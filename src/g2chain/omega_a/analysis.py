@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy.special import chdtrc  # chi^2 survival function chdtrc(ndf, chi2)
 
 from ..experiment import binning as B
 from ..experiment.beam import beam_frequencies
@@ -88,14 +88,27 @@ class Variation:
 NOMINAL = Variation()
 
 
-def event_histogram_et(calo: dict, spec: AnalysisSpec,
-                       variation: Variation = NOMINAL) -> tuple[np.ndarray, np.ndarray, dict]:
-    """[energy x time] counts of the group's reconstruction, randomized by +-T_c/2, pileup
-    subtracted and gain corrected; returns (counts, variances, info)."""
+def randomized_counts(calo: dict, spec: AnalysisSpec, seed_offset: int = 0) -> np.ndarray:
+    """[energy x time] counts of the group's reconstruction, randomized by +-T_c/2 with the
+    group's seed (and a resampling ``seed_offset``, 0 for the nominal)."""
     fine = H.check_counts(f"{spec.recon}/sum_fine", calo[f"{spec.recon}/sum_fine"])
-    key = (dataset_key(spec.dataset),) + ((variation.seed_offset,) if variation.seed_offset else ())
+    key = (dataset_key(spec.dataset),) + ((seed_offset,) if seed_offset else ())
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=key))
-    counts = H.randomize_cyclotron(fine, rng).astype(float)
+    return H.randomize_cyclotron(fine, rng).astype(float)
+
+
+def event_histogram_et(calo: dict, spec: AnalysisSpec, variation: Variation = NOMINAL,
+                       randomized: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """[energy x time] counts of the group's reconstruction, randomized by +-T_c/2, pileup
+    subtracted and gain corrected; returns (counts, variances, info). ``randomized``: a dict
+    that keeps the randomized counts by seed offset between calls on the same calo and spec
+    (the systematic variations of gain and pileup share the nominal randomization)."""
+    if randomized is None:
+        counts = randomized_counts(calo, spec, variation.seed_offset)
+    else:
+        if variation.seed_offset not in randomized:
+            randomized[variation.seed_offset] = randomized_counts(calo, spec, variation.seed_offset)
+        counts = randomized[variation.seed_offset].copy()
     var = counts.copy()
     t = (np.arange(counts.shape[1]) + 0.5) * B.T_BIN_US
     info = {}
@@ -134,15 +147,15 @@ def event_histogram_et(calo: dict, spec: AnalysisSpec,
 
 
 def build_wiggle(calo: dict, spec: AnalysisSpec, omega_guess: float | None = None,
-                 variation: Variation = NOMINAL) -> Wiggle:
+                 variation: Variation = NOMINAL, randomized: dict | None = None) -> Wiggle:
     """The analysis histogram of ``spec`` from the recorded calorimeter views.
 
     The A method needs omega, tau and phase for measuring A(E): a T-method histogram of the
-    same data is fitted (five parameters) first.
+    same data is fitted (five parameters) first. ``randomized``: see ``event_histogram_et``.
     """
     if spec.base_method == "Q":
         return _energy_wiggle(calo, spec, variation)
-    counts, var, info = event_histogram_et(calo, spec, variation)
+    counts, var, info = event_histogram_et(calo, spec, variation, randomized)
     t = (np.arange(counts.shape[1]) + 0.5) * B.T_BIN_US
     _window_mask(t, spec.window_us, spec.name)
     if spec.base_method == "T" and spec.threshold_gev is not None:
@@ -506,7 +519,7 @@ def _nested_test(five: F.FitResult, full: F.FitResult, scale: float) -> dict:
     d_chi2 = (five.chi2 - full.chi2) / scale
     d_ndf = max(len(full.free) - len(five.free), 1)
     return {"delta_chi2_vs_full": d_chi2, "delta_ndf_vs_full": d_ndf,
-            "p_value_vs_full": float(stats.chi2.sf(max(d_chi2, 0.0), d_ndf))}
+            "p_value_vs_full": float(chdtrc(d_ndf, max(d_chi2, 0.0)))}
 
 
 def result_record(spec: AnalysisSpec, wiggle: Wiggle, fits: dict) -> dict:

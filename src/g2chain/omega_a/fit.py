@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from iminuit import Minuit
 from iminuit.util import IMinuitWarning
-from scipy import stats
+from scipy.special import chdtrc  # chi^2 survival function chdtrc(ndf, chi2)
 
 from . import model as M
 
@@ -62,7 +62,7 @@ class FitResult:
 
     @property
     def pvalue(self) -> float:
-        return float(stats.chi2.sf(self.chi2, self.ndf))
+        return float(chdtrc(self.ndf, self.chi2))
 
     def vector(self) -> np.ndarray:
         return M.parameter_vector(self.values)

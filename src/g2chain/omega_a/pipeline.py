@@ -21,15 +21,24 @@ def run_analysis(cfg: dict, dataset: str, analysis: str, calorimeters_path, lost
 
     A fit that does not converge raises FitError and nothing is written.
     """
-    from ..plots import omega_a_fit
-
     start = time.perf_counter()
-    groups = load_groups(groups_path, schema_path)
-    spec = analysis_spec(groups, analysis, dataset)
+    spec, calo, loss = _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, groups_path,
+                                        schema_path)
+    return _fit_one(cfg, spec, calo, loss, out_json, out_png, log_path, start)[0]
+
+
+def _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, groups_path, schema_path):
+    spec = analysis_spec(load_groups(groups_path, schema_path), analysis, dataset)
     calo, _ = read_h5(calorimeters_path, kind="calorimeters")
     loss, _ = read_h5(lost_muons_path, kind="lost_muons")
+    return spec, calo, loss
+
+
+def _fit_one(cfg, spec, calo, loss, out_json, out_png, log_path, start):
+    from ..plots import omega_a_fit
+
     wiggle = build_wiggle(calo, spec)
-    field_index = float(cfg["datasets"][dataset]["field_index"])
+    field_index = float(cfg["datasets"][spec.dataset]["field_index"])
     fits = fit_analysis(wiggle, spec, field_index, loss["time_edges"], loss["triple_coincidences"])
     record = result_record(spec, wiggle, fits)
     record["elapsed_s"] = round(time.perf_counter() - start, 2)
@@ -37,10 +46,33 @@ def run_analysis(cfg: dict, dataset: str, analysis: str, calorimeters_path, lost
     write_json(out_json, record)
     if log_path:
         Path(log_path).write_text(
-            f"{dataset} {analysis}: R = {record['R_ppm']:.4f} +- {record['R_err_ppm']:.4f} ppm (blinded), "
+            f"{spec.dataset} {spec.name}: R = {record['R_ppm']:.4f} +- {record['R_err_ppm']:.4f} ppm (blinded), "
             f"chi2/ndf = {record['chi2']:.1f}/{record['ndf']}, p = {record['p_value']:.3g}, "
             f"{record['elapsed_s']} s\n")
-    return record
+    return record, wiggle
+
+
+def run_analysis_and_systematics(cfg: dict, dataset: str, analysis: str, calorimeters_path, lost_muons_path,
+                                 groups_path, out_json, out_png, out_syst, log_fit=None, log_syst=None,
+                                 schema_path=GROUPS_SCHEMA) -> tuple[dict, dict]:
+    """``run_analysis`` then ``run_systematics`` on inputs read once, the systematic variations
+    sharing the nominal histogram and its randomization (what rule omega_a_fit runs). A failure
+    (ValueError, RuntimeError: a fit that does not converge, bad input) is written as one line
+    to the log of the step that failed, then raised."""
+    step, log = "", log_fit
+    try:
+        start = time.perf_counter()
+        spec, calo, loss = _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, groups_path,
+                                            schema_path)
+        record, wiggle = _fit_one(cfg, spec, calo, loss, out_json, out_png, log_fit, start)
+        step, log = " systematics", log_syst
+        table = _systematics_of(cfg, spec, calo, loss, fit_result_from_record(record), out_syst, log_syst,
+                                time.perf_counter(), wiggle)
+    except (ValueError, RuntimeError) as exc:
+        if log:
+            Path(log).write_text(f"{dataset} {analysis}{step}: {type(exc).__name__}: {exc}\n")
+        raise
+    return record, table
 
 
 def relative_unblind(dataset: str, result_paths, groups_path, out_json, out_png, schema_path=GROUPS_SCHEMA) -> dict:
@@ -140,22 +172,25 @@ def _jsonable(d: dict) -> dict:
 def run_systematics(cfg: dict, dataset: str, analysis: str, calorimeters_path, lost_muons_path, groups_path,
                     result_path, out_json, log_path=None, schema_path=GROUPS_SCHEMA) -> dict:
     """The systematic table of one analysis (Table V categories), refitting its nominal fit."""
+    start = time.perf_counter()
+    spec, calo, loss = _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, groups_path,
+                                        schema_path)
+    return _systematics_of(cfg, spec, calo, loss, fit_result_from_record(read_json(result_path)), out_json,
+                           log_path, start)
+
+
+def _systematics_of(cfg, spec, calo, loss, nominal, out_json, log_path, start, nominal_wiggle=None):
     from .systematics import category_totals, systematic_table
 
-    start = time.perf_counter()
-    spec = analysis_spec(load_groups(groups_path, schema_path), analysis, dataset)
-    nominal = fit_result_from_record(read_json(result_path))
-    calo, _ = read_h5(calorimeters_path, kind="calorimeters")
-    loss, _ = read_h5(lost_muons_path, kind="lost_muons")
-    table = systematic_table(calo, loss, spec, float(cfg["datasets"][dataset]["field_index"]),
-                             cfg["omega_a_systematics"], nominal=nominal)
+    table = systematic_table(calo, loss, spec, float(cfg["datasets"][spec.dataset]["field_index"]),
+                             cfg["omega_a_systematics"], nominal=nominal, nominal_wiggle=nominal_wiggle)
     table["blinding"] = "shifts only: independent of both blinds"
     table["elapsed_s"] = round(time.perf_counter() - start, 2)
     write_json(out_json, table)
     if log_path:
         cats = ", ".join(f"{k} {v:.2f}" for k, v in category_totals(table).items())
-        Path(log_path).write_text(f"{dataset} {analysis}: systematics (ppb) {cats}; total {table['total_ppb']:.2f}; "
-                                  f"{table['refits']} refits, {table['elapsed_s']} s\n")
+        Path(log_path).write_text(f"{spec.dataset} {spec.name}: systematics (ppb) {cats}; total "
+                                  f"{table['total_ppb']:.2f}; {table['refits']} refits, {table['elapsed_s']} s\n")
     return table
 
 

@@ -135,7 +135,7 @@ def _check_covariance_input(variances, n: int):
     return var
 
 
-def ratio_histogram(counts, variances, dt: float, half_period: float, tau: float):
+def ratio_histogram(counts, variances, dt: float, half_period: float, tau: float, covariance: str | None = "dense"):
     """Kernel-method ratio histogram R = (V - U)/(V + U) with its first-order covariance.
 
     Parameters
@@ -151,18 +151,23 @@ def ratio_histogram(counts, variances, dt: float, half_period: float, tau: float
         T_a/2 [us], any value (not a multiple of dt in general), 0 < T_a/2 <= n dt / 4.
     tau : float
         Lifetime [us] used in the exponential weights w+- (see module docstring).
+    covariance : "dense", "sparse" or None
+        How ``cov`` is returned: a dense array, a scipy.sparse CSR matrix (the covariance is
+        banded, each N(t) entering a few R bins: the fits keep it sparse), or not computed (None).
 
     Returns
     -------
     r : (m,) array
         R on the valid bins, in time order.
-    cov : (m, m) array
-        Dense covariance J Sigma J^T of ``r`` (first-order propagation).
+    cov : (m, m) array, CSR matrix or None
+        Covariance J Sigma J^T of ``r`` (first-order propagation), as ``covariance`` asks.
     valid : (n,) bool array
         Input bins where R is defined: both shifted copies lie inside the histogram (i.e.
         k+1 <= i <= n-k-2 for s = k + f) and V + U > 0. ``r`` and ``cov`` are ordered as
         ``np.flatnonzero(valid)``.
     """
+    if covariance not in ("dense", "sparse", None):
+        raise ValueError(f"covariance: expected 'dense', 'sparse' or None, got {covariance!r}")
     n_arr = np.asarray(counts, dtype=float)
     if n_arr.ndim != 1 or n_arr.size == 0:
         raise ValueError(f"counts: expected a non-empty 1D histogram, got shape {n_arr.shape}")
@@ -200,6 +205,10 @@ def ratio_histogram(counts, variances, dt: float, half_period: float, tau: float
     jac = sparse.csr_matrix((4.0 * u / den**2, (rows, idx)), shape=(idx.size, n))
     jac = jac - sparse.diags(2.0 * v / den**2) @ s_op
     jac = jac.tocsr()
+    valid = np.zeros(n, dtype=bool)
+    valid[idx] = True
+    if covariance is None:
+        return r, None, valid
     # J Sigma J^T, symmetrised (the two triangles are summed in different orders) before densifying.
     if isinstance(sigma, np.ndarray) and sigma.ndim == 2:
         cov = np.asarray(jac @ np.asarray(jac @ sigma).T)
@@ -207,10 +216,10 @@ def ratio_histogram(counts, variances, dt: float, half_period: float, tau: float
         cov *= 0.5
     else:
         cov_sp = jac @ (sparse.diags(sigma) if isinstance(sigma, np.ndarray) else sigma) @ jac.T
-        cov = (0.5 * (cov_sp + cov_sp.T)).toarray()
-
-    valid = np.zeros(n, dtype=bool)
-    valid[idx] = True
+        cov = 0.5 * (cov_sp + cov_sp.T)
+        cov = cov.toarray() if covariance == "dense" else cov.tocsr()
+    if covariance == "sparse" and not sparse.issparse(cov):
+        cov = sparse.csr_matrix(cov)
     return r, cov, valid
 
 

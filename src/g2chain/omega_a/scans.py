@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy.special import chdtrc  # chi^2 survival function chdtrc(ndf, chi2)
 
 from . import fit as F
 from . import model as M
@@ -203,7 +203,7 @@ def constant_and_line(x, r, err) -> dict:
     chi2 = float(np.sum(w * (r - mean) ** 2))
     ndf = x.size - 1
     out.update(mean=mean, mean_err=float(1.0 / math.sqrt(np.sum(w))), chi2=chi2, ndf=ndf, chi2_ndf=chi2 / ndf,
-               pvalue=float(stats.chi2.sf(chi2, ndf)))
+               pvalue=float(chdtrc(ndf, chi2)))
     xw = float(np.sum(w * x) / np.sum(w))
     sxx = float(np.sum(w * (x - xw) ** 2))
     if x.size < 3 or sxx <= 0:
@@ -214,7 +214,7 @@ def constant_and_line(x, r, err) -> dict:
     intercept = mean - slope * xw  # at x = 0
     line_chi2 = float(np.sum(w * (r - mean - slope * (x - xw)) ** 2))
     out.update(slope=slope, slope_err=1.0 / math.sqrt(sxx), intercept=intercept, line_chi2=line_chi2,
-               line_ndf=x.size - 2, line_pvalue=float(stats.chi2.sf(line_chi2, x.size - 2)))
+               line_ndf=x.size - 2, line_pvalue=float(chdtrc(x.size - 2, line_chi2)))
     return out
 
 
@@ -310,10 +310,10 @@ def start_time_scan(t, y, var, base: F.FitResult, delta_r: float, envelope: str,
     all_within = bool(np.all(dl <= pass_sigma * bl)) and not failed
     scan_chi2, scan_ndf = scan_consistency(d_r[1:], band[1:])
     return {"start": starts, "end": float(end), "R": r, "R_err": r_err, "dR": d_r, "band": band, "pull": pull,
-            "chi2": chi2, "ndf": ndf, "pvalue": stats.chi2.sf(chi2, ndf), "n_bins": n_bins,
+            "chi2": chi2, "ndf": ndf, "pvalue": chdtrc(ndf, chi2), "n_bins": n_bins,
             "fraction_within_1sigma": fraction, "all_within": all_within, "pass_sigma": float(pass_sigma),
             "scan_chi2": scan_chi2, "scan_ndf": scan_ndf,
-            "scan_pvalue": float(stats.chi2.sf(scan_chi2, scan_ndf)) if scan_ndf else math.nan,
+            "scan_pvalue": float(chdtrc(scan_ndf, scan_chi2)) if scan_ndf else math.nan,
             "free": free, "R_base": float(base.values["R"]), "reference": reference, "failed": failed}
 
 
@@ -374,7 +374,7 @@ def _histogram_scan(counts, var, t, window, base, delta_r, envelope, loss_edges,
         r[k], r_err[k], chi2[k], ndf[k] = res.values["R"], res.errors["R"], res.chi2, res.ndf
         for p in free:
             fitted[p][k], fitted_err[p][k] = res.values[p], res.errors[p]
-    return {"R": r, "R_err": r_err, "chi2": chi2, "ndf": ndf, "pvalue": stats.chi2.sf(chi2, ndf),
+    return {"R": r, "R_err": r_err, "chi2": chi2, "ndf": ndf, "pvalue": chdtrc(ndf, chi2),
             "parameters": fitted, "parameter_errors": fitted_err, "free": free, "failed": failed, "skipped": skipped}
 
 

@@ -104,10 +104,11 @@ class _Refitter:
     """Refits of one analysis with the nominal parameter set; histograms shared between
     variations that only change the fit."""
 
-    def __init__(self, calo, loss, spec, field_index, nominal):
+    def __init__(self, calo, loss, spec, field_index, nominal, nominal_wiggle=None):
         self.calo, self.loss, self.spec, self.field_index, self.nominal = calo, loss, spec, field_index, nominal
         self._nominal_key = NOMINAL.histogram_key()
-        self._wiggles = {}
+        self._wiggles = {} if nominal_wiggle is None else {self._nominal_key: nominal_wiggle}
+        self._randomized = {}  # the +-T_c/2 randomization, shared by every histogram variation
         self.n_fits = 0
 
     def __call__(self, variation: Variation) -> dict:
@@ -115,7 +116,7 @@ class _Refitter:
         if key not in self._wiggles:
             # keep the nominal histogram (most variations only change the fit) and the latest other
             self._wiggles = {k: w for k, w in self._wiggles.items() if k == self._nominal_key}
-            self._wiggles[key] = build_wiggle(self.calo, self.spec, variation=variation)
+            self._wiggles[key] = build_wiggle(self.calo, self.spec, variation=variation, randomized=self._randomized)
         self.n_fits += 1
         return fit_analysis(self._wiggles[key], self.spec, self.field_index, self.loss["time_edges"],
                             self.loss["triple_coincidences"], reuse=self.nominal, variation=variation)
@@ -126,16 +127,17 @@ def _pvalue(fits: dict) -> float:
 
 
 def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: float, settings: dict, nominal=None,
-                     sources: list[Source] | None = None) -> dict:
+                     sources: list[Source] | None = None, nominal_wiggle=None) -> dict:
     """Per category: each source's shifts (ppb) and contribution, the category total (linear
     sum), and the quadrature total over categories. ``nominal``: the analysis' full FitResult
-    (else it is fitted here); ``settings``: the omega_a_systematics config block."""
+    (else it is fitted here); ``nominal_wiggle``: its histogram if already built;
+    ``settings``: the omega_a_systematics config block."""
     s = _checked(settings)
     if nominal is None:
         nominal = fit_analysis(build_wiggle(calo, spec), spec, field_index, loss["time_edges"],
                                loss["triple_coincidences"])["full"]
     sources = plan_sources(spec, nominal, s) if sources is None else sources
-    run = _Refitter(calo, loss, spec, field_index, nominal)
+    run = _Refitter(calo, loss, spec, field_index, nominal, nominal_wiggle)
     # the baseline is the nominal refitted the way the variations are (same start, same
     # variances update), so that a variation that changes nothing shifts R by exactly zero
     base = run(NOMINAL)
