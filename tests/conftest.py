@@ -30,6 +30,31 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+# everything `rule all` builds except 35 of the 36 scans, which issue 3's tests cover and which
+# would cost CI ~1.5 min of job start-ups
+CI_TARGETS = ["experiment", "omega_a_average", "field", "beam_dynamics", "beam_truth_all",
+              "results/combined/budget_blinded.md", "results/combined/closure.json",
+              "results/run2/analysis/omega_a/I-A.scans.json"] + [
+    f"results/{ds}/{what}" for ds in ("run2", "run3a", "run3b")
+    for what in ("experiment/summary.png", "analysis/omega_a/comparison.png")]
+
+
+@pytest.fixture(scope="session")
+def ci_run(tmp_path_factory) -> Path:
+    """A copy of the workflow in which the ci config has run to a_mu and its closure, once per test
+    session: the workflow test checks it, the README test runs the README's commands in (a copy
+    of) it. Tests must not change it."""
+    import subprocess
+    import sys
+
+    work = copy_workflow(tmp_path_factory.mktemp("ci_run") / "wf")
+    run = subprocess.run([sys.executable, "-m", "snakemake", *CI_TARGETS, "--cores", "2", "--configfile",
+                          "config/ci.yaml"], cwd=work, capture_output=True, text=True, timeout=900)
+    if run.returncode:
+        pytest.fail(f"the ci workflow failed:\n{run.stderr[-3000:]}")
+    return work
+
+
 @pytest.fixture(scope="session")
 def base_cfg():
     return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())

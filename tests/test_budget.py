@@ -71,3 +71,18 @@ def test_regression_reference_is_complete_and_every_tolerance_can_fail():
         moved = dict(values)
         moved[key] = v + 1.01 * tol
         assert len(compare_to_reference(ref, moved)) == 1, key
+
+
+def test_budget_diff_names_what_moved_in_units_of_its_uncertainty():
+    from g2chain.combine.budget import budget_diff, budget_diff_text
+
+    header = ("quantity,section,correction_ppb,unc_ppb,unc_evaluated_ppb,unc_external_ppb,run2_correction_ppb,"
+              "run2_unc_ppb")
+    before = (header + "\nC_e,V A,300.000,50.000,50.000,0.000,300.000,50.000"
+              "\nC_p,V B,170.000,9.000,9.000,0.000,170.000,9.000\n")
+    after = before.replace("C_e,V A,300.000,50.000,50.000,0.000,300.000", "C_e,V A,300.000,50.000,50.000,0.000,325.000")
+    rows = budget_diff(before, after)
+    assert [(r["quantity"], r["column"]) for r in rows] == [("C_e", "run2 correction")]
+    assert rows[0]["change_ppb"] == 25.0 and rows[0]["change_in_unc"] == 0.5
+    assert "+0.50" in budget_diff_text(rows)
+    assert budget_diff(before, before) == [] and budget_diff_text([]) == "no budget entry moved"

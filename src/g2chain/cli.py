@@ -144,7 +144,19 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_show = sub.add_parser("show", help="print what a result (.json) or data (.h5) file holds")
     p_show.add_argument("files", nargs="+", type=Path)
+    p_diff = sub.add_parser("diff", help="what moved between two budgets (budget.csv or budget_blinded.csv), ppb")
+    p_diff.add_argument("before", type=Path)
+    p_diff.add_argument("after", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "diff":
+        from .combine.budget import budget_diff, budget_diff_text
+
+        for path in (args.before, args.after):
+            if not path.is_file():
+                print(f"g2chain: {path}: no such budget file", file=sys.stderr)
+                return 1
+        print(budget_diff_text(budget_diff(args.before.read_text(), args.after.read_text())))
+        return 0
     status = 0
     for path in args.files:
         try:

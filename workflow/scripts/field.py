@@ -2,5 +2,6 @@
 
 from g2chain.field.pipeline import run_field
 
-run_field(snakemake.config, snakemake.wildcards.dataset, snakemake.input.field, snakemake.input.trackers,  # noqa: F821
-          snakemake.output.json, snakemake.output.png)  # noqa: F821
+sm = snakemake  # noqa: F821
+run_field(sm.config, sm.wildcards.dataset, sm.input.field, sm.input.trackers, sm.output.json, sm.output.png,
+          sm.log[0])

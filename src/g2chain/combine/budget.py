@@ -171,6 +171,38 @@ def compare_to_reference(reference: dict, values: dict) -> list[str]:
     return bad
 
 
+def budget_diff(before_csv: str, after_csv: str, min_ppb: float = 0.0005) -> list[dict]:
+    """What moved between two budgets (``budget_csv`` texts): one entry per (quantity, column)
+    whose value changed by more than ``min_ppb``, with the change in units of the row's
+    uncertainty before (its 'unc' column for that dataset or the combination), largest first."""
+    a, b = budget_values(before_csv), budget_values(after_csv)
+    out = []
+    for key in sorted(set(a) | set(b)):
+        old, new = a.get(key), b.get(key)
+        if old is not None and new is not None and abs(new - old) <= min_ppb:
+            continue
+        q, col = key
+        unc = a.get((q, col.replace("correction", "unc"))) if "correction" in col else None
+        change = None if old is None or new is None else new - old
+        out.append({"quantity": q, "column": col, "before_ppb": old, "after_ppb": new, "change_ppb": change,
+                    "change_in_unc": (change / unc) if change is not None and unc else None})
+    return sorted(out, key=lambda d: -abs(d["change_ppb"] if d["change_ppb"] is not None else float("inf")))
+
+
+def budget_diff_text(rows: list[dict]) -> str:
+    """``budget_diff`` as an aligned table (ppb)."""
+    if not rows:
+        return "no budget entry moved"
+
+    def f(v, fmt):
+        return "-" if v is None else format(v, fmt)
+
+    lines = [f"{'quantity':32s} {'column':22s} {'before':>12s} {'after':>12s} {'change':>11s} {'/ unc':>7s}"]
+    lines += [f"{r['quantity']:32s} {r['column']:22s} {f(r['before_ppb'], '12.3f')} {f(r['after_ppb'], '12.3f')} "
+              f"{f(r['change_ppb'], '+11.3f')} {f(r['change_in_unc'], '+7.2f')}" for r in rows]
+    return "\n".join(lines)
+
+
 def budget_html(table: dict, header: list[str]) -> str:
     """The budget as a small self-contained HTML page (for ``snakemake --report``)."""
     import html

@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from ..io import config_hash, read_h5, write_h5, write_json
+from ..progress import Progress
 from . import records
 from .production import simulate_chunk
 from .rng import dataset_key
@@ -56,16 +57,19 @@ def write_chunk(cfg: dict, dataset: str, chunk: int, world_path, path, log=None)
     cond = build_conditions(cfg, dataset, world)
     n_chunks = int(cfg["datasets"][dataset]["chunks"])
     target = chunk_positrons(cfg, dataset, chunk)
+    if log:
+        open(log, "w").close()  # progress lines, then the chunk's summary
+    progress = Progress(log, f"{dataset} chunk {chunk}/{n_chunks}", target, "e+")
     start = time.perf_counter()
     views = simulate_chunk(cond, target, int(cfg["seed"]), dataset_key(dataset), chunk, n_chunks,
-                           dataset_settings(cfg, dataset)["detector"])
+                           dataset_settings(cfg, dataset)["detector"], progress=progress)
     elapsed = time.perf_counter() - start
     records.write_chunk(path, views, {"dataset": dataset, "chunk": chunk, "n_chunks": n_chunks},
                         config_hash(cfg))
     if log:
         counters = dict(zip(records.COUNTER_NAMES, views["counters"].tolist(), strict=True))
         rate = counters["hits_above_1gev"] / elapsed
-        with open(log, "w") as f:
+        with open(log, "a") as f:
             f.write(f"{dataset} chunk {chunk}/{n_chunks}: {counters['hits_above_1gev']:.0f} e+ > 1 GeV in "
                     f"{counters['fills']:.0f} fills, {elapsed:.1f} s ({rate:.3g} e+/s)\n")
             f.write(json.dumps(counters, indent=1) + "\n")

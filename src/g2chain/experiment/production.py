@@ -476,21 +476,29 @@ def calorimeter_radial_sensitivity(kappa: float, spread: float) -> np.ndarray:
 
 
 def simulate_chunk(cond, positrons: float, seed: int, dataset_key: int, chunk: int, n_chunks: int,
-                   detector_cfg: dict) -> dict:
+                   detector_cfg: dict, progress=None, steps: int = 20) -> dict:
     """Produce one chunk: run the kernel, then add the readout pedestal and laser records.
 
     Returns the accumulators of ``allocate_views`` plus ``laser_*`` arrays and ``gain_lt``.
+    With ``progress`` (a g2chain.progress.Progress in positrons) the kernel runs in ``steps``
+    slices of the target, reporting after each: the fills continue where they stopped (the
+    random state and the accumulators carry over), so the chunk is the same as in one call.
     """
     views = allocate_views()
     state = seed_state(seed, dataset_key, chunk, 0)
     gain_lt = long_term_gain(detector_cfg["gain_long_term"], chunk, n_chunks)
     kappa = calorimeter_radial_sensitivity(cond.kappa_n, detector_cfg["acceptance_radial_calo_spread"])
-    run_fills(
-        cond, inverse_cdf_tables(), state, float(positrons), gain_lt, kappa, views["calo_hist"],
-        views["fine_hist"], views["q_calo"], views["q_fine"], views["q_fine2"], views["pileup"],
-        views["fast_rot"],
-        views["tracker"], views["lost"], views["truth"], views["truth_lost"], views["counters"],
-    )
+    tables = inverse_cdf_tables()
+    targets = [float(positrons)] if progress is None else [float(positrons) * (k + 1) / steps for k in range(steps)]
+    for target in targets:
+        run_fills(
+            cond, tables, state, target, gain_lt, kappa, views["calo_hist"],
+            views["fine_hist"], views["q_calo"], views["q_fine"], views["q_fine2"], views["pileup"],
+            views["fast_rot"],
+            views["tracker"], views["lost"], views["truth"], views["truth_lost"], views["counters"],
+        )
+        if progress is not None:
+            progress.update(float(views["counters"][C_HITS_1GEV]))
     n_fills = views["counters"][C_FILLS]
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(dataset_key, chunk, 1))))
     _add_pedestal(views, n_fills, detector_cfg, rng)

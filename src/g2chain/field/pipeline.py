@@ -8,6 +8,8 @@ kinds are never merged, and each carries whether it is correlated across dataset
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..constants import TRACKER_VERTICAL_FALLOFF
@@ -177,15 +179,23 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
     return {**record, **plot}
 
 
-def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json, out_png) -> dict:
-    """Rule ``field``: analyse one dataset and write omega_p.json and field.png."""
+def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json, out_png, log_path=None) -> dict:
+    """Rule ``field_analysis``: analyse one dataset and write omega_p.json and field.png (and a
+    one-line summary with the elapsed time to ``log_path``)."""
+    import time
+
     from ..config import dataset_settings, field_settings
     from ..plots import field_summary
 
+    start = time.perf_counter()
     ds = cfg["datasets"][dataset]
     res = float(dataset_settings(cfg, dataset)["detector"]["tracker_resolution_mm"])
     result = analyse_dataset(field_settings(cfg, dataset), float(ds["field_index"]), res, field_path, trackers_path)
     record = {"dataset": dataset, **{k: v for k, v in result.items() if not k.startswith("_")}}
     write_json(out_json, record)
     field_summary(result, out_png, title=ds.get("label", dataset))
+    if log_path:
+        Path(log_path).write_text(f"{dataset}: omega~'_p = {record['omega_p_tilde_hz']:.3f} +- "
+                                  f"{record['omega_p_tilde_err_hz']['total']:.3f} Hz, "
+                                  f"{time.perf_counter() - start:.1f} s\n")
     return record

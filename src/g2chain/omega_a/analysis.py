@@ -164,7 +164,7 @@ def build_wiggle(calo: dict, spec: AnalysisSpec, omega_guess: float | None = Non
         a, a_err = _measured_asymmetry(counts, var, t, spec)
         info["asymmetry"] = {"A_of_E": a.tolist(), "A_of_E_err": np.where(np.isfinite(a_err), a_err, -1).tolist()}
         if spec.base_method == "T":
-            # the default T method: the threshold of the best expected sigma_R (near 1.7 GeV)
+            # the default T method: the threshold of the best expected sigma_R (toy: near 1.9 GeV; paper: 1.7)
             sel = (t >= spec.window_us[0]) & (t <= spec.window_us[1])
             best, cand, rel = H.best_threshold(a, a_err, counts[:, sel].sum(axis=1), spec.threshold_search_gev)
             info["threshold"] = {"chosen_gev": best, "scanned_gev": cand.tolist(),

@@ -208,6 +208,7 @@ def correlation_jobs(settings: dict) -> int:
 def run_correlation_trials(cfg: dict, job: int, groups_path, out_json, log_path=None,
                            schema_path=GROUPS_SCHEMA) -> dict:
     """Independent reduced productions of one correlation job, each analysed by all analyses."""
+    from ..progress import Progress
     from .correlations import correlation_trial
     from .groups import analysis_names
 
@@ -216,18 +217,23 @@ def run_correlation_trials(cfg: dict, job: int, groups_path, out_json, log_path=
     names = analysis_names(groups)
     start = time.perf_counter()
     trials = {}
-    for k in trial_range(settings, job):
+    todo = trial_range(settings, job)
+    if log_path:
+        open(log_path, "w").close()  # progress lines, then the job's summary
+    progress = Progress(log_path, f"correlation job {job}", len(todo), "trials", interval_s=0.0)
+    for n, k in enumerate(todo):
         seed = int(cfg["seed"]) + int(settings["seed_offset"]) + k
         trials[str(k)] = correlation_trial(cfg, groups, settings["dataset"], names,
                                            float(settings["positrons_per_trial"]), seed)
+        progress.update(n + 1)
     elapsed = time.perf_counter() - start
     out = {"dataset": settings["dataset"], "positrons_per_trial": float(settings["positrons_per_trial"]),
            "analyses": names, "trials": trials, "elapsed_s": round(elapsed, 2)}
     write_json(out_json, out)
     if log_path:
         failed = sum("error" in r for t in trials.values() for r in t.values())
-        Path(log_path).write_text(f"correlation job {job}: {len(trials)} trials in {elapsed:.1f} s, "
-                                  f"{failed} failed fits\n")
+        with open(log_path, "a") as f:
+            f.write(f"correlation job {job}: {len(trials)} trials in {elapsed:.1f} s, {failed} failed fits\n")
     return out
 
 
