@@ -24,12 +24,16 @@ def format_duration(seconds: float) -> str:
 
 class Progress:
     """Progress of ``total`` units of work named ``unit``, labelled ``label``, appended to ``log_path``
-    (or nothing written when ``log_path`` is None: the object then only keeps time)."""
+    (or nothing written when ``log_path`` is None: the object then only keeps time). ``fresh``
+    empties the log first (a rerun of the job starts its log anew; its summary is appended after)."""
 
-    def __init__(self, log_path, label: str, total: float, unit: str, interval_s: float = 10.0, clock=time.monotonic):
+    def __init__(self, log_path, label: str, total: float, unit: str, interval_s: float = 10.0, clock=time.monotonic,
+                 fresh: bool = False):
         if not total > 0:
             raise ValueError(f"progress of {label!r}: total must be positive, got {total}")
         self.path = Path(log_path) if log_path else None
+        if fresh and self.path is not None:
+            self.path.write_text("")
         self.label, self.total, self.unit, self.interval_s, self.clock = label, float(total), unit, interval_s, clock
         self.start = clock()
         self._last_write = -float("inf")

@@ -57,9 +57,7 @@ def write_chunk(cfg: dict, dataset: str, chunk: int, world_path, path, log=None)
     cond = build_conditions(cfg, dataset, world)
     n_chunks = int(cfg["datasets"][dataset]["chunks"])
     target = chunk_positrons(cfg, dataset, chunk)
-    if log:
-        open(log, "w").close()  # progress lines, then the chunk's summary
-    progress = Progress(log, f"{dataset} chunk {chunk}/{n_chunks}", target, "e+")
+    progress = Progress(log, f"{dataset} chunk {chunk}/{n_chunks}", target, "e+", fresh=True)
     start = time.perf_counter()
     views = simulate_chunk(cond, target, int(cfg["seed"]), dataset_key(dataset), chunk, n_chunks,
                            dataset_settings(cfg, dataset)["detector"], progress=progress)

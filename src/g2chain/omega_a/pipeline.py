@@ -218,9 +218,7 @@ def run_correlation_trials(cfg: dict, job: int, groups_path, out_json, log_path=
     start = time.perf_counter()
     trials = {}
     todo = trial_range(settings, job)
-    if log_path:
-        open(log_path, "w").close()  # progress lines, then the job's summary
-    progress = Progress(log_path, f"correlation job {job}", len(todo), "trials", interval_s=0.0)
+    progress = Progress(log_path, f"correlation job {job}", len(todo), "trials", interval_s=0.0, fresh=True)
     for n, k in enumerate(todo):
         seed = int(cfg["seed"]) + int(settings["seed_offset"]) + k
         trials[str(k)] = correlation_trial(cfg, groups, settings["dataset"], names,
