@@ -135,3 +135,30 @@ def test_nonnegative_least_squares_on_the_normal_equations_is_scipys():
     assert np.allclose(w, w_ref, rtol=1e-9, atol=1e-10)
     assert chi2 == pytest.approx(rnorm**2, rel=1e-10)
     assert np.all(w >= 0) and np.any(w == 0)
+
+
+def test_ce_average_of_fast_rotation_and_trackers_is_uncorrelated_inverse_variance():
+    """Sec. V A 3 / Table VII: C_e is the weighted average of the fast-rotation result (chi^2 and
+    Fourier together: one data set) and the trackers, each with its total uncertainty, taken as
+    uncorrelated; the systematics are inflated once by the 1.5 after the average."""
+    from g2chain.beam_dynamics.efield import with_tracker_method
+
+    infl = 1.5
+    # fast rotation 340 +- hypot(6, 8) = 10 ppb before inflation; trackers 360 +- hypot(12, 16) = 20 ppb
+    ce = {"C_e_ppb": 340.0, "stat_ppb": 6.0, "syst_ppb": infl * 8.0, "systematics_ppb": {"profile": infl * 8.0},
+          "inflation": infl, "dCe_deps_ppb": 700.0, "weights": {"chi2": 0.75, "fourier": 0.25},
+          "methods": {"chi2": {"C_e_ppb": 345.0, "stat_ppb": 6.0}, "fourier": {"C_e_ppb": 325.0, "stat_ppb": 7.0}}}
+    tracker = {"C_e": 360e-9, "stat": 12e-9, "systematics": {"phase mixture": 16e-9}, "C_e_two_state": 361e-9,
+               "series": {"n": np.ones(3)}, "fit": {"params": {"mean_xe": 1.0}, "errors": {"mean_xe": 0.1},
+                                                     "chi2": 1.0, "ndf": 1},
+               "error_scale": 1.0, "rms_xe_mm": 10.0, "x_i_mm": 0.0}
+    out = with_tracker_method(ce, tracker)
+    w_fr = (1 / 10.0**2) / (1 / 10.0**2 + 1 / 20.0**2)  # 0.8
+    assert out["method_weights"]["fast rotation"] == pytest.approx(w_fr)
+    assert out["C_e_ppb"] == pytest.approx(w_fr * 340 + (1 - w_fr) * 360)
+    assert out["stat_ppb"] == pytest.approx(np.hypot(w_fr * 6, (1 - w_fr) * 12))
+    syst = np.sqrt((w_fr * 8) ** 2 + ((1 - w_fr) * 16) ** 2 + (0.5 * 20) ** 2)  # + half the method difference
+    assert out["syst_ppb"] == pytest.approx(infl * syst)
+    assert out["dCe_deps_ppb"] == pytest.approx(w_fr * 700)  # the trackers do not see the blinded clock
+    assert sum(out["weights"].values()) == pytest.approx(1.0)
+    assert out["weights"]["chi2"] == pytest.approx(0.75 * w_fr)

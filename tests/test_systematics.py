@@ -10,7 +10,15 @@ from g2chain.omega_a import analysis as AN
 from g2chain.omega_a.fit import FitResult
 from g2chain.omega_a.groups import analysis_spec, load_groups
 from g2chain.omega_a.pileup import pileup_estimate, second_order_fraction
-from g2chain.omega_a.systematics import CATEGORIES, Source, _slow_term, category_totals, plan_sources, systematic_table
+from g2chain.omega_a.systematics import (
+    CATEGORIES,
+    Source,
+    _slow_term,
+    category_total,
+    category_totals,
+    plan_sources,
+    systematic_table,
+)
 
 from .conftest import ROOT
 from .test_omega_a_closure import experiment_views
@@ -40,6 +48,20 @@ def test_sources_follow_the_analysis_choices(base_cfg):
     assert ("other", "randomization seed") not in names["VII-Q"]
     with pytest.raises(ValueError, match="omega_a_systematics: missing"):
         plan_sources(analysis_spec(GROUPS, "I-A", "run2"), _nominal(["R"]), {"envelopes": ["exp"]})
+
+
+def test_cbo_envelope_and_drift_add_in_quadrature(base_cfg):
+    """Sec. IV J, ref. [39]: the CBO envelope and frequency-drift systematics are independent and
+    add in quadrature; every other source adds linearly inside its category."""
+    spec = analysis_spec(GROUPS, "III-RA", "run2")
+    sources = plan_sources(spec, _nominal(["R"]), base_cfg["omega_a_systematics"])
+    independent = {s.name for s in sources if s.independent}
+    assert independent == {"envelope family", "frequency-drift time constant"}
+    assert category_total([(3.0, True), (4.0, True)]) == pytest.approx(5.0)
+    assert category_total([(3.0, False), (4.0, False)]) == pytest.approx(7.0)
+    # a correlated pair (linear sum 5) with an independent 12: sqrt(5^2 + 12^2)
+    assert category_total([(2.0, False), (3.0, False), (12.0, True)]) == pytest.approx(13.0)
+    assert category_total([]) == 0.0
 
 
 def test_varied_fit_setup_changes_only_what_it_names():

@@ -31,8 +31,8 @@ C_e = 2 n (1 - n) beta^2 <x_e^2> / R0^2 (Eq. 13). The fast-rotation times are on
 clock: both methods quote C_e at eps_hw = 0 together with dC_e/deps, which ``unblind`` applies.
 
 The third method, the trackers' spectrometric relation (Eq. 17-19), is in ``spectrometric``;
-``with_tracker_method`` combines the three, weighted by their uncertainties. It measures
-positions, so its C_e has no clock dependence.
+``with_tracker_method`` combines it with the fast-rotation result (chi^2 and Fourier together),
+weighted by their total uncertainties. It measures positions, so its C_e has no clock dependence.
 """
 
 from __future__ import annotations
@@ -308,43 +308,48 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
                         "stat_ppb": ce_f_err * ppb, "t0_us": four["t0_us"], "dCe_deps_ppb": slope_f * ppb},
         },
         "weights": {"chi2": float(w[0]), "fourier": float(w[1])},
-        "_syst_parts_ppb": {"fourier correlation": 0.5 * abs(bias) * ppb,
-                            "injection profile": 0.5 * abs(ce_c - ce_wrapped) * ppb},
         "_fit": fit, "_fourier": four, "_ratio": (t, ratio), "_profile": (tau_edges, target),
     }
 
 
 def with_tracker_method(ce: dict, tracker: dict) -> dict:
-    """The C_e combination of the chi^2, Fourier and tracker methods (ppb, at eps_hw = 0), weighted
-    by their uncertainties. The two fast-rotation methods share the data (their statistical
-    errors add linearly); the tracker's are independent, and its C_e does not depend on the
-    blinded clock. Returns a new result dict with the tracker method under ``methods``."""
+    """The C_e combination of the fast-rotation and tracker methods (ppb, at eps_hw = 0): their
+    weighted average with each method's total uncertainty, taken as uncorrelated (Sec. V A 3,
+    Table VII). The fast-rotation result is already the chi^2 and Fourier methods' combination
+    (``efield_analysis``; they share the data, so they enter as one method). The tracker's C_e
+    does not depend on the blinded clock. Returns a new result dict with the tracker method under
+    ``methods``."""
     ppb = 1e9
     m = ce["methods"]
-    sig = {"chi2": m["chi2"]["stat_ppb"], "fourier": m["fourier"]["stat_ppb"],
-           "tracker": float(np.hypot(tracker["stat"], quadrature(tracker["systematics"].values()))) * ppb}
-    val = {"chi2": m["chi2"]["C_e_ppb"], "fourier": m["fourier"]["C_e_ppb"], "tracker": tracker["C_e"] * ppb}
-    inv = {k: 1.0 / v**2 for k, v in sig.items()}
-    w = {k: v / sum(inv.values()) for k, v in inv.items()}
-    w_fr = w["chi2"] + w["fourier"]
-    value = sum(w[k] * val[k] for k in w)
-    stat = float(np.hypot(w_fr * m["chi2"]["stat_ppb"], w["tracker"] * tracker["stat"] * ppb))
-    parts = ce["_syst_parts_ppb"]
-    syst_parts = {
-        "fourier correlation (half the model bias)": w["fourier"] * parts["fourier correlation"],
-        "injection profile: unwrapping and stretch (half the shift)": w_fr * parts["injection profile"],
-        **{f"tracker: {k}": w["tracker"] * v * ppb for k, v in tracker["systematics"].items()},
-        "method difference (half the largest)": 0.5 * (max(val.values()) - min(val.values())),
-    }
     infl = ce["inflation"]
+    fr_syst = {k: v / infl for k, v in ce["systematics_ppb"].items()}  # before the 1.5 inflation
+    tr_syst = {k: v * ppb for k, v in tracker["systematics"].items()}
+    val = {"fast rotation": ce["C_e_ppb"], "tracker": tracker["C_e"] * ppb}
+    stat = {"fast rotation": ce["stat_ppb"], "tracker": tracker["stat"] * ppb}
+    sig = {"fast rotation": float(np.hypot(stat["fast rotation"], quadrature(fr_syst.values()))),
+           "tracker": float(np.hypot(stat["tracker"], quadrature(tr_syst.values())))}
+    inv = {k: 1.0 / v**2 for k, v in sig.items()}
+    wm = {k: v / sum(inv.values()) for k, v in inv.items()}
+    value = sum(wm[k] * val[k] for k in wm)
+    # per-method weights for the record: the fast-rotation weight split as inside efield_analysis
+    w = {"chi2": wm["fast rotation"] * ce["weights"]["chi2"], "fourier": wm["fast rotation"] * ce["weights"]["fourier"],
+         "tracker": wm["tracker"]}
+    syst_parts = {
+        **{f"fast rotation: {k}": wm["fast rotation"] * v for k, v in fr_syst.items()},
+        **{f"tracker: {k}": wm["tracker"] * v for k, v in tr_syst.items()},
+        "fast rotation vs tracker (half the difference)": 0.5 * abs(val["fast rotation"] - val["tracker"]),
+    }
     series = tracker["series"]
     p, e = tracker["fit"]["params"], tracker["fit"]["errors"]
     out = dict(ce)
     out.update({
-        "C_e_ppb": float(value), "stat_ppb": stat,
+        "C_e_ppb": float(value), "stat_ppb": float(np.hypot(wm["fast rotation"] * stat["fast rotation"],
+                                                             wm["tracker"] * stat["tracker"])),
         "syst_ppb": infl * quadrature(syst_parts.values()), "systematics_ppb": syst_parts,
-        "dCe_deps_ppb": w["chi2"] * m["chi2"]["dCe_deps_ppb"] + w["fourier"] * m["fourier"]["dCe_deps_ppb"],
-        "weights": w,
+        "dCe_deps_ppb": wm["fast rotation"] * ce["dCe_deps_ppb"],
+        "weights": w, "method_weights": wm,
+        "fast_rotation": {"C_e_ppb": val["fast rotation"], "stat_ppb": stat["fast rotation"],
+                          "syst_ppb": ce["syst_ppb"]},
         "methods": {**m, "tracker": {
             "C_e_ppb": val["tracker"], "stat_ppb": tracker["stat"] * ppb,
             "systematics_ppb": {k: v * ppb for k, v in tracker["systematics"].items()},

@@ -16,7 +16,10 @@ shifts into a contribution depends on its kind:
 * ``statistical``: the spread over other randomization seeds, reported but not added (another
   randomization of the same positrons is a resampling: its spread is inside sigma_stat).
 
-Sources inside a category add linearly, categories in quadrature (Sec. IV J).
+Sources inside a category add linearly (they may be correlated), categories in quadrature
+(Sec. IV J). The exception is the report's ref. [39]: the CBO decoherence-envelope and
+frequency-drift contributions were shown to be independent, so sources marked ``independent``
+add in quadrature to the linear sum of the rest of their category.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class Source:
     name: str
     kind: str  # bracket | alternatives | one-sided | truncation | slow term | statistical
     variations: tuple
+    independent: bool = False  # uncorrelated with the category's other sources: adds in quadrature
 
 
 def _checked(settings: dict) -> dict:
@@ -62,11 +66,11 @@ def plan_sources(spec: AnalysisSpec, nominal, settings: dict) -> list[Source]:
     if "cbo_N" in spec.terms:
         alts = tuple(Variation(envelope=e) for e in s["envelopes"] if e != spec.envelope)
         if alts:
-            rows.append(Source("cbo", "envelope family", "alternatives", alts))
+            rows.append(Source("cbo", "envelope family", "alternatives", alts, independent=True))
     if "cbo_drift" in spec.terms:
         lo, hi = s["cbo_drift_tau_us"]
         rows.append(Source("cbo", "frequency-drift time constant", "bracket",
-                           (Variation(tau_drift_us=lo), Variation(tau_drift_us=hi))))
+                           (Variation(tau_drift_us=lo), Variation(tau_drift_us=hi)), independent=True))
     if event_based and spec.pileup != "none":
         rows.append(Source("pileup", "normalisation", "bracket",
                            (Variation(pileup_sigma=+1.0), Variation(pileup_sigma=-1.0))))
@@ -128,8 +132,8 @@ def _pvalue(fits: dict) -> float:
 
 def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: float, settings: dict, nominal=None,
                      sources: list[Source] | None = None, nominal_wiggle=None) -> dict:
-    """Per category: each source's shifts (ppb) and contribution, the category total (linear
-    sum), and the quadrature total over categories. ``nominal``: the analysis' full FitResult
+    """Per category: each source's shifts (ppb) and contribution, the category total
+    (``category_total``), and the quadrature total over categories. ``nominal``: the analysis' full FitResult
     (else it is fitted here); ``nominal_wiggle``: its histogram if already built;
     ``settings``: the omega_a_systematics config block."""
     s = _checked(settings)
@@ -144,8 +148,10 @@ def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: fl
     r0 = float(base["full"].values["R"])
     table = {"analysis": spec.name, "dataset": spec.dataset, "R_nominal_ppm": r0,
              "chi2_nominal": base["full"].chi2, "p_value_nominal": _pvalue(base),
-             "combination": "sources in a category add linearly, categories in quadrature",
+             "combination": "sources in a category add linearly, independent ones (CBO envelope, CBO drift) "
+                            "in quadrature to that sum; categories in quadrature",
              "categories": {c: {"sources": {}, "ppb": 0.0} for c in CATEGORIES}}
+    contributions = {c: [] for c in CATEGORIES}
     for src in sources:
         fits = [run(v) for v in src.variations]
         shifts = [1e3 * (f["full"].values["R"] - r0) for f in fits]
@@ -169,12 +175,21 @@ def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: fl
                        note="resampling of the same positrons: inside sigma_stat, not added")
         else:
             raise ValueError(f"source {src.name}: unknown kind {src.kind!r}")
-        cat = table["categories"][src.category]
-        cat["sources"][src.name] = row
-        cat["ppb"] += row["ppb"]
+        row["independent"] = src.independent
+        table["categories"][src.category]["sources"][src.name] = row
+        contributions[src.category].append((row["ppb"], src.independent))
+    for c, rows in contributions.items():
+        table["categories"][c]["ppb"] = category_total(rows)
     table["total_ppb"] = math.sqrt(sum(c["ppb"] ** 2 for c in table["categories"].values()))
     table["refits"] = run.n_fits
     return table
+
+
+def category_total(contributions) -> float:
+    """A category's systematic (ppb) from its sources' ``(ppb, independent)``: the correlated
+    sources add linearly, the independent ones in quadrature to that sum (Sec. IV J, ref. [39])."""
+    linear = sum(abs(p) for p, independent in contributions if not independent)
+    return math.sqrt(linear**2 + sum(p**2 for p, independent in contributions if independent))
 
 
 def _slow_term(src: Source, fits, shifts, chi2_0: float) -> dict:
