@@ -145,7 +145,7 @@ def test_ce_average_of_fast_rotation_and_trackers_is_uncorrelated_inverse_varian
 
     infl = 1.5
     # fast rotation 340 +- hypot(6, 8) = 10 ppb before inflation; trackers 360 +- hypot(12, 16) = 20 ppb
-    ce = {"C_e_ppb": 340.0, "stat_ppb": 6.0, "syst_ppb": infl * 8.0, "systematics_ppb": {"profile": infl * 8.0},
+    ce = {"C_e_ppb": 340.0, "stat_ppb": 6.0, "syst_ppb": infl * 8.0, "systematics_ppb": {"profile": 8.0},
           "inflation": infl, "dCe_deps_ppb": 700.0, "weights": {"chi2": 0.75, "fourier": 0.25},
           "methods": {"chi2": {"C_e_ppb": 345.0, "stat_ppb": 6.0}, "fourier": {"C_e_ppb": 325.0, "stat_ppb": 7.0}}}
     tracker = {"C_e": 360e-9, "stat": 12e-9, "systematics": {"phase mixture": 16e-9}, "C_e_two_state": 361e-9,

@@ -322,7 +322,7 @@ def with_tracker_method(ce: dict, tracker: dict) -> dict:
     ppb = 1e9
     m = ce["methods"]
     infl = ce["inflation"]
-    fr_syst = {k: v / infl for k, v in ce["systematics_ppb"].items()}  # before the 1.5 inflation
+    fr_syst = dict(ce["systematics_ppb"])  # its parts before the 1.5 inflation (only syst_ppb carries it)
     tr_syst = {k: v * ppb for k, v in tracker["systematics"].items()}
     val = {"fast rotation": ce["C_e_ppb"], "tracker": tracker["C_e"] * ppb}
     stat = {"fast rotation": ce["stat_ppb"], "tracker": tracker["stat"] * ppb}
