@@ -392,16 +392,13 @@ def beam_dynamics_summary(result: dict, title: str, out_path):
     a = ax[1, 1]
     m = ce["methods"]
     # the chi^2 and Fourier methods (stat errors), their fast-rotation combination and the trackers
-    # (stat + syst, the two numbers the final average weighs, Table VII), and that average
+    # (with the total uncertainties the final average weighs them by, Table VII), and that average
     rows = [("chi^2", m["chi2"]["C_e_ppb"], m["chi2"]["stat_ppb"]),
             ("Fourier (corrected)", m["fourier"]["C_e_ppb"], m["fourier"]["stat_ppb"])]
-    if "fast_rotation" in ce:
-        fr = ce["fast_rotation"]
-        rows.append(("fast rotation", fr["C_e_ppb"], float(np.hypot(fr["stat_ppb"], fr["syst_ppb"]))))
-    if "tracker" in m:
-        tr = m["tracker"]
-        tr_syst = np.hypot.reduce(list(tr["systematics_ppb"].values()))
-        rows.append(("trackers (Eq. 18)", tr["C_e_ppb"], float(np.hypot(tr["stat_ppb"], tr_syst))))
+    if "method_sigma_ppb" in ce:
+        sig = ce["method_sigma_ppb"]
+        rows.append(("fast rotation", ce["fast_rotation"]["C_e_ppb"], sig["fast rotation"]))
+        rows.append(("trackers (Eq. 18)", m["tracker"]["C_e_ppb"], sig["tracker"]))
     rows.append(("combined", ce["C_e_ppb"], float(np.hypot(ce["stat_ppb"], ce["syst_ppb"]))))
     a.errorbar(range(len(rows)), [r[1] for r in rows], yerr=[r[2] for r in rows], fmt="o", capsize=4)
     a.plot([1], [m["fourier"]["raw_ppb"]], "x", color="0.5", label="Fourier before the correlation correction")

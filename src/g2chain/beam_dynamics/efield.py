@@ -347,7 +347,7 @@ def with_tracker_method(ce: dict, tracker: dict) -> dict:
                                                              wm["tracker"] * stat["tracker"])),
         "syst_ppb": infl * quadrature(syst_parts.values()), "systematics_ppb": syst_parts,
         "dCe_deps_ppb": wm["fast rotation"] * ce["dCe_deps_ppb"],
-        "weights": w, "method_weights": wm,
+        "weights": w, "method_weights": wm, "method_sigma_ppb": sig,
         "fast_rotation": {"C_e_ppb": val["fast rotation"], "stat_ppb": stat["fast rotation"],
                           "syst_ppb": ce["syst_ppb"]},
         "methods": {**m, "tracker": {
