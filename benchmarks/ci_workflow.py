@@ -38,7 +38,7 @@ def _snakemake(work: Path, *args) -> float:
 
 
 def main():
-    from g2chain.beam_dynamics import efield as EF
+    from g2chain.beam_dynamics import efield
     from g2chain.beam_dynamics.pipeline import analyse_beam_dynamics, read_fast_rotation, read_trackers
     from g2chain.omega_a.pipeline import run_analysis_and_systematics
 
@@ -54,7 +54,7 @@ def main():
         for name in ("I-A", "III-RA"):
             t = time.perf_counter()
             run_analysis_and_systematics(cfg, "run2", name, exp / "calorimeters.h5", exp / "lost_muons.h5", groups,
-                                         out / "f.json", out / "f.png", out / "s.json")
+                                         out / "f.json", out / "s.json")
             t_job = time.perf_counter() - t
             job = _snakemake(work, f"results/run2/analysis/omega_a/{name}.json", "--cores", "1", "--forcerun",
                              "omega_a_fit")
@@ -62,7 +62,7 @@ def main():
                   f"{job:.2f} s: start-up and DAG {job - t_job:.2f} s")
         fr, tr = read_fast_rotation(exp / "calorimeters.h5"), read_trackers(exp / "trackers.h5")
         t = time.perf_counter()
-        ce = EF.efield_analysis(*fr, float(cfg["datasets"]["run2"]["field_index"]), cfg["beam_dynamics"]["efield"])
+        ce = efield.efield_analysis(*fr, float(cfg["datasets"]["run2"]["field_index"]), cfg["beam_dynamics"]["efield"])
         t_ce = time.perf_counter() - t
         t = time.perf_counter()
         analyse_beam_dynamics(cfg, "run2", fr, tr)

@@ -25,17 +25,20 @@ ROOT = Path(__file__).resolve().parents[1]
 def _trials(cfg_path: str, n: int, first_seed: int) -> tuple[float, float]:
     """Run n trials in this process; returns (production s, analysis s) summed over them."""
     from g2chain.experiment.pipeline import produce_in_memory
-    from g2chain.omega_a.correlations import analyse_trial
     from g2chain.omega_a.groups import analysis_names, load_groups
+    from g2chain.studies.correlation_trials import analyse_trial, study_world
+    from g2chain.truth.field import dataset_field_truth
 
     cfg = yaml.safe_load(Path(cfg_path).read_text())
     s = cfg["omega_a_correlations"]
     groups = load_groups(ROOT / "config" / "groups.yaml", ROOT / "workflow" / "schemas" / "groups.schema.yaml")
     names = analysis_names(groups)
+    cfg, groups = study_world(cfg, groups)
+    field = dataset_field_truth(cfg, s["dataset"])
     t_prod = t_fit = 0.0
     for k in range(n):
         t0 = time.perf_counter()
-        calo, loss, _, _ = produce_in_memory(cfg, s["dataset"], float(s["positrons_per_trial"]), first_seed + k)
+        calo, loss, _, _ = produce_in_memory(cfg, s["dataset"], float(s["positrons_per_trial"]), first_seed + k, field)
         t1 = time.perf_counter()
         analyse_trial(cfg, groups, s["dataset"], names, calo, loss)
         t_prod += t1 - t0

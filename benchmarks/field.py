@@ -12,8 +12,7 @@ import time
 
 import numpy as np
 
-from g2chain.experiment import field_measurements as FM
-from g2chain.experiment import field_world as FW
+from g2chain.experiment import field_measurements, field_world
 from g2chain.field.analysis import analyse_field, station_moments_and_ties
 from g2chain.field.multipoles import fit_multipoles, multipole_basis, trolley_probe_positions
 
@@ -38,9 +37,9 @@ def _best(fn, repeat=3):
 def main():
     rng = np.random.default_rng(1)
     ratios = [331, 611, -310, 383, 94, 217, -24, 23, -697, -167, -1068]
-    world = FW.build_field_world(SETTINGS, 61.79e6, ratios, np.random.SeedSequence(1))
+    world = field_world.build_field_world(SETTINGS, 61.79e6, ratios, np.random.SeedSequence(1))
     offsets = rng.normal(0.0, 60.0, 17)
-    readings = FM.trolley_run(world, world.access_s, 3, 2.0, offsets, 3.0, rng)
+    readings = field_measurements.trolley_run(world, world.access_s, 3, 2.0, offsets, 3.0, rng)
     n = readings.shape[0]
     ours = _best(lambda: fit_multipoles(readings))
     xy = trolley_probe_positions()
@@ -54,7 +53,7 @@ def main():
     print(f"multipole fits (17 probes, N_max = 12): {n / ours:.3g} azimuths/s "
           f"({n} in {ours * 1e3:.1f} ms); one lstsq per azimuth: {n / theirs:.3g}/s -> {theirs / ours:.0f}x")
     t0 = time.perf_counter()
-    meas = FM.measure_field(world, SETTINGS, offsets, rng)
+    meas = field_measurements.measure_field(world, SETTINGS, offsets, rng)
     t_meas = time.perf_counter() - t0
     samples = sum(r.size for r in meas.fp_readings) + sum(x.size for k in meas.passage_readings for x in k)
     t_track = _best(lambda: station_moments_and_ties(meas, 100.0), 1)

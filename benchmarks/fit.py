@@ -20,8 +20,7 @@ import time
 import numpy as np
 from scipy.optimize import curve_fit
 
-from g2chain.omega_a import fit as F
-from g2chain.omega_a import model as M
+from g2chain.omega_a import minimizer, wiggle_model
 
 BIN = 0.1492
 WINDOW = (30.1, 660.0)
@@ -43,15 +42,15 @@ TRUTH = {
 # tolerances stop ~1e-5 in chi^2 (a few 1e-3 sigma) above it. Their minimum and covariance are
 # therefore compared at tight tolerances with the model's analytic Jacobian handed to them too.
 TIGHT = {"ftol": 1e-14, "xtol": 1e-14, "gtol": 0.0}
-FREE = [p for p in M.PARAMS if p in TRUTH and p != "tau_drift"]  # 28: the drift time constant fixed (III, IV, VI)
+FREE = [p for p in wiggle_model.PARAMS if p in TRUTH and p != "tau_drift"]  # 28: the drift time constant fixed (III, IV, VI)
 
 
 def make_data(seed=1):
     t_all = (np.arange(4700) + 0.5) * BIN
     loss_edges = np.arange(4701) * BIN
     loss = np.exp(-t_all / 30.0) * 50 + 0.01  # a measured L(t)-like shape: mostly early losses
-    p = M.parameter_vector(TRUTH)
-    f = M.wiggle(t_all, p, DELTA_R, M.ENVELOPES[ENVELOPE], loss_edges, loss)
+    p = wiggle_model.parameter_vector(TRUTH)
+    f = wiggle_model.wiggle(t_all, p, DELTA_R, wiggle_model.ENVELOPES[ENVELOPE], loss_edges, loss)
     y = np.random.default_rng(seed).poisson(f).astype(float)
     sel = (t_all >= WINDOW[0]) & (t_all <= WINDOW[1])
     return t_all[sel], y[sel], f[sel], loss_edges, loss
@@ -74,22 +73,22 @@ def start_point():
 
 
 def ours(data, start):
-    return F.fit(data, start, FREE, DELTA_R, ENVELOPE)
+    return minimizer.fit(data, start, FREE, DELTA_R, ENVELOPE)
 
 
 def scipy_fit(data, start, tight=False, analytic=False):
-    base = M.parameter_vector(start)
-    idx = [M.INDEX[n] for n in FREE]
+    base = wiggle_model.parameter_vector(start)
+    idx = [wiggle_model.INDEX[n] for n in FREE]
 
     def jac(t, *q):
         p = base.copy()
         p[idx] = q
-        return M.wiggle_jacobian(t, p, DELTA_R, M.ENVELOPES[ENVELOPE], data.loss_edges, data.loss_counts)[1][:, idx]
+        return wiggle_model.wiggle_jacobian(t, p, DELTA_R, wiggle_model.ENVELOPES[ENVELOPE], data.loss_edges, data.loss_counts)[1][:, idx]
 
     def f(t, *q):
         p = base.copy()
         p[idx] = q
-        return M.wiggle(t, p, DELTA_R, M.ENVELOPES[ENVELOPE], data.loss_edges, data.loss_counts)
+        return wiggle_model.wiggle(t, p, DELTA_R, wiggle_model.ENVELOPES[ENVELOPE], data.loss_edges, data.loss_counts)
 
     popt, pcov = curve_fit(f, data.t, data.y, p0=base[idx], sigma=np.sqrt(data.var), absolute_sigma=True,
                            method="lm", maxfev=200000, jac=jac if analytic else None,
@@ -100,8 +99,8 @@ def scipy_fit(data, start, tight=False, analytic=False):
 def lmfit_fit(data, start, tight=False, analytic=False):
     import lmfit
 
-    base = M.parameter_vector(start)
-    idx = [M.INDEX[n] for n in FREE]
+    base = wiggle_model.parameter_vector(start)
+    idx = [wiggle_model.INDEX[n] for n in FREE]
     params = lmfit.Parameters()
     for n in FREE:
         params.add(n, value=start[n])
@@ -110,12 +109,12 @@ def lmfit_fit(data, start, tight=False, analytic=False):
     def resid(ps):
         p = base.copy()
         p[idx] = [ps[n].value for n in FREE]
-        return (M.wiggle(data.t, p, DELTA_R, M.ENVELOPES[ENVELOPE], data.loss_edges, data.loss_counts) - data.y) * w
+        return (wiggle_model.wiggle(data.t, p, DELTA_R, wiggle_model.ENVELOPES[ENVELOPE], data.loss_edges, data.loss_counts) - data.y) * w
 
     def dfun(ps):
         p = base.copy()
         p[idx] = [ps[n].value for n in FREE]
-        return M.wiggle_jacobian(data.t, p, DELTA_R, M.ENVELOPES[ENVELOPE], data.loss_edges,
+        return wiggle_model.wiggle_jacobian(data.t, p, DELTA_R, wiggle_model.ENVELOPES[ENVELOPE], data.loss_edges,
                                  data.loss_counts)[1][:, idx] * w[:, None]
 
     out = lmfit.minimize(resid, params, method="leastsq", scale_covar=False, Dfun=dfun if analytic else None,
@@ -143,7 +142,7 @@ def deviations(val, err, other_val, other_err):
 def main():
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     t, y, f, loss_edges, loss = make_data()
-    data = F.FitData(t, y, np.maximum(f, 1.0), loss_edges=loss_edges, loss_counts=loss)  # Pearson variances
+    data = minimizer.FitData(t, y, np.maximum(f, 1.0), loss_edges=loss_edges, loss_counts=loss)  # Pearson variances
     start = start_point()
     ours(data, start)  # compile
     t_ours, res = timed(ours, data, start, repeats=repeats)
@@ -158,13 +157,13 @@ def main():
         peers.append(("lmfit (leastsq)", lmfit_fit))
     except ImportError:
         print("lmfit not installed (pip install lmfit): peer skipped")
-    base = M.parameter_vector(start)
-    idx = [M.INDEX[n] for n in FREE]
+    base = wiggle_model.parameter_vector(start)
+    idx = [wiggle_model.INDEX[n] for n in FREE]
     for name, fn in peers:
         t_peer, (v, e) = timed(fn, data, start, repeats=repeats)
         q = base.copy()
         q[idx] = v
-        dchi = F.chi2(data, q, DELTA_R, M.ENVELOPES[ENVELOPE]) - res.chi2
+        dchi = minimizer.chi2(data, q, DELTA_R, wiggle_model.ENVELOPES[ENVELOPE]) - res.chi2
         dp_fd, _ = deviations(val, err, *fn(data, start, tight=True))
         dp, de = deviations(val, err, *fn(data, start, tight=True, analytic=True))
         print(f"{name:22s}: {t_peer:.3f} s -> ours is {t_peer / t_ours:.2f}x faster (its chi2 {dchi:+.1e} above ours)\n"

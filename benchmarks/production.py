@@ -15,21 +15,22 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from g2chain.experiment import production as P
-from g2chain.experiment.rng import dataset_key
+from g2chain.experiment import production
 from g2chain.experiment.world import build_conditions, build_world, dataset_settings
+from g2chain.seeds import dataset_key
+from g2chain.truth.field import dataset_field_truth
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(positrons: float, chunk: int = 0):
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    world = build_world(cfg, "run2")
+    world = build_world(cfg, "run2", dataset_field_truth(cfg, "run2"))
     cond = build_conditions(cfg, "run2", world)
     det = dataset_settings(cfg, "run2")["detector"]
-    P.simulate_chunk(cond, 1e3, 1, dataset_key("run2"), chunk, 4, det)  # compile / load cache
+    production.simulate_chunk(cond, 1e3, 1, dataset_key("run2"), chunk, 4, det)  # compile / load cache
     start = time.perf_counter()
-    views = P.simulate_chunk(cond, positrons, 1, dataset_key("run2"), chunk, 4, det)
+    views = production.simulate_chunk(cond, positrons, 1, dataset_key("run2"), chunk, 4, det)
     elapsed = time.perf_counter() - start
     try:
         import resource
@@ -37,7 +38,7 @@ def run(positrons: float, chunk: int = 0):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     except ImportError:  # pragma: no cover
         peak = float("nan")
-    return elapsed, dict(zip(P.COUNTER_NAMES, views["counters"].tolist(), strict=True)), peak
+    return elapsed, dict(zip(production.COUNTER_NAMES, views["counters"].tolist(), strict=True)), peak
 
 
 def main():

@@ -11,9 +11,10 @@ import yaml
 from scipy.optimize import curve_fit
 
 from g2chain.experiment import production as P
-from g2chain.experiment.binning import T_BIN_US
-from g2chain.experiment.rng import dataset_key
 from g2chain.experiment.world import build_conditions, build_world, dataset_settings
+from g2chain.records.binning import T_BIN_US
+from g2chain.seeds import dataset_key
+from g2chain.truth.field import dataset_field_truth
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -67,7 +68,7 @@ def produce(cfg, dataset="run2", positrons=3e5, chunk=0, n_chunks=1, seed=None, 
     for block, upd in (("beam", beam), ("detector", detector), ("production", production)):
         if upd:
             cfg[block].update(upd)
-    world = build_world(cfg, dataset)
+    world = build_world(cfg, dataset, dataset_field_truth(cfg, dataset))
     cond = build_conditions(cfg, dataset, world)._replace(**cond_overrides)
     views = P.simulate_chunk(cond, positrons, cfg["seed"] if seed is None else seed, dataset_key(dataset), chunk,
                              n_chunks, dataset_settings(cfg, dataset)["detector"])

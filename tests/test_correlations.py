@@ -2,9 +2,7 @@
 
 import numpy as np
 
-from g2chain.omega_a import correlations as C
-from g2chain.omega_a import fit as F
-from g2chain.omega_a import model as M
+from g2chain.omega_a import correlations, minimizer, wiggle_model
 
 
 def test_trial_correlation_matrix_of_a_pure_five_parameter_toy():
@@ -18,7 +16,7 @@ def test_trial_correlation_matrix_of_a_pure_five_parameter_toy():
     n_frac /= n_frac.sum()
     t = (np.arange(2400) + 0.5) * 0.1492 + 30.0
     shape = {"N0": 1.0, "tau": 64.4, "R": 0.0, "phi0": 1.0}
-    f_e = np.array([M.wiggle(t, M.parameter_vector({**shape, "A0": ae}), 0.0, 0, np.array([0.0, 1.0]), np.zeros(1))
+    f_e = np.array([wiggle_model.wiggle(t, wiggle_model.parameter_vector({**shape, "A0": ae}), 0.0, 0, np.array([0.0, 1.0]), np.zeros(1))
                     for ae in a])
     n0_total = 2e5  # counts per bin at t = 0, all energies: the large-sample regime of the formula
     weights = {"T1.9": (y * 3.1 >= 1.9).astype(float), "T1.5": (y * 3.1 >= 1.5).astype(float), "A": a}
@@ -30,13 +28,13 @@ def test_trial_correlation_matrix_of_a_pure_five_parameter_toy():
         row = []
         for w in weights.values():
             h = w @ counts
-            data = F.FitData(t, h, (w * w) @ expected_counts)  # the variances a Pearson fit converges to
-            res = F.fit(data, F.five_parameter_start(t, h, 0.0), ["N0", "tau", "A0", "R", "phi0"], 0.0)
+            data = minimizer.FitData(t, h, (w * w) @ expected_counts)  # the variances a Pearson fit converges to
+            res = minimizer.fit(data, minimizer.five_parameter_start(t, h, 0.0), ["N0", "tau", "A0", "R", "phi0"], 0.0)
             row.append(res.values["R"])
         trials.append(row)
     trials = np.array(trials)
     trials[7, 1] = np.nan  # a failed fit: that trial is left out
-    corr = C.trial_correlation(trials, n_boot=400)
+    corr = correlations.trial_correlation(trials, n_boot=400)
     rho, err = corr["rho"], corr["rho_err"]
     assert corr["trials_used"] == 249 and corr["trials_dropped"] == 1
     assert np.array_equal(rho, rho.T) and np.all(np.diag(rho) == 1.0)
@@ -46,7 +44,7 @@ def test_trial_correlation_matrix_of_a_pure_five_parameter_toy():
     assert np.all(np.abs(err[off] / corr["rho_err_fisher"][off] - 1) < 0.3), (err, corr["rho_err_fisher"])
     names = list(weights)
     for i, j in ((0, 2), (1, 2), (0, 1)):
-        expected = C.weight_correlation(weights[names[i]], weights[names[j]], n_frac)
+        expected = correlations.weight_correlation(weights[names[i]], weights[names[j]], n_frac)
         print(f"rho({names[i]}, {names[j]}): {rho[i, j]:.3f} +- {err[i, j]:.3f} from the trials, "
               f"{expected:.3f} from the weights")
         assert abs(rho[i, j] - expected) < 3.5 * err[i, j], (names[i], names[j], rho[i, j], expected, err[i, j])
@@ -56,7 +54,7 @@ def test_trial_correlation_matrix_of_a_pure_five_parameter_toy():
 def test_method_order_and_text_table():
     from g2chain.omega_a.pipeline import correlation_table_text
 
-    names = C.method_ordered(["VII-RQ", "II-A", "I-T", "III-RA", "VII-Q", "III-RT", "I-A", "II-T", "IV-T"])
+    names = correlations.method_ordered(["VII-RQ", "II-A", "I-T", "III-RA", "VII-Q", "III-RT", "I-A", "II-T", "IV-T"])
     assert names == ["I-T", "II-T", "IV-T", "I-A", "II-A", "III-RT", "III-RA", "VII-Q", "VII-RQ"]
     corr = {"rho": np.array([[1.0, 0.9], [0.9, 1.0]]), "rho_err": np.array([[0.0, 0.012], [0.012, 0.0]]),
             "trials_used": 10, "trials_dropped": 0}
@@ -65,7 +63,7 @@ def test_method_order_and_text_table():
 
 
 def test_paper_table_and_the_weight_formula_agree_on_t_versus_a():
-    labels, rho = C.paper_correlations()
+    labels, rho = correlations.paper_correlations()
     assert len(labels) == 19 and rho.shape == (19, 19)
     assert np.array_equal(rho, rho.T) and np.all(np.diag(rho) == 1.0)
     t = [k for k, lab in enumerate(labels) if lab.endswith("_T")]
@@ -76,5 +74,5 @@ def test_paper_table_and_the_weight_formula_agree_on_t_versus_a():
     n = (y - 1) * (4 * y * y - 5 * y - 5)
     a_e = (-8 * y * y + y + 1) / (4 * y * y - 5 * y - 5)
     for threshold in (1.7, 1.8, 1.9):
-        r = C.weight_correlation((y * 3.1 >= threshold).astype(float), a_e, n)
+        r = correlations.weight_correlation((y * 3.1 >= threshold).astype(float), a_e, n)
         assert block.min() - 0.02 < r < block.max() + 0.02, (threshold, r, block.min(), block.max())

@@ -22,7 +22,7 @@ def sealed_datasets(work):
     """(dataset folder, eps_hw, true_omega(record)) per dataset of a workflow run: the sealed world
     and production truth, read here only; true_omega gives the omega_a^m an analysis record's
     energy weights and window select from the truth."""
-    from g2chain.combine.closure import production_truth, true_omega_a_m
+    from g2chain.truth.closure import production_truth, true_omega_a_m
 
     for ds_dir in sorted((work / "results").iterdir()):
         if not (ds_dir / "sealed").is_dir():
@@ -42,7 +42,7 @@ def omega_a_closure_pulls(work) -> dict:
     from g2chain.blinding import software_offset_ppm
     from g2chain.io import read_json
     from g2chain.omega_a.groups import load_groups
-    from g2chain.omega_a.model import omega_from_r
+    from g2chain.omega_a.wiggle_model import omega_from_r
 
     groups = load_groups(work / "config" / "groups.yaml", work / "workflow" / "schemas" / "groups.schema.yaml")
     pulls = {}
@@ -119,7 +119,7 @@ def _field_bad_inputs(work, tmp_path):
         shutil.copy(good, bad)
         with h5py.File(bad, "r+") as f:
             edit(f)
-        return run_field(cfg, "run2", bad, trackers, tmp_path / f"{name}.json", tmp_path / f"{name}.png")
+        return run_field(cfg, "run2", bad, trackers, tmp_path / f"{name}.json")[0]
 
     def short_gap(f):
         f["fixed_probes/station_05"][100:103, :] = np.nan  # 30 min of one station: bridged linearly
@@ -155,7 +155,12 @@ def _sha(path):
 
 def test_same_config_same_bytes(tmp_path, base_cfg):
     cfg = {**base_cfg, "datasets": {"run2": {**base_cfg["datasets"]["run2"], "positrons": 2e4, "chunks": 2}}}
-    write_world(cfg, "run2", tmp_path / "world.h5")
+    from g2chain.experiment.field_pipeline import dataset_field_world, write_field_world
+    from g2chain.truth.field import field_truth
+
+    field_world = dataset_field_world(cfg, "run2")
+    write_field_world(cfg, "run2", field_world, field_truth(cfg, "run2", field_world), tmp_path / "field_world.h5")
+    write_world(cfg, "run2", tmp_path / "world.h5", tmp_path / "field_world.h5")
     for name in ("a", "b"):
         write_chunk(cfg, "run2", 1, tmp_path / "world.h5", tmp_path / f"{name}.h5")
     assert _sha(tmp_path / "a.h5") == _sha(tmp_path / "b.h5")
@@ -318,5 +323,5 @@ def _negative_bin_is_named(work, tmp_path):
     cfg = {"datasets": {"run2": {"field_index": 0.108}}}
     with pytest.raises(HistogramError, match=r"^local/sum_fine: 1 bins are negative$"):
         run_analysis(cfg, "run2", "I-T", bad, work / "results/run2/experiment/lost_muons.h5",
-                     work / "config/groups.yaml", tmp_path / "I-T.json", tmp_path / "I-T.png")
+                     work / "config/groups.yaml", tmp_path / "I-T.json")
     assert not (tmp_path / "I-T.json").exists()

@@ -3,22 +3,22 @@
 import numpy as np
 import pytest
 
-from g2chain.beam_dynamics import fast_rotation as FR
+from g2chain.beam_dynamics import fast_rotation
 
 
 def test_a_ring_filled_uniformly_gives_a_flat_ratio():
-    f = FR.F0_MHZ
+    f = fast_rotation.F0_MHZ
     t_edges = np.arange(5.0, 6.0, 0.002)
     # muons spread uniformly over one revolution in injection time: every bin sees the mean rate
-    basis = FR.debunching_basis(t_edges, [f * (1 - 1e-6), f * (1 + 1e-6)], [0.0, 1.0 / f])
+    basis = fast_rotation.debunching_basis(t_edges, [f * (1 - 1e-6), f * (1 + 1e-6)], [0.0, 1.0 / f])
     assert np.allclose(basis[:, 0], 1.0, atol=2e-3)
 
 
 def test_a_short_bunch_passes_once_per_revolution_with_unit_area():
-    f = FR.F0_MHZ * (1 + 2e-3)
+    f = fast_rotation.F0_MHZ * (1 + 2e-3)
     bw = 0.001
     t_edges = np.arange(3.0, 3.6 + bw / 2, bw)
-    basis = FR.debunching_basis(t_edges, [f, f * (1 + 1e-5)], [0.010, 0.012])[:, 0]
+    basis = fast_rotation.debunching_basis(t_edges, [f, f * (1 + 1e-5)], [0.010, 0.012])[:, 0]
     t = 0.5 * (t_edges[1:] + t_edges[:-1])
     peaks = t[basis > 0.5 * basis.max()]
     turns = np.round((peaks - 0.011) * f)
@@ -31,14 +31,14 @@ def test_a_short_bunch_passes_once_per_revolution_with_unit_area():
 def test_ratio_removes_slow_features_and_keeps_the_revolution():
     bw = 0.001
     t = np.arange(0.0, 40.0, bw) + bw / 2
-    fast = 1 + 0.3 * np.cos(2 * np.pi * FR.F0_MHZ * t)
+    fast = 1 + 0.3 * np.cos(2 * np.pi * fast_rotation.F0_MHZ * t)
     slow = 1e4 * np.exp(-t / 64.4) * (1 + 0.3 * np.cos(1.44 * t))
-    ratio, sigma = FR.fast_rotation_ratio(slow * fast, bw)
+    ratio, sigma = fast_rotation.fast_rotation_ratio(slow * fast, bw)
     ok = np.isfinite(ratio)
     assert np.nanmax(np.abs(ratio[ok] - fast[ok])) < 0.01
     assert np.isnan(ratio[0]) and np.all(sigma[ok] > 0)
-    assert FR.radial_offset(FR.F0_MHZ) == pytest.approx(0.0, abs=1e-9)
-    assert FR.radial_offset(FR.F0_MHZ * 7112 / 7117) == pytest.approx(5.0, rel=1e-9)
+    assert fast_rotation.radial_offset(fast_rotation.F0_MHZ) == pytest.approx(0.0, abs=1e-9)
+    assert fast_rotation.radial_offset(fast_rotation.F0_MHZ * 7112 / 7117) == pytest.approx(5.0, rel=1e-9)
 
 
 @pytest.mark.slow
@@ -46,7 +46,7 @@ def test_fourier_method_is_biased_by_the_momentum_time_correlation(base_cfg):
     """Issue 6: the Fourier method assumes rho(f, tau) separable. Without the kicker's delta-t0
     correlation it recovers the detected population's C_e (seeds 5-8 at 1e7 e+: -2.4 % to +4.5 %,
     so 12 % is 4 sigma); with the default correlation it comes out tens of % high (+55 % here)."""
-    from g2chain.experiment import records
+    from g2chain.truth import production as records
 
     from .conftest import produce
 
@@ -55,11 +55,11 @@ def test_fourier_method_is_biased_by_the_momentum_time_correlation(base_cfg):
         views, cond = produce(base_cfg, positrons=1e7, seed=5, beam={"delta_t0_correlation": rho_dt})
         truth = records.true_omega_a_m(views["truth"], cond.omega_a, "T")["mean_ce_ppb"]
         sig = views["fast_rot"].astype(float)
-        ratio, _ = FR.fast_rotation_ratio(sig, 0.001)
-        d = FR.fourier_distribution(ratio, (np.arange(sig.size) + 0.5) * 0.001)
+        ratio, _ = fast_rotation.fast_rotation_ratio(sig, 0.001)
+        d = fast_rotation.fourier_distribution(ratio, (np.arange(sig.size) + 0.5) * 0.001)
         # the blinded clock: the analysis quotes C_e at eps = 0 and its slope; the truth side adds eps
-        blinded = FR.efield_correction(d["x_mm"], d["rho"], cond.n)
-        ce = (blinded + cond.eps_hw * FR.efield_blind_slope(d["x_mm"], d["rho"], cond.n)) * 1e9
+        blinded = fast_rotation.efield_correction(d["x_mm"], d["rho"], cond.n)
+        ce = (blinded + cond.eps_hw * fast_rotation.efield_blind_slope(d["x_mm"], d["rho"], cond.n)) * 1e9
         dev[rho_dt] = ce / truth - 1
         print(f"delta-t0 correlation {rho_dt}: C_e {ce:.1f} ppb (blinded {blinded * 1e9:.1f}), truth {truth:.1f}, "
               f"{dev[rho_dt]:+.1%}")
@@ -93,15 +93,15 @@ def test_the_rate_of_a_distribution_is_the_basis_times_its_weights():
     # debunching_rate sums the cells' passages without building B: it must equal B @ w
     rng = np.random.default_rng(3)
     t_edges = np.arange(2.0, 6.0 + 1e-9, 0.002)
-    f_edges = FR.F0_MHZ * (1 + np.linspace(-3e-3, 3e-3, 7))
+    f_edges = fast_rotation.F0_MHZ * (1 + np.linspace(-3e-3, 3e-3, 7))
     tau_edges = np.linspace(-0.04, 0.06, 9)
     w = rng.uniform(0, 1, 6 * 8)
     w[::5] = 0.0  # empty cells are skipped
-    basis = FR.debunching_basis(t_edges, f_edges, tau_edges)
-    rate = FR.debunching_rate(t_edges, f_edges, tau_edges, w)
+    basis = fast_rotation.debunching_basis(t_edges, f_edges, tau_edges)
+    rate = fast_rotation.debunching_rate(t_edges, f_edges, tau_edges, w)
     assert np.max(np.abs(rate - basis @ w)) < 1e-12 * np.max(np.abs(rate))
     with pytest.raises(ValueError, match="weights"):
-        FR.debunching_rate(t_edges, f_edges, tau_edges, w[:-1])
+        fast_rotation.debunching_rate(t_edges, f_edges, tau_edges, w[:-1])
 
 
 def test_the_chirp_z_spectrum_is_the_direct_sum():
@@ -112,13 +112,13 @@ def test_the_chirp_z_spectrum_is_the_direct_sum():
     y = rng.normal(size=t.size)
     sel = np.ones(t.size, bool)
     sel[:50] = sel[-70:] = sel[5000:5003] = False
-    f = FR.F0_MHZ + np.arange(-0.15, 0.15, 5e-4)
+    f = fast_rotation.F0_MHZ + np.arange(-0.15, 0.15, 5e-4)
     direct = np.exp(2j * np.pi * np.outer(f, t[sel])) @ y[sel]
-    fast = FR._spectrum(np.where(sel, y, 0.0), t, f, sel)
+    fast = fast_rotation._spectrum(np.where(sel, y, 0.0), t, f, sel)
     assert np.max(np.abs(fast - direct)) < 1e-9 * np.max(np.abs(direct))
     t_uneven = t + 1e-4 * np.sin(np.arange(t.size))
     direct = np.exp(2j * np.pi * np.outer(f, t_uneven[sel])) @ y[sel]
-    assert np.allclose(FR._spectrum(np.where(sel, y, 0.0), t_uneven, f, sel), direct, rtol=1e-12, atol=1e-9)
+    assert np.allclose(fast_rotation._spectrum(np.where(sel, y, 0.0), t_uneven, f, sel), direct, rtol=1e-12, atol=1e-9)
 
 
 def test_nonnegative_least_squares_on_the_normal_equations_is_scipys():

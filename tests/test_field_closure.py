@@ -4,8 +4,7 @@ muon-weighted truth, with the beam projections k_i given (truth read only here).
 import numpy as np
 import pytest
 
-from g2chain.experiment import field_measurements as FM
-from g2chain.experiment import field_world as FW
+from g2chain.experiment import field_measurements, field_world
 from g2chain.field.analysis import analyse_field
 
 from .test_field_units import DATA
@@ -20,14 +19,14 @@ RAMP = {"amplitude_ppb": 100.0, "amplitude_err_ppb": 100.0, "tau_hours": 12.0}  
 
 def _closure(seed, **over):
     settings = {**SETTINGS, "azimuths": 720, "time_step_s": 1800.0, **over}
-    world = FW.build_field_world(settings, M1, DATA["table_xvii_multipole_ratios_ppb"]["run2"],
+    world = field_world.build_field_world(settings, M1, DATA["table_xvii_multipole_ratios_ppb"]["run2"],
                                  np.random.SeedSequence(seed))
     rng = np.random.default_rng(seed + 1000)
     offsets = rng.normal(0.0, 60.0, 17)
-    meas = FM.measure_field(world, {**settings, **MEAS}, offsets, rng)
+    meas = field_measurements.measure_field(world, {**settings, **MEAS}, offsets, rng)
     k = np.array(DATA["table_xviii_beam_projections"]["run2"])
     out = analyse_field(meas, k, RAMP)
-    truth = FW.true_omega_p(world, k)
+    truth = field_world.true_omega_p(world, k)
     return out, truth
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from g2chain.config import ConfigError, validate_config
-from g2chain.experiment import field_measurements as FM
-from g2chain.experiment import field_pipeline as FPL
-from g2chain.field import weighting as W
+from g2chain.experiment import field_measurements, field_pipeline
+from g2chain.field import weighting
 from g2chain.field.analysis import analyse_field
+from g2chain.truth.field import field_truth
 
 from .conftest import SCHEMA
 
@@ -24,12 +24,12 @@ def _cfg(base_cfg, **field):
 
 
 def test_truth_depends_on_the_world_not_on_the_measurements(base_cfg):
-    nominal = FPL.field_truth(_cfg(base_cfg), "run2")
-    other = FPL.field_truth(_cfg(base_cfg, trolley_interval_days=6.0, trolley_noise_hz=30.0,
+    nominal = field_truth(_cfg(base_cfg), "run2")
+    other = field_truth(_cfg(base_cfg, trolley_interval_days=6.0, trolley_noise_hz=30.0,
                                  fixed_probe_noise_hz=1.0, max_gap_s=10.0), "run2")
     for key in ("omega_p_tilde_hz", "B_K", "B_Q"):
         assert other[key] == nominal[key]
-    warmer = FPL.field_truth(_cfg(base_cfg, daily_cycle_ppm=0.5), "run2")
+    warmer = field_truth(_cfg(base_cfg, daily_cycle_ppm=0.5), "run2")
     assert warmer["omega_p_tilde_hz"] != nominal["omega_p_tilde_hz"]
     # the muon-weighted field sits within a few ppm of the configured dipole; B as configured
     m1 = base_cfg["datasets"]["run2"]["field"]["m1_hz"]
@@ -65,9 +65,9 @@ def test_numbers_from_a_nested_command_line_value_are_typed(base_cfg):
 
 def _bridge_per_rate(cfg, dataset="run2"):
     """Analyse the dataset's world with the config's trolley plan: (bridge / estimated M, M, its error)."""
-    world = FPL.dataset_field_world(cfg, dataset)
-    s = FPL.field_settings(cfg, dataset)
-    meas = FM.measure_field(world, s, FPL.true_probe_offsets(cfg, dataset), np.random.default_rng(7))
+    world = field_pipeline.dataset_field_world(cfg, dataset)
+    s = field_pipeline.field_settings(cfg, dataset)
+    meas = field_measurements.measure_field(world, s, field_pipeline.true_probe_offsets(cfg, dataset), np.random.default_rng(7))
     out = analyse_field(meas, np.array([1.0] + [0.0] * 11), s["ramp_model"])
     m = out["brownian_rate_hz_per_sqrt_s"]
     return out["brownian_bridge_hz"] / m, m, out["brownian_rate_err"]
@@ -102,13 +102,13 @@ def _gaussian_vertices(mx, sx, sy, res, n=2e6):
 
 def test_tracker_beam_removes_the_acceptance_and_the_resolution():
     counts, edges, _ = _gaussian_vertices(5.0, 9.0, 12.0, 2.0)
-    beam = W.tracker_beam(counts, edges, edges, np.array([30.0, 700.0]), 30.1 - 1.0, 2.0, 0.5)
+    beam = weighting.tracker_beam(counts, edges, edges, np.array([30.0, 700.0]), 30.1 - 1.0, 2.0, 0.5)
     assert beam["x_mean"] == pytest.approx(5.0, abs=0.01)
     assert beam["x_rms"] == pytest.approx(9.0, abs=0.03) and beam["y_rms"] == pytest.approx(12.0, abs=0.03)
-    naive = W.tracker_beam(counts, edges, edges, np.array([30.0, 700.0]), 29.0, 0.0, 0.0)
+    naive = weighting.tracker_beam(counts, edges, edges, np.array([30.0, 700.0]), 29.0, 0.0, 0.0)
     assert naive["y_rms"] < 11.9  # the trackers' vertical efficiency narrows the raw profile
     with pytest.raises(ValueError, match="only 0 vertices"):
-        W.tracker_beam(counts, edges, edges, np.array([30.0, 700.0]), 800.0, 2.0, 0.5)
+        weighting.tracker_beam(counts, edges, edges, np.array([30.0, 700.0]), 800.0, 2.0, 0.5)
 
 
 def test_projections_around_the_ring_follow_the_closed_orbit():
@@ -116,18 +116,18 @@ def test_projections_around_the_ring_follow_the_closed_orbit():
     phi = (np.arange(360) + 0.5) * 2 * np.pi / 360
     n = 0.108
     flat = np.full(phi.size, 61.79e6)
-    k_flat = W.azimuthal_projections(beam, phi, flat, n)
-    assert np.allclose(k_flat, W.gaussian_projections(5.0, 9.0, 12.0), atol=1e-12)
+    k_flat = weighting.azimuthal_projections(beam, phi, flat, n)
+    assert np.allclose(k_flat, weighting.gaussian_projections(5.0, 9.0, 12.0), atol=1e-12)
     # an N = 1 harmonic of b_1 = 2 ppm at phi_1 = 40 deg: x_cod = R0 b_1 / n cos(phi - phi_1) (Eq. 54)
     b1, phi1 = 2e-6, math.radians(40.0)
-    k = W.azimuthal_projections(beam, phi, flat * (1 + b1 * np.cos(phi - phi1)), n)
+    k = weighting.azimuthal_projections(beam, phi, flat * (1 + b1 * np.cos(phi - phi1)), n)
     x_cod = 7112.0 * b1 / n * np.cos(phi - phi1)
     assert np.allclose(k[:, 1] - k_flat[:, 1], x_cod / 45.0, atol=1e-9)  # k_2 = <x> / r0
     # the weighted field: sum k_bar <m> plus the azimuthal covariance of k(phi) with the map
     m = np.zeros((phi.size, 12))
     m[:, 0] = 61.79e6
     m[:, 1] = 1000.0 + 500.0 * np.cos(phi - phi1)  # a normal quadrupole varying like the COD
-    got = W.weighted_field(m.mean(axis=0), m, k)
+    got = weighting.weighted_field(m.mean(axis=0), m, k)
     expected = np.mean(np.sum(m * k, axis=1))
     assert got == pytest.approx(expected, abs=1e-6)
     assert got - float(m.mean(axis=0) @ k.mean(axis=0)) == pytest.approx(0.5 * 500.0 * 7112 * b1 / n / 45, rel=1e-6)
@@ -139,9 +139,9 @@ def test_trolley_temperature_is_corrected_with_the_bench_coefficient(base_cfg):
     coefficient times the runs' temperatures weighted as tracking weighs the runs (half weight
     at the ends: linear interpolation between runs)."""
     cfg = _cfg(base_cfg, dataset_days=12.0, trolley_temperature_rms_c=2.0)
-    s = FPL.field_settings(cfg, "run2")
-    world = FPL.dataset_field_world(cfg, "run2")
-    meas = FM.measure_field(world, s, FPL.true_probe_offsets(cfg, "run2"), np.random.default_rng(3))
+    s = field_pipeline.field_settings(cfg, "run2")
+    world = field_pipeline.dataset_field_world(cfg, "run2")
+    meas = field_measurements.measure_field(world, s, field_pipeline.true_probe_offsets(cfg, "run2"), np.random.default_rng(3))
     k = np.array([1.0] + [0.0] * 11)
     coeff = s["trolley_temperature_coeff_hz_per_c"]
     right = analyse_field(meas, k, s["ramp_model"], temperature_coeff_hz_per_c=coeff)["omega_p_hz"]

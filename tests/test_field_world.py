@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from g2chain.experiment import field_world as FW
+from g2chain.experiment import field_world
 from g2chain.field.tracking import brownian_rate
 
 from .test_field_units import DATA
@@ -19,7 +19,7 @@ M1 = 61.79e6
 
 
 def _world(seed=1, **over):
-    return FW.build_field_world({**SETTINGS, **over}, M1, DATA["table_xvii_multipole_ratios_ppb"]["run2"],
+    return field_world.build_field_world({**SETTINGS, **over}, M1, DATA["table_xvii_multipole_ratios_ppb"]["run2"],
                                 np.random.SeedSequence(seed))
 
 
@@ -30,7 +30,7 @@ def test_static_map_has_the_configured_profile_and_means():
     assert (m1.std() / M1) * 1e6 == pytest.approx(17.0, rel=1e-9)
     ratios = w.static[:, 1:].mean(axis=0) / M1 * 1e9
     assert np.allclose(ratios, DATA["table_xvii_multipole_ratios_ppb"]["run2"], atol=1e-6)
-    assert len(w.access_s) == 9 and np.allclose(np.diff(w.access_s), 2.5 * FW.DAY_S)
+    assert len(w.access_s) == 9 and np.allclose(np.diff(w.access_s), 2.5 * field_world.DAY_S)
     again = _world()
     assert np.array_equal(again.static, w.static) and np.array_equal(again.untracked, w.untracked)
 
@@ -48,7 +48,7 @@ def test_untracked_walk_has_the_configured_brownian_rate():
 
 def test_ramp_relaxation_and_muon_gaps():
     w = _world()
-    r = FW.ramp_relaxation(w, [0.0, 12 * 3600.0, 9.3 * FW.DAY_S + 1.0])
+    r = field_world.ramp_relaxation(w, [0.0, 12 * 3600.0, 9.3 * field_world.DAY_S + 1.0])
     assert r[0] == pytest.approx(1.0) and r[1] == pytest.approx(math.exp(-1))
     assert r[2] == pytest.approx(math.exp(-1 / 43200) + math.exp(-9.3 * 24 / 12), rel=1e-9)
     # profile largest at the yoke boundaries, azimuthal mean as configured
@@ -57,43 +57,41 @@ def test_ramp_relaxation_and_muon_gaps():
     middle = np.argmin(np.abs(w.phi - math.radians(15.0)))
     assert w.ramp_profile[boundary] > 10 * w.ramp_profile[middle]
     assert np.all(w.muon_rate[np.abs(w.t_s - w.access_s[3]) < 3000] == 0)
-    assert np.all(w.muon_rate[(w.t_s > 9.3 * FW.DAY_S) & (w.t_s < 9.3 * FW.DAY_S + 5 * 3600)] == 0)
+    assert np.all(w.muon_rate[(w.t_s > 9.3 * field_world.DAY_S) & (w.t_s < 9.3 * field_world.DAY_S + 5 * 3600)] == 0)
 
 
 def test_muon_weighted_moments_equal_the_brute_force_average():
     w = _world(azimuths=720, time_step_s=3600.0)
     wt = w.muon_rate / w.muon_rate.sum()
-    brute = sum(wt[k] * FW.moments_at(w, k).mean(axis=0) for k in range(w.t_s.size) if wt[k] > 0)
-    assert np.allclose(FW.muon_weighted_moments(w), brute, rtol=0, atol=1e-6)
+    brute = sum(wt[k] * field_world.moments_at(w, k).mean(axis=0) for k in range(w.t_s.size) if wt[k] > 0)
+    assert np.allclose(field_world.muon_weighted_moments(w), brute, rtol=0, atol=1e-6)
     k = np.array(DATA["table_xviii_beam_projections"]["run2"])
-    assert FW.true_omega_p(w, k) == pytest.approx(float(brute @ k), abs=1e-6)
+    assert field_world.true_omega_p(w, k) == pytest.approx(float(brute @ k), abs=1e-6)
 
 
 def test_tracking_between_trolley_runs_leaves_only_the_untracked_bridge():
     """Eq. 49 on the world itself: trolley maps at the runs, six-probe stations reading the
     world's field, Jacobian = identity on m_1..m_5. What tracking cannot follow is the untracked
     walk, and its error is the Brownian bridge between the runs."""
-    from g2chain.field import fixed_probes as FP
-    from g2chain.field import tracking as TR
-
+    from g2chain.field import fixed_probes, tracking
     w = _world(azimuths=720, time_step_s=1800.0, ramp_amplitude_ppb=0.0)
     run_idx = np.searchsorted(w.t_s, w.access_s)
-    m_tr = np.stack([FW.moments_at(w, k).mean(axis=0) for k in run_idx])
+    m_tr = np.stack([field_world.moments_at(w, k).mean(axis=0) for k in run_idx])
     # what six-probe stations read: the field at their probes from the station's own moments
-    xy = FP.station_probe_positions(6)
-    design = FP.station_design(6)
+    xy = fixed_probes.station_probe_positions(6)
+    design = fixed_probes.station_design(6)
     station_field = w.static[np.searchsorted(w.phi, w.station_phi)]  # static moments near each station
     readings = (station_field[None, :, :] + np.pad(w.drift, ((0, 0), (0, 0), (0, 7)))) @ design.T  # (T, S, 6)
-    fp = FP.station_moments(readings, 6)[..., :5]  # (T, S, 5)
+    fp = fixed_probes.station_moments(readings, 6)[..., :5]  # (T, S, 5)
     assert xy.shape == (6, 2)
-    ties = np.stack([FP.tie(w.t_s, fp, w.t_s[k], window_s=1.0) for k in run_idx])
-    jac = np.zeros((FW.N_STATIONS, 12, 5))
+    ties = np.stack([fixed_probes.tie(w.t_s, fp, w.t_s[k], window_s=1.0) for k in run_idx])
+    jac = np.zeros((field_world.N_STATIONS, 12, 5))
     jac[:, np.arange(5), np.arange(5)] = 1.0
-    wbar = FW.station_weights(w.phi, w.station_phi).mean(axis=0)
-    tracked = TR.track_azimuthal_average(w.t_s, w.access_s, m_tr, fp, ties, wbar, jac)
-    truth = np.stack([FW.moments_at(w, k).mean(axis=0) for k in range(w.t_s.size)])
+    wbar = field_world.periodic_linear_weights(w.phi, w.station_phi).mean(axis=0)
+    tracked = tracking.track_azimuthal_average(w.t_s, w.access_s, m_tr, fp, ties, wbar, jac)
+    truth = np.stack([field_world.moments_at(w, k).mean(axis=0) for k in range(w.t_s.size)])
     bridge = w.untracked - np.interp(w.t_s, w.access_s, w.untracked[run_idx])
     assert np.allclose(truth[:, 1:] - tracked[:, 1:], 0.0, atol=1e-6)
     assert np.allclose(truth[:, 0] - tracked[:, 0], bridge, atol=1e-6)
     with pytest.raises(ValueError, match="outside the trolley runs"):
-        TR.run_weights([w.access_s[-1] + 10.0], w.access_s)
+        tracking.run_weights([w.access_s[-1] + 10.0], w.access_s)

@@ -3,39 +3,39 @@
 import numpy as np
 import pytest
 
-from g2chain.field import fixed_probes as FP
+from g2chain.field import fixed_probes
 from g2chain.field.multipoles import multipole_basis
 
 
 @pytest.mark.parametrize("n", [6, 4])
 def test_station_resolves_its_moments(n):
     m = np.zeros(12)
-    m[list(FP.STATION_MOMENTS[n])] = [61.79e6, 40.0, -25.0, 12.0, -8.0][: len(FP.STATION_MOMENTS[n])]
-    xy = FP.station_probe_positions(n)
+    m[list(fixed_probes.STATION_MOMENTS[n])] = [61.79e6, 40.0, -25.0, 12.0, -8.0][: len(fixed_probes.STATION_MOMENTS[n])]
+    xy = fixed_probes.station_probe_positions(n)
     readings = m @ multipole_basis(xy[:, 0], xy[:, 1], 12)
-    got = FP.station_moments(readings, n)
-    cols = list(FP.STATION_MOMENTS[n])
+    got = fixed_probes.station_moments(readings, n)
+    cols = list(fixed_probes.STATION_MOMENTS[n])
     assert np.allclose(got[cols], m[cols], atol=1e-6)
     assert np.all(np.isnan(np.delete(got, cols)))
 
 
 def test_four_probe_stations_cannot_see_the_normal_sextupole():
-    a = FP.station_design(4)
+    a = fixed_probes.station_design(4)
     # (x^2 - y^2)/r0^2 is the same at all four probes: degenerate with the dipole
-    assert np.ptp(a[:, 3]) < 1e-12 and np.linalg.matrix_rank(a[:, list(FP.STATION_MOMENTS[4])]) == 4
+    assert np.ptp(a[:, 3]) < 1e-12 and np.linalg.matrix_rank(a[:, list(fixed_probes.STATION_MOMENTS[4])]) == 4
     with pytest.raises(ValueError, match="4 or 6 probes"):
-        FP.station_probe_positions(5)
+        fixed_probes.station_probe_positions(5)
 
 
 def test_footprint_is_replaced_by_the_line_through_its_surroundings():
     t = np.arange(0.0, 600.0, 2.0)
     line = 100.0 + 0.05 * t
     bump = line + 30.0 * np.exp(-0.5 * ((t - 300.0) / 5.0) ** 2)
-    fixed = FP.remove_footprint(t, bump, 300.0, half_width_s=40.0)  # the bump is gone by 40 s (8 sigma)
+    fixed = fixed_probes.remove_footprint(t, bump, 300.0, half_width_s=40.0)  # the bump is gone by 40 s (8 sigma)
     assert np.allclose(fixed, line, atol=1e-9)
-    assert FP.tie(t, fixed, 300.0) == pytest.approx(100.0 + 0.05 * 300.0)
+    assert fixed_probes.tie(t, fixed, 300.0) == pytest.approx(100.0 + 0.05 * 300.0)
     with pytest.raises(ValueError, match="both sides"):
-        FP.remove_footprint(t, bump, 5.0, half_width_s=20.0)
+        fixed_probes.remove_footprint(t, bump, 5.0, half_width_s=20.0)
 
 
 def test_gaps_are_bridged_or_named_and_time_must_increase():
@@ -43,11 +43,11 @@ def test_gaps_are_bridged_or_named_and_time_must_increase():
     y = np.column_stack([100.0 + 0.01 * t, 50.0 - 0.02 * t])
     holed = y.copy()
     holed[3:5] = np.nan  # 1800 s between the neighbours
-    assert np.allclose(FP.fill_gaps(t, holed, 3600.0), y)
+    assert np.allclose(fixed_probes.fill_gaps(t, holed, 3600.0), y)
     with pytest.raises(ValueError, match="station 7: gap of 1800 s"):
-        FP.fill_gaps(t, holed, 1200.0, "station 7")
+        fixed_probes.fill_gaps(t, holed, 1200.0, "station 7")
     holed[:1] = np.nan
     with pytest.raises(ValueError, match="no readings at the start"):
-        FP.fill_gaps(t, holed, 3600.0)
+        fixed_probes.fill_gaps(t, holed, 3600.0)
     with pytest.raises(ValueError, match="not increasing at sample 5"):
-        FP.fill_gaps(np.r_[t[:5], t[3], t[6:]], y, 3600.0)
+        fixed_probes.fill_gaps(np.r_[t[:5], t[3], t[6:]], y, 3600.0)

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 
 from g2chain.blinding import software_offset_ppm
-from g2chain.experiment import records
 from g2chain.experiment.pipeline import produce_in_memory
-from g2chain.omega_a.analysis import build_wiggle, fit_analysis
+from g2chain.omega_a.analysis import fit_analysis
 from g2chain.omega_a.groups import analysis_spec, load_groups
-from g2chain.omega_a.model import omega_from_r
+from g2chain.omega_a.wiggle import build_wiggle
+from g2chain.omega_a.wiggle_model import omega_from_r
+from g2chain.truth import production as records
+from g2chain.truth.field import dataset_field_truth
 
 from .conftest import ROOT
 
@@ -25,7 +27,7 @@ GROUPS = load_groups(ROOT / "config" / "groups.yaml", ROOT / "workflow" / "schem
 
 def experiment_views(cfg, dataset, positrons, seed):
     """One production made in memory: (recorded calorimeter views, lost muons, world, truth)."""
-    return produce_in_memory(cfg, dataset, positrons, seed)
+    return produce_in_memory(cfg, dataset, positrons, seed, dataset_field_truth(cfg, dataset))
 
 
 def closure_pull(cfg, dataset, name, positrons, seed):

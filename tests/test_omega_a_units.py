@@ -6,13 +6,11 @@ import numpy as np
 import pytest
 
 from g2chain.config import ConfigError
-from g2chain.experiment import binning as B
-from g2chain.omega_a import fit as F
-from g2chain.omega_a import histograms as H
-from g2chain.omega_a import model as M
-from g2chain.omega_a.analysis import AnalysisError, _window_mask
+from g2chain.omega_a import histograms, minimizer, wiggle_model
 from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
 from g2chain.omega_a.pileup import normalise_above_endpoint
+from g2chain.omega_a.wiggle import AnalysisError, window_mask
+from g2chain.records import binning
 
 from .conftest import ROOT
 
@@ -22,12 +20,12 @@ GROUPS_SCHEMA = ROOT / "workflow" / "schemas" / "groups.schema.yaml"
 
 def test_randomization_moves_each_positron_by_at_most_half_a_bin_and_kills_fast_rotation():
     rng = np.random.default_rng(1)
-    per = B.FINE_PER_BIN
+    per = binning.FINE_PER_BIN
     n = 400
     # a fast-rotation-like pattern: all positrons in the first 4 of 16 sub-bins
     fine = np.zeros(n * per, np.int64)
     fine.reshape(n, per)[:, :4] = 1000
-    out = H.randomize_cyclotron(fine, rng)
+    out = histograms.randomize_cyclotron(fine, rng)
     # interior bins: total conserved, and each bin gets the average of its own and the previous
     # bin's early quarter: 4000 in, shared evenly -> 4000 per bin in expectation
     # only positrons of the first bin pushed below t = 0 are lost
@@ -44,39 +42,39 @@ def test_randomization_moves_each_positron_by_at_most_half_a_bin_and_kills_fast_
     expect_prev = 1000 * p_move.sum()
     fine1 = np.zeros(3 * per, np.int64)
     fine1[per: per + 4] = 1000
-    moved = np.mean([H.randomize_cyclotron(fine1, rng)[0] for _ in range(200)])
+    moved = np.mean([histograms.randomize_cyclotron(fine1, rng)[0] for _ in range(200)])
     assert abs(moved - expect_prev) < 5 * math.sqrt(expect_prev / 200)
 
 
 def test_threshold_weights_and_off_edge_threshold():
-    w = H.threshold_weights(1.7)
-    assert w.sum() == B.N_E - 17 and w[16] == 0 and w[17] == 1
-    with pytest.raises(H.HistogramError, match="1.75 GeV is not an energy bin edge"):
-        H.threshold_weights(1.75)
+    w = histograms.threshold_weights(1.7)
+    assert w.sum() == binning.N_E - 17 and w[16] == 0 and w[17] == 1
+    with pytest.raises(histograms.HistogramError, match="1.75 GeV is not an energy bin edge"):
+        histograms.threshold_weights(1.75)
 
 
 def test_nan_and_negative_bins_named():
-    with pytest.raises(H.HistogramError, match="local/sum_fine: 1 bins are NaN"):
-        H.check_counts("local/sum_fine", np.array([1.0, np.nan, 2.0]))
-    with pytest.raises(H.HistogramError, match="energy/q_sum2_fine: 2 bins are negative"):
-        H.check_counts("energy/q_sum2_fine", np.array([1.0, -1.0, -2.0]))
+    with pytest.raises(histograms.HistogramError, match="local/sum_fine: 1 bins are NaN"):
+        histograms.check_counts("local/sum_fine", np.array([1.0, np.nan, 2.0]))
+    with pytest.raises(histograms.HistogramError, match="energy/q_sum2_fine: 2 bins are negative"):
+        histograms.check_counts("energy/q_sum2_fine", np.array([1.0, -1.0, -2.0]))
 
 
 def test_window_outside_data_named():
     t = np.arange(100) + 0.5
     with pytest.raises(AnalysisError, match="I-T: fit window \\[30.1, 660.0\\] us outside the data"):
-        _window_mask(t, (30.1, 660.0), "I-T")
+        window_mask(t, (30.1, 660.0), "I-T")
 
 
 def test_gain_correction_restores_a_linear_spectrum():
-    edges = B.ENERGY_EDGES_GEV[:33]  # 0 .. 3.2 GeV in 0.1 GeV bins
+    edges = binning.ENERGY_EDGES_GEV[:33]  # 0 .. 3.2 GeV in 0.1 GeV bins
     # true density n(E) = 100 (3.2 - E): counts per bin are exact integrals
     cum = lambda e: 100 * (3.2 * e - e**2 / 2)  # noqa: E731
     g = 0.98
     true = np.diff(cum(edges))
     # recorded at g E: the recorded count in [a, b) is the true count in [a/g, b/g)
     rec = np.diff(cum(np.minimum(edges / g, 3.2)))
-    out = H.gain_corrected_spectrum(rec[:, None], np.array([g]), edges)[:, 0]
+    out = histograms.gain_corrected_spectrum(rec[:, None], np.array([g]), edges)[:, 0]
     # linear interpolation of a quadratic cumulative: exact to the curvature term, tiny here
     assert np.allclose(out[:-3], true[:-3], rtol=2e-3)
 
@@ -84,7 +82,7 @@ def test_gain_correction_restores_a_linear_spectrum():
 def test_spread_uniform_conserves_energy_and_gives_banded_covariance():
     q = np.zeros(1000)
     q[500] = 1.0
-    hist, m = H.spread_uniform(q, 0.015, 0.1492, 0.150, 100)
+    hist, m = histograms.spread_uniform(q, 0.015, 0.1492, 0.150, 100)
     assert abs(hist.sum() - 1.0) < 1e-12
     assert np.count_nonzero(hist) == 2  # a 149.2 ns wide box covers at most two 150 ns bins
     cov = (m @ m.T).toarray()
@@ -96,25 +94,25 @@ def test_loss_integral_of_a_constant_loss_rate():
     counts = np.ones(700)
     t = np.array([100.0, 300.0])
     tau = 64.4
-    got = M.loss_integral(t, tau, edges, counts) * counts.sum()
+    got = wiggle_model.loss_integral(t, tau, edges, counts) * counts.sum()
     exact = tau * (np.exp(t / tau) - 1)  # int_0^t e^{t'/tau} dt'
     assert np.allclose(got, exact, rtol=2e-4)
 
 
 def test_model_reduces_to_five_parameters():
     t = np.linspace(30, 600, 500)
-    p = M.parameter_vector({"N0": 1e4, "tau": 64.4, "A0": 0.37, "R": 5.0, "phi0": 1.1})
-    omega = M.omega_from_r(5.0, 2.0)
+    p = wiggle_model.parameter_vector({"N0": 1e4, "tau": 64.4, "A0": 0.37, "R": 5.0, "phi0": 1.1})
+    omega = wiggle_model.omega_from_r(5.0, 2.0)
     expect = 1e4 * np.exp(-t / 64.4) * (1 + 0.37 * np.cos(omega * t - 1.1))
-    got = M.wiggle(t, p, 2.0, 0, np.array([0.0, 1.0]), np.zeros(1))
+    got = wiggle_model.wiggle(t, p, 2.0, 0, np.array([0.0, 1.0]), np.zeros(1))
     assert np.allclose(got, expect, rtol=1e-12)
-    assert abs(M.r_from_omega(omega, 2.0) - 5.0) < 1e-9
+    assert abs(wiggle_model.r_from_omega(omega, 2.0) - 5.0) < 1e-9
 
 
 def _poisson_wiggle(values, seed, n_bins=4400):
     t = (np.arange(n_bins) + 0.5) * 0.1492
-    p = M.parameter_vector(values)
-    f = M.wiggle(t, p, 0.0, M.ENVELOPES["exp"], np.array([0.0, 1.0]), np.zeros(1))
+    p = wiggle_model.parameter_vector(values)
+    f = wiggle_model.wiggle(t, p, 0.0, wiggle_model.ENVELOPES["exp"], np.array([0.0, 1.0]), np.zeros(1))
     return t, np.random.default_rng(seed).poisson(f).astype(float)
 
 
@@ -123,16 +121,16 @@ def test_fit_recovers_omega_and_cbo_from_a_model_histogram():
              "omega_cbo": 2.34, "tau_cbo": 150.0}
     t, y = _poisson_wiggle(truth, 7)
     sel = (t > 30.1) & (t < 600)
-    data = F.FitData(t[sel], y[sel], F.smooth(y[sel]))
-    start = F.five_parameter_start(t[sel], y[sel], 0.0)
-    r5 = F.fit(data, start, ["N0", "tau", "A0", "R", "phi0"], 0.0)
+    data = minimizer.FitData(t[sel], y[sel], minimizer.smooth(y[sel]))
+    start = minimizer.five_parameter_start(t[sel], y[sel], 0.0)
+    r5 = minimizer.fit(data, start, ["N0", "tau", "A0", "R", "phi0"], 0.0)
     assert r5.pvalue < 1e-6  # the CBO is there, the five parameters cannot describe it
     start = {**r5.values, "A_cbo_N": 0.005, "phi_cbo_N": 0.0, "omega_cbo": 2.3, "tau_cbo": 200.0}
-    f5 = M.wiggle(t[sel], r5.vector(), 0.0, 0, data.loss_edges, data.loss_counts)
-    freq, amp = F.residual_spectrum(t[sel], (y[sel] - f5) / np.sqrt(data.var))
-    start["omega_cbo"] = 2 * math.pi * F.peak_frequency(freq, amp, (0.3, 0.45))
+    f5 = wiggle_model.wiggle(t[sel], r5.vector(), 0.0, 0, data.loss_edges, data.loss_counts)
+    freq, amp = minimizer.residual_spectrum(t[sel], (y[sel] - f5) / np.sqrt(data.var))
+    start["omega_cbo"] = 2 * math.pi * minimizer.peak_frequency(freq, amp, (0.3, 0.45))
     free = ["N0", "tau", "A0", "R", "phi0", "A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo"]
-    res = F.fit(data, start, free, 0.0)
+    res = minimizer.fit(data, start, free, 0.0)
     assert res.pvalue > 1e-3
     for name in ("R", "omega_cbo", "A_cbo_N", "tau"):
         assert abs(res.values[name] - truth[name]) < 4 * res.errors[name], name
@@ -140,7 +138,7 @@ def test_fit_recovers_omega_and_cbo_from_a_model_histogram():
 
 def test_pileup_normalisation_recovers_a_known_scale():
     rng = np.random.default_rng(3)
-    est = np.zeros((B.N_E, 50))
+    est = np.zeros((binning.N_E, 50))
     est[36:, :] = 200.0
     data = rng.poisson(1.3 * est).astype(float)
     norm = normalise_above_endpoint(data, est, np.arange(50))
@@ -195,12 +193,12 @@ def _central_difference(fn, p, k):
 @pytest.mark.parametrize("envelope", ["exp", "exp+C", "reciprocal"])
 def test_analytic_jacobian_matches_finite_differences(envelope):
     t = np.linspace(30, 660, 3000)
-    p = M.parameter_vector(ALL_TERMS)
-    env = M.ENVELOPES[envelope]
-    f, jac = M.wiggle_jacobian(t, p, 7.0, env, LOSS_EDGES, LOSS_COUNTS)
-    assert np.allclose(f, M.wiggle(t, p, 7.0, env, LOSS_EDGES, LOSS_COUNTS), rtol=1e-13)
-    for k, name in enumerate(M.PARAMS):
-        num = _central_difference(lambda q: M.wiggle(t, q, 7.0, env, LOSS_EDGES, LOSS_COUNTS), p, k)
+    p = wiggle_model.parameter_vector(ALL_TERMS)
+    env = wiggle_model.ENVELOPES[envelope]
+    f, jac = wiggle_model.wiggle_jacobian(t, p, 7.0, env, LOSS_EDGES, LOSS_COUNTS)
+    assert np.allclose(f, wiggle_model.wiggle(t, p, 7.0, env, LOSS_EDGES, LOSS_COUNTS), rtol=1e-13)
+    for k, name in enumerate(wiggle_model.PARAMS):
+        num = _central_difference(lambda q: wiggle_model.wiggle(t, q, 7.0, env, LOSS_EDGES, LOSS_COUNTS), p, k)
         scale = np.max(np.abs(num))
         if name == "C_cbo" and envelope != "exp+C":
             assert scale == 0 and np.all(jac[:, k] == 0)
@@ -211,16 +209,16 @@ def test_analytic_jacobian_matches_finite_differences(envelope):
 def test_ratio_jacobian_matches_finite_differences_and_ignores_n0():
     t = (np.arange(4700) + 0.5) * 0.1492
     index = np.arange(300, 4000)
-    data = F.FitData(t[index], np.zeros(index.size), np.ones(index.size), loss_edges=LOSS_EDGES,
-                     loss_counts=LOSS_COUNTS, model="ratio", ratio_half_period=math.pi / M.omega_from_r(-60, 7),
+    data = minimizer.FitData(t[index], np.zeros(index.size), np.ones(index.size), loss_edges=LOSS_EDGES,
+                     loss_counts=LOSS_COUNTS, model="ratio", ratio_half_period=math.pi / wiggle_model.omega_from_r(-60, 7),
                      ratio_tau=64.44, grid_t=t, grid_index=index)
-    p = M.parameter_vector(ALL_TERMS)
-    r, jac = F.model_jacobian(data, p, 7.0, 0)
-    assert np.allclose(r, F.model_values(data, p, 7.0, 0), rtol=1e-13)
-    assert np.max(np.abs(jac[:, M.INDEX["N0"]])) < 1e-15  # a ratio does not know the normalisation
+    p = wiggle_model.parameter_vector(ALL_TERMS)
+    r, jac = minimizer.model_jacobian(data, p, 7.0, 0)
+    assert np.allclose(r, minimizer.model_values(data, p, 7.0, 0), rtol=1e-13)
+    assert np.max(np.abs(jac[:, wiggle_model.INDEX["N0"]])) < 1e-15  # a ratio does not know the normalisation
     for name in ("tau", "A0", "R", "phi0", "A_cbo_N", "omega_cbo", "tau_cbo", "k_loss", "omega_vw"):
-        k = M.INDEX[name]
-        num = _central_difference(lambda q: F.model_values(data, q, 7.0, 0), p, k)
+        k = wiggle_model.INDEX[name]
+        num = _central_difference(lambda q: minimizer.model_values(data, q, 7.0, 0), p, k)
         assert np.max(np.abs(jac[:, k] - num)) < 1e-5 * np.max(np.abs(num)), name
 
 
@@ -229,29 +227,29 @@ def test_gauss_newton_covariance_is_the_linear_least_squares_covariance():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(200, 3)) * [1.0, 1e3, 1e-3]  # badly scaled columns on purpose
     sigma = rng.uniform(0.5, 2.0, 200)
-    cov = F.gauss_newton_covariance(x / sigma[:, None])
+    cov = minimizer.gauss_newton_covariance(x / sigma[:, None])
     exact = np.linalg.inv((x / sigma[:, None] ** 2).T @ x)
     assert np.allclose(cov, exact, rtol=1e-10)
-    with pytest.raises(F.FitError, match="zero column"):
-        F.gauss_newton_covariance(np.column_stack([x, np.zeros(200)]))
-    with pytest.raises(F.FitError, match="not positive definite"):
-        F.gauss_newton_covariance(np.column_stack([x, 2 * x[:, 0]]))
+    with pytest.raises(minimizer.FitError, match="zero column"):
+        minimizer.gauss_newton_covariance(np.column_stack([x, np.zeros(200)]))
+    with pytest.raises(minimizer.FitError, match="not positive definite"):
+        minimizer.gauss_newton_covariance(np.column_stack([x, 2 * x[:, 0]]))
 
 
 def test_fit_errors_agree_with_a_numerical_hessian_and_limits_hold():
     truth = {"N0": 3e4, "tau": 64.4, "A0": 0.37, "R": -40.0, "phi0": 2.0}
     t, y = _poisson_wiggle(truth, 11)
     sel = (t > 30.1) & (t < 600)
-    data = F.FitData(t[sel], y[sel], np.maximum(M.wiggle(t[sel], M.parameter_vector(truth), 0.0, 0,
+    data = minimizer.FitData(t[sel], y[sel], np.maximum(wiggle_model.wiggle(t[sel], wiggle_model.parameter_vector(truth), 0.0, 0,
                                                          np.array([0.0, 1.0]), np.zeros(1)), 1.0))
     # tau fixed: the free parameters are not the leading ones of PARAMS (iminuit 2.33 would take
     # the leading block of a full-size Hessian; fit.py hands Minuit the free parameters only)
     free = ["N0", "A0", "R", "phi0"]
-    res = F.fit(data, {**F.five_parameter_start(t[sel], y[sel], 0.0), "tau": 64.4}, free, 0.0)
+    res = minimizer.fit(data, {**minimizer.five_parameter_start(t[sel], y[sel], 0.0), "tau": 64.4}, free, 0.0)
     # the chi^2 Hessian by finite differences of the analytic gradient, at the minimum
-    ls = F.LeastSquares(data, 0.0, 0)
+    ls = minimizer.LeastSquares(data, 0.0, 0)
     p = res.vector()
-    idx = [M.INDEX[n] for n in free]
+    idx = [wiggle_model.INDEX[n] for n in free]
 
     def grad(q):
         z, jw = ls(q)
@@ -262,7 +260,7 @@ def test_fit_errors_agree_with_a_numerical_hessian_and_limits_hold():
     assert np.allclose([res.errors[n] for n in free], errors, rtol=3e-3)
     # a limit that excludes the minimum: the fit ends on it instead of leaving it
     edge = res.values["A0"] - 0.01
-    held = F.fit(data, res.values, free, 0.0, limits={"A0": (0.0, edge)}, intermediate=True)
+    held = minimizer.fit(data, res.values, free, 0.0, limits={"A0": (0.0, edge)}, intermediate=True)
     assert held.values["A0"] == edge
     assert held.chi2 > res.chi2
 
@@ -281,7 +279,7 @@ def test_best_threshold_of_the_ideal_lab_frame_spectrum():
         return (y - 1) * (-8 * y * y + y + 1)
 
     e_max = 3.1
-    edges = B.ENERGY_EDGES_GEV
+    edges = binning.ENERGY_EDGES_GEV
     bins = [(lo / e_max, min(hi / e_max, 1.0)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
     n = np.array([quad(n_of, lo, hi)[0] if lo < 1 else 0.0 for lo, hi in bins])
     na = np.array([quad(na_of, lo, hi)[0] if lo < 1 else 0.0 for lo, hi in bins])
@@ -289,9 +287,9 @@ def test_best_threshold_of_the_ideal_lab_frame_spectrum():
     err = np.where(n > 0, 0.01, np.inf)
     y_best = minimize_scalar(lambda y0: -quad(na_of, y0, 1)[0] ** 2 / quad(n_of, y0, 1)[0], bounds=(0.2, 0.95),
                              method="bounded").x
-    best, scanned, rel = H.best_threshold(a, err, 1e6 * n, (1.0, 2.6))
+    best, scanned, rel = histograms.best_threshold(a, err, 1e6 * n, (1.0, 2.6))
     assert abs(best - y_best * e_max) <= 0.05 + 1e-9  # the bin edge nearest the continuous optimum
     assert 1.7 <= best <= 2.0
     assert rel[np.flatnonzero(np.isclose(scanned, best))[0]] == 1.0 and np.all(rel >= 1.0)
-    with pytest.raises(H.HistogramError, match="holds no energy bin edge"):
-        H.best_threshold(a, err, n, (1.01, 1.09))
+    with pytest.raises(histograms.HistogramError, match="holds no energy bin edge"):
+        histograms.best_threshold(a, err, n, (1.01, 1.09))

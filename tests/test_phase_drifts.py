@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from g2chain.beam_dynamics import differential_decay as DD
-from g2chain.beam_dynamics import muon_loss as ML
-from g2chain.beam_dynamics import phase_acceptance as PA
-from g2chain.beam_dynamics.phase_drift import drift_correction, oscillation_lines, slow_drift, weighted_slope
-from g2chain.constants import GAMMA_MAGIC, OMEGA_REF, R0_MM, TAU_MU_US
-from g2chain.trackers import period_average
+from g2chain.beam_dynamics import differential_decay, muon_loss, phase_acceptance
+from g2chain.beam_dynamics.phase_acceptance import period_average
+from g2chain.beam_dynamics.phase_drift import drift_correction, oscillation_lines, slow_drift
+from g2chain.constants import GAMMA_MAGIC, MAGIC_RADIUS_MM, OMEGA_REF, TAU_MU_US
+from g2chain.numerics import weighted_slope
 
 N_INDEX = 0.108
 GT0 = GAMMA_MAGIC * TAU_MU_US
@@ -24,7 +23,7 @@ def _gaussian_population(sigma_x=9.0, mean_x=5.0, slope_tau_per_mm=0.0, n_x=81, 
     wx = np.exp(-0.5 * ((x - mean_x) / sigma_x) ** 2)
     # a shift of the bunch by slope * x: rho(x, tau) = wx(x) * flat(tau - slope (x - mean))
     rho = wx[:, None] * np.exp(-0.5 * ((h[None, :] - slope_tau_per_mm * (x[:, None] - mean_x)) / 35.0) ** 2)
-    return DD.joint_population({"rho": rho, "x_mm": x, "h_ns": h}, N_INDEX)
+    return differential_decay.joint_population({"rho": rho, "x_mm": x, "h_ns": h}, N_INDEX)
 
 
 def test_weighted_slope_and_oscillations_fitted_out():
@@ -48,7 +47,7 @@ def test_weighted_slope_and_oscillations_fitted_out():
 def test_beamline_term_is_eq28_and_no_correlation_no_p_t0():
     pop = _gaussian_population()
     dphi = -1.35  # -13.5 mrad / % in rad per unit delta
-    out = DD.differential_decay_terms(pop, dphi, OMEGA_REF, (30.1, 660.0))
+    out = differential_decay.differential_decay_terms(pop, dphi, OMEGA_REF, (30.1, 660.0))
     expected = -dphi * out["var_delta"] / (OMEGA_REF * GT0)
     print(f"beamline {out['beamline'] * 1e9:.2f} ppb vs Eq. 28 {expected * 1e9:.2f}")
     assert out["beamline"] == pytest.approx(expected, rel=0.03)
@@ -58,9 +57,9 @@ def test_beamline_term_is_eq28_and_no_correlation_no_p_t0():
 def test_p_t0_term_is_eq33():
     slope = 0.87  # ns per mm of x_e: the toy's kicker correlation
     pop = _gaussian_population(slope_tau_per_mm=slope)
-    out = DD.differential_decay_terms(pop, 0.0, OMEGA_REF, (30.1, 660.0))
+    out = differential_decay.differential_decay_terms(pop, 0.0, OMEGA_REF, (30.1, 660.0))
     # d<tau>/d delta = slope (ns/mm) x R0 / (1 - n)
-    assert out["dtau_ddelta_us"] == pytest.approx(slope * 1e-3 * R0_MM / (1 - N_INDEX), rel=0.02)
+    assert out["dtau_ddelta_us"] == pytest.approx(slope * 1e-3 * MAGIC_RADIUS_MM / (1 - N_INDEX), rel=0.02)
     eq33 = out["cov_delta_tau_us"] / GT0
     print(f"p-t0 {out['p_t0'] * 1e9:.1f} ppb vs Eq. 33 {eq33 * 1e9:.1f}")
     assert out["p_t0"] == pytest.approx(eq33, rel=0.03)
@@ -73,14 +72,14 @@ def test_muon_loss_correction_is_eq23():
     pop = _gaussian_population(slope_tau_per_mm=0.87)
     t = np.arange(30.0, 660.0, 0.6)
     counts = 1e7 * np.exp(-t / GT0)
-    dd = DD.mean_radius_drift(pop, t, counts)
+    dd = differential_decay.mean_radius_drift(pop, t, counts)
     assert dd == pytest.approx(np.sum(pop["weight"] * (pop["x_e"] - pop["weight"] @ pop["x_e"])
                                       * pop["delta"]) / GT0, rel=0.05)
     drift = {"slope_mm_per_us": dd - 5e-4, "slope_err": 1e-5, "t_us": t, "counts": counts}
-    keff = ML.effective_phase_slope(-1.35, 7.0, OMEGA_REF)
+    keff = muon_loss.effective_phase_slope(-1.35, 7.0, OMEGA_REF)
     assert keff == pytest.approx(-1.35 - 7.0 * OMEGA_REF)
-    out = ML.muon_loss_correction(drift, pop, keff, N_INDEX, OMEGA_REF)
-    expected = -keff * (1 - N_INDEX) / R0_MM * (-5e-4) / OMEGA_REF
+    out = muon_loss.muon_loss_correction(drift, pop, keff, N_INDEX, OMEGA_REF)
+    expected = -keff * (1 - N_INDEX) / MAGIC_RADIUS_MM * (-5e-4) / OMEGA_REF
     assert out["C_ml"] == pytest.approx(expected, rel=1e-6)
     assert out["C_ml"] < 0  # high momenta lost first, later muons of low delta: phase rises
 
@@ -105,9 +104,9 @@ def test_phase_acceptance_of_a_shrinking_vertical_width():
     xe, ye, h, s2 = _shrinking_beam(t)
     det = {"acceptance_radial": 0.0, "acceptance_radial_energy": 0.0, "acceptance_vertical": 0.0,
            "acceptance_vertical_quadratic": 0.0, "phase_radial_mrad": 0.0, "phase_vertical_quadratic_mrad": -5.0}
-    maps = PA.detector_maps(xe, ye, det)
-    m = PA.tracker_muon_distribution(h, ye, 0.0)
-    phi = PA.phase_acceptance_phase(m, maps)
+    maps = phase_acceptance.detector_maps(xe, ye, det)
+    m = phase_acceptance.tracker_muon_distribution(h, ye, 0.0)
+    phi = phase_acceptance.phase_acceptance_phase(m, maps)
     yc = 0.5 * (ye[1:] + ye[:-1])
     y2 = (m.sum(axis=1) @ yc**2) / m.sum(axis=(1, 2))
     np.testing.assert_allclose(phi, -5e-3 * y2 / 45.0**2, rtol=1e-5)
@@ -116,7 +115,7 @@ def test_phase_acceptance_of_a_shrinking_vertical_width():
     assert c == pytest.approx(expected, rel=1e-6) and c < 0
     # the full analysis (no CBO in this beam: no period averaging) on Poisson data
     rng = np.random.default_rng(3)
-    out = PA.phase_acceptance_analysis(t, rng.poisson(h).astype(float), xe, ye, det, 0.0, OMEGA_REF,
+    out = phase_acceptance.phase_acceptance_analysis(t, rng.poisson(h).astype(float), xe, ye, det, 0.0, OMEGA_REF,
                                        {"phase_maps": 0.5}, replicas=8)
     pull = (out["C_pa_ppb"] - c * 1e9) / out["stat_ppb"]
     print(f"C_pa {out['C_pa_ppb']:.1f} +- {out['stat_ppb']:.1f} ppb, expected {c * 1e9:.1f}")

@@ -7,9 +7,9 @@ import pytest
 from scipy.optimize import curve_fit
 
 from g2chain.constants import E_MAX_GEV, GAMMA_MAGIC, OMEGA_C_MAGIC, TAU_MU_US
-from g2chain.experiment import binning as B
-from g2chain.experiment.beam import beam_frequencies
-from g2chain.experiment.decay import ASYMMETRY_ZERO_Y
+from g2chain.physics.michel import ASYMMETRY_ZERO_Y
+from g2chain.physics.ring import beam_frequencies
+from g2chain.records import binning
 
 from .conftest import counter, fit_wiggle, five_parameter, produce
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 def wiggle(views, e_min=1.7, recon=0):
     hist = views["calo_hist"][recon].sum(axis=0)
-    return hist[B.ENERGY_EDGES_GEV[:-1] >= e_min - 1e-9].sum(axis=0)
+    return hist[binning.ENERGY_EDGES_GEV[:-1] >= e_min - 1e-9].sum(axis=0)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_residual_fft_has_cbo_vw_and_fy_lines(beam_signals):
     # f_y survives the calorimeter sum; look at 30-130 us (small, decoheres)
     r = res[t < 130.0]
     power = np.abs(np.fft.rfft(r, n=16 * r.size)) ** 2
-    freq = np.fft.rfftfreq(16 * r.size, d=B.T_BIN_US)
+    freq = np.fft.rfftfreq(16 * r.size, d=binning.T_BIN_US)
     f_peak, p_peak = _peak(freq, power, expect["y"], 0.015)
     noise = np.median(power[(freq > 0.5) & (freq < 1.8)])
     assert abs(f_peak / expect["y"] - 1) < 0.01, (f_peak, expect["y"])
@@ -55,8 +55,8 @@ def test_residual_fft_has_cbo_vw_and_fy_lines(beam_signals):
     # cancel in the sum (as in the experiment): add the residual power of the 24 calorimeters
     # instead. (The VW, 4 % above f_y, is not resolved in the sum at this size: a +-3.5 % search
     # there used to find the f_y line's tail.)
-    hist = views["calo_hist"][0][:, B.ENERGY_EDGES_GEV[:-1] >= 1.7 - 1e-9, :].sum(axis=1)
-    tt = (np.arange(hist.shape[1]) + 0.5) * B.T_BIN_US
+    hist = views["calo_hist"][0][:, binning.ENERGY_EDGES_GEV[:-1] >= 1.7 - 1e-9, :].sum(axis=1)
+    tt = (np.arange(hist.shape[1]) + 0.5) * binning.T_BIN_US
     for name, t_max, half_width, threshold in (("cbo", 660.0, 0.035, 3.0), ("vw", 130.0, 0.015, 1.4)):
         sel = (tt > 30.1) & (tt < t_max)
         power = 0.0
@@ -66,7 +66,7 @@ def test_residual_fft_has_cbo_vw_and_fy_lines(beam_signals):
             model *= y.sum() / model.sum()
             r = (y - model) / np.sqrt(model)
             power = power + np.abs(np.fft.rfft(r, n=16 * r.size)) ** 2
-        freq = np.fft.rfftfreq(16 * r.size, d=B.T_BIN_US)
+        freq = np.fft.rfftfreq(16 * r.size, d=binning.T_BIN_US)
         f_peak, p_peak = _peak(freq, power, expect[name], half_width)
         noise = np.median(power[(freq > 0.5) & (freq < 1.8)])
         print(f"{name}: {p_peak / noise:.2f}x the median at {f_peak / expect[name] - 1:+.4f} of the expected frequency")
@@ -92,11 +92,11 @@ def first_harmonic_envelope(t, f, bunch_width, bunch_edge, rho, delta_rms, n):
 def test_fast_rotation_period_and_decoherence(base_cfg):
     views, cond = produce(base_cfg, positrons=2e6, seed=12)
     sig = views["fast_rot"].astype(float)
-    t = (np.arange(sig.size) + 0.5) * B.T_FR_US
+    t = (np.arange(sig.size) + 0.5) * binning.T_FR_US
     f_c = OMEGA_C_MAGIC * (1 + cond.eps_hw) / (2 * math.pi)
     sel = (t > 2) & (t < 12)
     spec = np.abs(np.fft.rfft(sig[sel] - sig[sel].mean(), n=8 * sel.sum()))
-    freq = np.fft.rfftfreq(8 * sel.sum(), d=B.T_FR_US)
+    freq = np.fft.rfftfreq(8 * sel.sum(), d=binning.T_FR_US)
     band = (freq > 5) & (freq < 9)
     f_peak = freq[band][np.argmax(spec[band])]
     # the beam's mean momentum offset lowers f_c by delta/(1-n)
@@ -139,10 +139,10 @@ def test_measured_asymmetry_crosses_zero_near_042(base_cfg):
     popt, _, _, _ = fit_wiggle(wiggle(views))
     _, tau, _, omega, phi = popt
     hist = views["calo_hist"][0].sum(axis=0)
-    t = (np.arange(hist.shape[1]) + 0.5) * B.T_BIN_US
+    t = (np.arange(hist.shape[1]) + 0.5) * binning.T_BIN_US
     sel = (t > 30.1) & (t < 400)
     basis = np.vstack([np.exp(-t[sel] / tau), np.exp(-t[sel] / tau) * np.cos(omega * t[sel] - phi)]).T
-    e_c = B.energy_centers()
+    e_c = binning.energy_centers()
     asym = []
     for eb in range(len(e_c)):
         y = hist[eb, sel].astype(float)
@@ -160,7 +160,7 @@ def test_measured_asymmetry_crosses_zero_near_042(base_cfg):
 
 
 def test_energy_above_endpoint_only_from_pileup_and_rate_squared(base_cfg):
-    above = B.ENERGY_EDGES_GEV[:-1] >= 3.6 - 1e-9  # 1.16 E_max: beyond resolution's reach
+    above = binning.ENERGY_EDGES_GEV[:-1] >= 3.6 - 1e-9  # 1.16 E_max: beyond resolution's reach
     off, _ = produce(base_cfg, positrons=1e6, seed=14, detector={"resolving_time_ns": 0.0})
     assert off["calo_hist"][:, :, above].sum() == 0
     frac = []
@@ -200,7 +200,7 @@ def test_lost_muon_spectrum_matches_true_losses(base_cfg):
     assert abs(recorded - expect) < 4 * math.sqrt(expect * (1 - cond.triple_eff))
     # same time distribution: compare in 10 us bins (clock blind is far below that)
     edges = np.arange(0, 701, 10.0)
-    t = (np.arange(B.N_T) + 0.5) * B.T_BIN_US
+    t = (np.arange(binning.N_T) + 0.5) * binning.T_BIN_US
     h_rec = np.histogram(t, edges, weights=views["lost"])[0]
     h_true = np.histogram(t, edges, weights=views["truth_lost"])[0] * cond.triple_eff
     ok = h_true > 5

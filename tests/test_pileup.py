@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from numba import njit
 
-from g2chain.experiment import binning as B
 from g2chain.experiment.production import N_T, T_BIN, _shadow, energy_bin
 from g2chain.omega_a.pileup import pileup_estimate
+from g2chain.records import binning
 
 WIDTH = 0.005  # us: resolving time
 GAP = 0.010  # us: shadow gap
@@ -33,15 +33,15 @@ def _stream(lam, n_fills, seed):
     rng = np.random.default_rng(seed)
     rate = lam / WIDTH
     t_max = N_T * T_BIN - 3 * (GAP + WIDTH)
-    merged = np.zeros(B.N_E)
-    true = np.zeros(B.N_E)
-    shadow = np.zeros((5, B.N_E, N_T), np.int32)
+    merged = np.zeros(binning.N_E)
+    true = np.zeros(binning.N_E)
+    shadow = np.zeros((5, binning.N_E, N_T), np.int32)
     for _ in range(n_fills):
         n = rng.poisson(rate * t_max)
         t = np.sort(rng.uniform(0.0, t_max, n))
         e = rng.uniform(0.3, 2.8, n)
         _merge(t, e, WIDTH, merged)
-        true += np.bincount(np.minimum((e * 10).astype(int), B.N_E - 1), minlength=B.N_E)
+        true += np.bincount(np.minimum((e * 10).astype(int), binning.N_E - 1), minlength=binning.N_E)
         xy = np.zeros(n)
         _shadow(t, e, xy, xy, n, GAP, WIDTH, 1.0, False, shadow)
     return merged, true, shadow.sum(axis=2).astype(float)
@@ -72,7 +72,7 @@ def test_triples_are_the_product_of_two_shadow_windows():
     # a-b, a-c and b-d (d is in b's first window), triples a-b-d and a-c-d
     t = np.array([1.0, 1.0 + GAP + 0.001, 1.0 + GAP + 0.002, 1.0 + 2 * GAP + 0.001])
     e = np.array([1.05, 0.55, 0.35, 0.25])
-    out = np.zeros((5, B.N_E, N_T), np.int32)
+    out = np.zeros((5, binning.N_E, N_T), np.int32)
     xy = np.zeros(4)
     _shadow(t, e, xy, xy, 4, GAP, WIDTH, 1.0, False, out)
     tb = int(1.0 / T_BIN)

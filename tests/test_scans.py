@@ -5,10 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from g2chain.omega_a import fit as F
-from g2chain.omega_a import model as M
-from g2chain.omega_a import scans as S
-from g2chain.omega_a.analysis import five_parameter_fit
+from g2chain.omega_a import minimizer, scans, wiggle_model
+from g2chain.omega_a.seeding import five_parameter_fit
 
 DT = 0.1492
 T = (np.arange(4700) + 0.5) * DT  # 0 .. 701 us
@@ -21,10 +19,10 @@ STARTS = 30.1 + np.arange(0.0, 120.0, 10.0)
 
 
 def expectation(values: dict) -> np.ndarray:
-    return M.wiggle(T, M.parameter_vector(values), DELTA_R, 0, *LOSS)
+    return wiggle_model.wiggle(T, wiggle_model.parameter_vector(values), DELTA_R, 0, *LOSS)
 
 
-def base_fit(y: np.ndarray) -> F.FitResult:
+def base_fit(y: np.ndarray) -> minimizer.FitResult:
     return five_parameter_fit(T[SEL], y[SEL], y[SEL], DELTA_R)
 
 
@@ -37,7 +35,7 @@ def pure_histogram():
 def test_start_time_scan_within_allowed_band_and_anchored_at_base(pure_histogram):
     y, base = pure_histogram
     assert 1.9e6 < y.sum() < 2.1e6
-    scan = S.start_time_scan(T, y, y, base, DELTA_R, "exp", *LOSS, starts=STARTS, end=WINDOW[1])
+    scan = scans.start_time_scan(T, y, y, base, DELTA_R, "exp", *LOSS, starts=STARTS, end=WINDOW[1])
     assert scan["failed"] == []
     assert scan["free"] == ["N0", "tau", "A0", "R", "phi0"]
     assert abs(scan["R"][0] - base.values["R"]) < 1e-6
@@ -54,15 +52,15 @@ def test_start_time_scan_within_allowed_band_and_anchored_at_base(pure_histogram
 
 def test_start_time_scan_refit_reference_and_given_variances(pure_histogram):
     y, base = pure_histogram
-    nominal = S.start_time_scan(T, y, y, base, DELTA_R, "exp", *LOSS, starts=STARTS[:3], end=WINDOW[1])
+    nominal = scans.start_time_scan(T, y, y, base, DELTA_R, "exp", *LOSS, starts=STARTS[:3], end=WINDOW[1])
     # refitting the reference start only moves R by Migrad's tolerance (and the variance update)
-    refit = S.start_time_scan(T, y, y, base, DELTA_R, "exp", *LOSS, starts=STARTS[:3], end=WINDOW[1],
+    refit = scans.start_time_scan(T, y, y, base, DELTA_R, "exp", *LOSS, starts=STARTS[:3], end=WINDOW[1],
                               reference="refit")
     assert abs(refit["R"][0] - base.values["R"]) < 0.01 * base.errors["R"]
     assert np.allclose(refit["band"], nominal["band"], rtol=0.02)
     # fixed variances given by the caller (here the base model's Poisson variances, unsmoothed)
-    f = M.wiggle(T, base.vector(), DELTA_R, 0, *LOSS)
-    given = S.start_time_scan(T, y, f, base, DELTA_R, "exp", *LOSS, starts=STARTS[:3], end=WINDOW[1],
+    f = wiggle_model.wiggle(T, base.vector(), DELTA_R, 0, *LOSS)
+    given = scans.start_time_scan(T, y, f, base, DELTA_R, "exp", *LOSS, starts=STARTS[:3], end=WINDOW[1],
                               variance="given", free=["N0", "A0", "R", "phi0"])
     assert given["free"] == ["N0", "A0", "R", "phi0"] and given["failed"] == []
     assert np.allclose(given["R"][1:], nominal["R"][1:], atol=0.05 * base.errors["R"])
@@ -70,11 +68,11 @@ def test_start_time_scan_refit_reference_and_given_variances(pure_histogram):
 
 def test_start_time_scan_flags_an_early_time_phase_drift():
     # an early-to-late effect (e.g. an uncorrected gain or pileup phase pull): phi0 + 0.1 e^{-(t-30)/15}
-    omega = M.omega_from_r(TRUTH["R"], DELTA_R)
+    omega = wiggle_model.omega_from_r(TRUTH["R"], DELTA_R)
     phase = TRUTH["phi0"] + 0.1 * np.exp(-(T - 30.0) / 15.0)
     f = TRUTH["N0"] * np.exp(-T / TRUTH["tau"]) * (1 + TRUTH["A0"] * np.cos(omega * T - phase))
     y = np.random.default_rng(11).poisson(f).astype(float)
-    scan = S.start_time_scan(T, y, y, base_fit(y), DELTA_R, "exp", *LOSS, starts=STARTS, end=WINDOW[1])
+    scan = scans.start_time_scan(T, y, y, base_fit(y), DELTA_R, "exp", *LOSS, starts=STARTS, end=WINDOW[1])
     assert not scan["all_within"]
     assert np.nanmin(scan["pull"]) < -3
 
@@ -86,7 +84,7 @@ def test_band_formula_against_monte_carlo_replicas():
     diffs, bands, naive = [], [], []
     for _ in range(100):  # rms known to ~7 %; 800 replicas (seed 99) gave rms / band = 0.98
         y = rng.poisson(f).astype(float)
-        scan = S.start_time_scan(T, y, y, base_fit(y), DELTA_R, "exp", *LOSS, starts=[30.1, 80.1], end=WINDOW[1])
+        scan = scans.start_time_scan(T, y, y, base_fit(y), DELTA_R, "exp", *LOSS, starts=[30.1, 80.1], end=WINDOW[1])
         diffs.append(scan["dR"][1])
         bands.append(scan["band"][1])
         naive.append(math.hypot(*scan["R_err"]))
@@ -106,7 +104,7 @@ def test_scan_chi2_follows_chi2_with_its_random_walk_covariance():
     d, chi2s, bands = [], [], []
     for _ in range(80):
         y = rng.poisson(f).astype(float)
-        scan = S.start_time_scan(T, y, y, base_fit(y), DELTA_R, "exp", *LOSS, starts=[30.1, 60.1, 90.1],
+        scan = scans.start_time_scan(T, y, y, base_fit(y), DELTA_R, "exp", *LOSS, starts=[30.1, 60.1, 90.1],
                                  end=WINDOW[1])
         d.append(scan["dR"][1:])
         bands.append(scan["band"][1:])
@@ -116,7 +114,7 @@ def test_scan_chi2_follows_chi2_with_its_random_walk_covariance():
     corr = np.corrcoef(d.T)[0, 1]
     assert abs(corr - band[0] / band[1]) < 0.15, (corr, band[0] / band[1])  # ~0.1 statistical
     assert abs(np.mean(chi2s) - 2.0) < 0.7  # mean of chi2_2 over 80 replicas: 2 +- 0.22
-    assert S.scan_consistency(np.array([1.0, 1.0]), np.array([1.0, 2.0])) == (1.0, 2)
+    assert scans.scan_consistency(np.array([1.0, 1.0]), np.array([1.0, 2.0])) == (1.0, 2)
 
 
 def calorimeter_histograms(rng, trend_ppm_per_calo=0.0, n_calo=24, cbo=None):
@@ -142,7 +140,7 @@ def test_per_calorimeter_scan_consistent_then_detects_injected_trend():
     assert 1.9e6 < counts.sum() < 2.1e6
     total = counts.sum(axis=0)
     base = base_fit(total)
-    scan = S.per_calorimeter_scan(counts, counts, T, WINDOW, base, DELTA_R, "exp", *LOSS)
+    scan = scans.per_calorimeter_scan(counts, counts, T, WINDOW, base, DELTA_R, "exp", *LOSS)
     assert scan["failed"] == [] and scan["calo"].tolist() == list(range(1, 25))
     assert scan["free"] == ["N0", "A0", "R", "phi0"]
     assert np.all(np.isfinite(scan["R"])) and scan["ndf"] == 23
@@ -155,7 +153,7 @@ def test_per_calorimeter_scan_consistent_then_detects_injected_trend():
 
     trend = 50.0  # ppm per calorimeter
     counts_t, _ = calorimeter_histograms(np.random.default_rng(6), trend_ppm_per_calo=trend)
-    scan_t = S.per_calorimeter_scan(counts_t, counts_t, T, WINDOW, base_fit(counts_t.sum(axis=0)), DELTA_R, "exp",
+    scan_t = scans.per_calorimeter_scan(counts_t, counts_t, T, WINDOW, base_fit(counts_t.sum(axis=0)), DELTA_R, "exp",
                                     *LOSS)
     assert scan_t["failed"] == []
     assert scan_t["slope"] > 5 * scan_t["slope_err"]
@@ -174,10 +172,10 @@ def cbo_calorimeters():
     # the sum's fit: five parameters, then the CBO term (started near the truth: seeding it from the
     # residual spectrum is fit_analysis's business, not the scan's)
     base5 = base_fit(total)
-    data = F.FitData(T[SEL], total[SEL], F.pearson_variance(total[SEL], total[SEL],
-                                                              M.wiggle(T[SEL], base5.vector(), DELTA_R, 0, *LOSS)))
+    data = minimizer.FitData(T[SEL], total[SEL], minimizer.pearson_variance(total[SEL], total[SEL],
+                                                              wiggle_model.wiggle(T[SEL], base5.vector(), DELTA_R, 0, *LOSS)))
     free = ["N0", "tau", "A0", "R", "phi0", "A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo"]
-    base = F.fit(data, base5.values | {"A_cbo_N": 0.02, "phi_cbo_N": 1.2, "omega_cbo": 2.33, "tau_cbo": 150.0},
+    base = minimizer.fit(data, base5.values | {"A_cbo_N": 0.02, "phi_cbo_N": 1.2, "omega_cbo": 2.33, "tau_cbo": 150.0},
                  free, DELTA_R)
     return counts, truths, base
 
@@ -185,7 +183,7 @@ def cbo_calorimeters():
 def test_start_time_scan_of_a_multiparameter_fit_frees_the_cbo_on_n(cbo_calorimeters):
     counts, _, base = cbo_calorimeters
     total = counts.sum(axis=0)
-    scan = S.start_time_scan(T, total, total, base, DELTA_R, "exp", *LOSS, starts=STARTS[::2], end=WINDOW[1])
+    scan = scans.start_time_scan(T, total, total, base, DELTA_R, "exp", *LOSS, starts=STARTS[::2], end=WINDOW[1])
     assert scan["free"] == ["N0", "tau", "A0", "R", "phi0", "A_cbo_N", "phi_cbo_N"]
     assert scan["failed"] == [] and scan["R"][0] == base.values["R"]
     assert np.all(np.diff(scan["band"]) > 0) and np.all(np.abs(scan["dR"][1:]) < 3 * scan["band"][1:])
@@ -194,10 +192,10 @@ def test_start_time_scan_of_a_multiparameter_fit_frees_the_cbo_on_n(cbo_calorime
 def test_per_calorimeter_scan_seeds_and_fits_each_calorimeters_cbo_phase(cbo_calorimeters):
     counts, truths, base = cbo_calorimeters
     cbo = CBO
-    seed = S.seed_histogram(T[SEL], counts[0, SEL], counts[0, SEL], base, DELTA_R, "exp", *LOSS)
+    seed = scans.seed_histogram(T[SEL], counts[0, SEL], counts[0, SEL], base, DELTA_R, "exp", *LOSS)
     assert abs(seed["A_cbo_N"] / cbo["A_cbo_N"] - 1) < 0.3
     assert abs(math.remainder(seed["phi_cbo_N"] - truths[0]["phi_cbo_N"], 2 * math.pi)) < 0.3
-    scan = S.per_calorimeter_scan(counts, counts, T, WINDOW, base, DELTA_R, "exp", *LOSS)
+    scan = scans.per_calorimeter_scan(counts, counts, T, WINDOW, base, DELTA_R, "exp", *LOSS)
     assert scan["free"] == ["N0", "A0", "R", "phi0", "A_cbo_N", "phi_cbo_N"]
     assert scan["failed"] == [] and scan["pvalue"] > 1e-3
     phases = np.array([v["phi_cbo_N"] for v in truths])
@@ -218,7 +216,7 @@ def test_energy_scan_with_sign_changing_asymmetry_and_min_counts():
         counts.append(rng.poisson(expectation(values)).astype(float))
     counts = np.array(counts)
     base = base_fit(counts.sum(axis=0))
-    scan = S.energy_scan(counts, counts, T, WINDOW, edges, base, DELTA_R, "exp", *LOSS, min_counts=1e4)
+    scan = scans.energy_scan(counts, counts, T, WINDOW, edges, base, DELTA_R, "exp", *LOSS, min_counts=1e4)
     assert scan["skipped"] == [5] and scan["failed"] == []
     assert np.all(np.isfinite(scan["R"][:5])) and np.isnan(scan["R"][5])
     assert scan["ndf"] == 4 and scan["pvalue"] > 1e-3
@@ -231,7 +229,7 @@ def test_energy_scan_with_sign_changing_asymmetry_and_min_counts():
 
 def test_constant_and_line_fit_analytic():
     x = np.arange(1.0, 6.0)
-    out = S.constant_and_line(x, 2.0 + 0.5 * x, np.ones(5))
+    out = scans.constant_and_line(x, 2.0 + 0.5 * x, np.ones(5))
     assert out["mean"] == pytest.approx(3.5) and out["slope"] == pytest.approx(0.5)
     assert out["line_chi2"] == pytest.approx(0.0, abs=1e-12) and out["chi2"] == pytest.approx(2.5)
     assert out["slope_err"] == pytest.approx(1 / math.sqrt(10.0)) and out["intercept"] == pytest.approx(2.0)
@@ -241,31 +239,31 @@ def test_bad_input_messages(pure_histogram):
     y, base = pure_histogram
     common = (DELTA_R, "exp", *LOSS)
     with pytest.raises(ValueError, match="^starts: no start times given$"):
-        S.start_time_scan(T, y, y, base, *common, starts=[], end=650.0)
+        scans.start_time_scan(T, y, y, base, *common, starts=[], end=650.0)
     with pytest.raises(ValueError, match="^starts: start times must be .* strictly increasing"):
-        S.start_time_scan(T, y, y, base, *common, starts=[40.0, 30.1], end=650.0)
+        scans.start_time_scan(T, y, y, base, *common, starts=[40.0, 30.1], end=650.0)
     with pytest.raises(ValueError, match="^end: 800.0 us outside the data"):
-        S.start_time_scan(T, y, y, base, *common, starts=[30.1], end=800.0)
+        scans.start_time_scan(T, y, y, base, *common, starts=[30.1], end=800.0)
     with pytest.raises(ValueError, match="^starts: start times 30.1-700.0 us outside"):
-        S.start_time_scan(T, y, y, base, *common, starts=[30.1, 700.0], end=650.0)
+        scans.start_time_scan(T, y, y, base, *common, starts=[30.1, 700.0], end=650.0)
     with pytest.raises(ValueError, match="^var: shape \\(10,\\) does not match \\(4700,\\)$"):
-        S.start_time_scan(T, y, y[:10], base, *common, starts=[30.1], end=650.0)
+        scans.start_time_scan(T, y, y[:10], base, *common, starts=[30.1], end=650.0)
     with pytest.raises(ValueError, match="^starts: first start 40.0 us gives .* reference='refit'"):
-        S.start_time_scan(T, y, y, base, *common, starts=[40.0], end=650.0)
+        scans.start_time_scan(T, y, y, base, *common, starts=[40.0], end=650.0)
     with pytest.raises(ValueError, match="^free: R must be a free parameter"):
-        S.start_time_scan(T, y, y, base, *common, starts=[30.1], end=650.0, free=["N0", "phi0"])
+        scans.start_time_scan(T, y, y, base, *common, starts=[30.1], end=650.0, free=["N0", "phi0"])
     with pytest.raises(ValueError, match="^free: unknown parameter\\(s\\) omega$"):
-        S.start_time_scan(T, y, y, base, *common, starts=[30.1], end=650.0, free=["R", "omega"])
+        scans.start_time_scan(T, y, y, base, *common, starts=[30.1], end=650.0, free=["R", "omega"])
     two = np.stack([y, y])
     with pytest.raises(ValueError, match="^window: fit window \\[20.0, 750.0\\] us outside the data"):
-        S.per_calorimeter_scan(two, two, T, (20.0, 750.0), base, *common)
+        scans.per_calorimeter_scan(two, two, T, (20.0, 750.0), base, *common)
     with pytest.raises(ValueError, match="^counts_calo_t: expected shape \\(n, 4700\\) matching t"):
-        S.per_calorimeter_scan(two[:, :100], two[:, :100], T, WINDOW, base, *common)
+        scans.per_calorimeter_scan(two[:, :100], two[:, :100], T, WINDOW, base, *common)
     with pytest.raises(ValueError, match="^var_calo_t: shape \\(1, 4700\\) does not match \\(2, 4700\\)$"):
-        S.per_calorimeter_scan(two, two[:1], T, WINDOW, base, *common)
+        scans.per_calorimeter_scan(two, two[:1], T, WINDOW, base, *common)
     with pytest.raises(ValueError, match="^t: bin centres must be finite and strictly increasing$"):
-        S.per_calorimeter_scan(two, two, T[::-1], WINDOW, base, *common)
+        scans.per_calorimeter_scan(two, two, T[::-1], WINDOW, base, *common)
     with pytest.raises(ValueError, match="^energy_edges: expected 3 strictly increasing edges for 2 energy rows"):
-        S.energy_scan(two, two, T, WINDOW, [1.0, 2.0], base, *common)
+        scans.energy_scan(two, two, T, WINDOW, [1.0, 2.0], base, *common)
     with pytest.raises(ValueError, match="^counts_e_t: expected a 2-D array"):
-        S.energy_scan(y, y, T, WINDOW, [1.0, 2.0], base, *common)
+        scans.energy_scan(y, y, T, WINDOW, [1.0, 2.0], base, *common)

@@ -5,7 +5,7 @@ radial moments, independent of the tracker resolution."""
 import numpy as np
 import pytest
 
-from g2chain.beam_dynamics import fast_rotation as FR
+from g2chain.beam_dynamics import fast_rotation
 from g2chain.beam_dynamics.spectrometric import detected_mean_x2, tracker_efield
 from g2chain.constants import OMEGA_C_MAGIC
 
@@ -47,7 +47,7 @@ def test_spectrometric_fit_recovers_the_momentum_spread(resolution):
     rng = np.random.default_rng(7)
     h, x_edges, t_edges, x_e = _synthetic_trackers(rng, resolution=resolution)
     r = tracker_efield(h, x_edges, t_edges, N_IDX, resolution, 0.0, 0.12, (0.05, 0.35), SETTINGS)
-    true = FR.efield_coefficient(N_IDX) * np.mean(x_e**2)
+    true = fast_rotation.efield_coefficient(N_IDX) * np.mean(x_e**2)
     pull = (r["C_e"] - true) / r["stat"]
     print(f"res {resolution}: C_e {r['C_e'] * 1e9:.1f} +- {r['stat'] * 1e9:.1f} ppb, true {true * 1e9:.1f}, "
           f"pull {pull:+.2f}, chi2/ndf {r['fit']['chi2']:.0f}/{r['fit']['ndf']}, two-state "
@@ -73,13 +73,13 @@ def test_detected_mean_x2_is_the_acceptance_weighted_average():
 def _tracker_width_ratio(base_cfg, inflector_sigma_mm):
     """min/max of the trackers' radial variance over 10-30 us, from a small production."""
     from g2chain.beam_dynamics.spectrometric import radial_moment_series
-    from g2chain.experiment import binning as B
+    from g2chain.records import binning
 
     from .conftest import produce
 
     views, _ = produce(base_cfg, positrons=1e6, beam={"inflector_sigma_x_mm": inflector_sigma_mm})
-    t_edges = np.arange(B.N_T_TRACK + 1) * B.T_TRACK_US
-    x_edges = np.linspace(-B.XY_TRACK_MAX_MM, B.XY_TRACK_MAX_MM, B.N_XY_TRACK + 1)
+    t_edges = np.arange(binning.N_T_TRACK + 1) * binning.T_TRACK_US
+    x_edges = np.linspace(-binning.XY_TRACK_MAX_MM, binning.XY_TRACK_MAX_MM, binning.N_XY_TRACK + 1)
     s = radial_moment_series(views["tracker"], x_edges, t_edges, (10.0, 30.0))
     v = s["var"][:, s["n"].min(0) > 100]
     return float(v.min() / v.max())

@@ -15,7 +15,7 @@ DATASETS = sorted(config["datasets"])
 from g2chain.experiment.field_pipeline import measurement_settings, world_settings
 from g2chain.experiment.world import dataset_settings
 from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
-from g2chain.omega_a.pipeline import correlation_jobs
+from g2chain.studies.correlation_trials import correlation_jobs
 
 try:
     GROUPS = load_groups("config/groups.yaml", Path(workflow.basedir) / "workflow" / "schemas" / "groups.schema.yaml")

@@ -1,6 +1,10 @@
-"""Adapter: rule beam_dynamics_analysis -> g2chain.beam_dynamics.pipeline.run_beam_dynamics."""
+"""Adapter: rule beam_dynamics_analysis -> beam_dynamics.pipeline.run_beam_dynamics, and its figure."""
 
 from g2chain.beam_dynamics.pipeline import run_beam_dynamics
+from g2chain.figures.beam_dynamics import beam_dynamics_summary
 
-run_beam_dynamics(snakemake.config, snakemake.wildcards.dataset, snakemake.input.calorimeters,  # noqa: F821
-                  snakemake.input.trackers, snakemake.output.json, snakemake.output.png)  # noqa: F821
+sm = snakemake  # noqa: F821
+_, result = run_beam_dynamics(sm.config, sm.wildcards.dataset, sm.input.calorimeters, sm.input.trackers,
+                              sm.output.json)
+beam_dynamics_summary(result, sm.config["datasets"][sm.wildcards.dataset].get("label", sm.wildcards.dataset),
+                      sm.output.png)

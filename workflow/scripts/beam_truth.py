@@ -1,5 +1,6 @@
-"""Adapter: rule beam_truth -> g2chain.experiment.beam_truth.write_beam_truth."""
+"""Adapter: rule beam_truth -> truth.beam.write_beam_truth."""
 
-from g2chain.experiment.beam_truth import write_beam_truth
+from g2chain.truth.beam import write_beam_truth
 
-write_beam_truth(snakemake.config, snakemake.wildcards.dataset, snakemake.input.world, snakemake.output[0])  # noqa: F821
+sm = snakemake  # noqa: F821
+write_beam_truth(sm.config, sm.wildcards.dataset, sm.input.world, sm.output[0])

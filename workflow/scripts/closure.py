@@ -1,6 +1,7 @@
-"""Adapter: rule closure -> g2chain.combine.pipeline.run_closure (reads the sealed truth)."""
+"""Adapter: rule closure -> truth.closure.run_closure (reads the sealed truth), and its figure."""
 
-from g2chain.combine.pipeline import run_closure
+from g2chain.figures.closure import closure_pulls
+from g2chain.truth.closure import run_closure
 
 sm = snakemake  # noqa: F821
-run_closure(sorted(sm.config["datasets"]), sm.input, sm.output.json, sm.output.png)
+closure_pulls(run_closure(sorted(sm.config["datasets"]), sm.input, sm.output.json), sm.output.png)

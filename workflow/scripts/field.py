@@ -1,7 +1,9 @@
-"""Adapter: rule field_analysis -> g2chain.field.pipeline.run_field."""
+"""Adapter: rule field_analysis -> field.pipeline.run_field, and its figure."""
 
 from g2chain.field.pipeline import run_field
+from g2chain.figures.field import field_summary
 
 sm = snakemake  # noqa: F821
-run_field(sm.config, sm.wildcards.dataset, sm.input.field, sm.input.trackers, sm.output.json, sm.output.png,
-          sm.log[0])
+_, result = run_field(sm.config, sm.wildcards.dataset, sm.input.field, sm.input.trackers, sm.output.json, sm.log[0])
+ds = sm.wildcards.dataset
+field_summary(result, sm.output.png, title=sm.config["datasets"][ds].get("label", ds))

@@ -1,5 +1,9 @@
-"""Adapter: rule field_world -> g2chain.experiment.field_pipeline.write_field_world."""
+"""Adapter: rule field_world -> the dataset's field world (experiment) and its truth (truth.field)."""
 
-from g2chain.experiment.field_pipeline import write_field_world
+from g2chain.experiment.field_pipeline import dataset_field_world, write_field_world
+from g2chain.truth.field import field_truth
 
-write_field_world(snakemake.config, snakemake.wildcards.dataset, snakemake.output[0])  # noqa: F821
+sm = snakemake  # noqa: F821
+world = dataset_field_world(sm.config, sm.wildcards.dataset)
+write_field_world(sm.config, sm.wildcards.dataset, world, field_truth(sm.config, sm.wildcards.dataset, world),
+                  sm.output[0])

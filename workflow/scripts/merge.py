@@ -1,6 +1,9 @@
-"""Adapter: rule merge -> g2chain.experiment.pipeline.merge_dataset."""
+"""Adapter: rule merge -> experiment.pipeline.merge_dataset, and the truth's summary of it."""
 
-from g2chain.experiment.pipeline import merge_dataset
+from g2chain.experiment.pipeline import merge_dataset, read_world
+from g2chain.truth.production import write_truth_summary
 
 sm = snakemake  # noqa: F821
-merge_dataset(sm.config, sm.wildcards.dataset, list(sm.input.chunks), sm.input.world, dict(sm.output.items()))
+out = dict(sm.output.items())
+total = merge_dataset(sm.config, sm.wildcards.dataset, list(sm.input.chunks), out)
+write_truth_summary(out["truth_json"], sm.wildcards.dataset, total, read_world(sm.input.world))

@@ -2,14 +2,16 @@
 
 import sys
 
+from g2chain.figures.omega_a import omega_a_average
 from g2chain.omega_a.pipeline import dataset_average
 
 sm = snakemake  # noqa: F821
 try:
-    dataset_average(sm.config, sm.wildcards.dataset, list(sm.input.results), list(sm.input.systematics),
-                    sm.input.correlations, sm.input.groups, sm.output.average, sm.output.plot)
+    record = dataset_average(sm.config, sm.wildcards.dataset, list(sm.input.results), list(sm.input.systematics),
+                             sm.input.correlations, sm.input.groups, sm.output.average)
 except ValueError as exc:
     message = f"{sm.wildcards.dataset} average: {exc}"
     with open(sm.log[0], "w") as log:
         log.write(message + "\n")
     sys.exit(message)
+omega_a_average(record, sm.output.plot)

@@ -1,7 +1,14 @@
-"""Adapter: rule omega_a_correlations -> g2chain.omega_a.pipeline.combine_correlations."""
+"""Adapter: rule omega_a_correlations -> omega_a.pipeline.combine_correlations, and the heat map
+beside the paper's Table XXVII."""
 
+from g2chain.figures.omega_a import omega_a_correlations
 from g2chain.io import config_hash
+from g2chain.omega_a.correlations import paper_correlations
 from g2chain.omega_a.pipeline import combine_correlations
 
 sm = snakemake  # noqa: F821
-combine_correlations(list(sm.input), sm.output.h5, sm.output.plot, sm.output.text, config_hash(sm.config))
+corr = combine_correlations(list(sm.input), sm.output.h5, sm.output.text, config_hash(sm.config))
+paper_labels, paper_rho = paper_correlations()
+omega_a_correlations(corr["rho"], corr["analyses"], paper_rho, paper_labels, sm.output.plot,
+                     f"{corr['attrs']['dataset']} conditions, {corr['trials_used']} trials x "
+                     f"{corr['attrs']['positrons_per_trial']:.0e} e+")

@@ -1,5 +1,5 @@
-"""Adapter: rule omega_a_fit -> g2chain.omega_a.pipeline.run_analysis_and_systematics (one
-analysis of one dataset: its fit, plot and systematic table).
+"""Adapter: rule omega_a_fit -> omega_a.pipeline.run_analysis_and_systematics (one analysis of
+one dataset: its fit and systematic table), and the fit's figure.
 
 A failure (non-converged fit, bad input) is written to the log of the failing step as one line
 and stops the rule; no result file is written.
@@ -7,12 +7,14 @@ and stops the rule; no result file is written.
 
 import sys
 
+from g2chain.figures.omega_a import omega_a_fit
 from g2chain.omega_a.pipeline import run_analysis_and_systematics
 
 sm = snakemake  # noqa: F821
 try:
-    run_analysis_and_systematics(sm.config, sm.wildcards.dataset, sm.wildcards.analysis, sm.input.calorimeters,
-                                 sm.input.lost_muons, sm.input.groups, sm.output.result, sm.output.plot,
-                                 sm.output.systematics, sm.log.fit, sm.log.systematics)
+    record, _, fits = run_analysis_and_systematics(
+        sm.config, sm.wildcards.dataset, sm.wildcards.analysis, sm.input.calorimeters, sm.input.lost_muons,
+        sm.input.groups, sm.output.result, sm.output.systematics, sm.log.fit, sm.log.systematics)
 except (ValueError, RuntimeError) as exc:
     sys.exit(f"{sm.wildcards.dataset} {sm.wildcards.analysis}: {type(exc).__name__}: {exc}")
+omega_a_fit(fits, record, float(sm.config["datasets"][sm.wildcards.dataset]["field_index"]), sm.output.plot)

@@ -1,6 +1,8 @@
-"""Adapter: rule omega_a_average -> g2chain.omega_a.pipeline.combined_pulls."""
+"""Adapter: rule omega_a_average -> omega_a.pipeline.combined_pulls, and the pull histogram."""
 
+from g2chain.figures.omega_a import omega_a_pulls
 from g2chain.omega_a.pipeline import combined_pulls
 
 sm = snakemake  # noqa: F821
-combined_pulls(list(sm.input), sm.output.pulls, sm.output.plot)
+record, per = combined_pulls(list(sm.input), sm.output.pulls)
+omega_a_pulls(per, sm.output.plot, record["std_if_perfect"])

@@ -1,6 +1,9 @@
-"""Adapter: rule relative_unblind -> g2chain.omega_a.pipeline.relative_unblind."""
+"""Adapter: rule relative_unblind -> omega_a.pipeline.relative_unblind, and the comparison plot."""
 
+from g2chain.figures.omega_a import omega_a_comparison
 from g2chain.omega_a.pipeline import relative_unblind
 
 sm = snakemake  # noqa: F821
-relative_unblind(sm.wildcards.dataset, list(sm.input.results), sm.input.groups, sm.output.table, sm.output.plot)
+table = relative_unblind(sm.wildcards.dataset, list(sm.input.results), sm.input.groups, sm.output.table)
+omega_a_comparison(table["analyses"], sm.output.plot,
+                   f"{sm.wildcards.dataset}: relative unblinding of the omega_a analyses")

@@ -1,8 +1,10 @@
-"""Adapter: rule unblind -> g2chain.combine.pipeline.run_unblind (reads the hardware blinds)."""
+"""Adapter: rule unblind -> combine.pipeline.run_unblind with the hardware blinds that
+truth.closure.hardware_blinds reads from the sealed worlds."""
 
 from g2chain.combine.pipeline import run_unblind
+from g2chain.truth.closure import hardware_blinds
 
 sm = snakemake  # noqa: F821
 run_unblind(sm.config, sorted(sm.config["datasets"]), list(sm.input.averages), list(sm.input.corrections),
-            list(sm.input.omega_p), list(sm.input.worlds), sm.output.json, sm.output.csv, sm.output.md,
-            sm.output.html)
+            list(sm.input.omega_p), hardware_blinds(list(sm.input.worlds)), sm.output.json, sm.output.csv,
+            sm.output.md, sm.output.html)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import APERTURE_MM, GAMMA_MAGIC, R0_MM, TAU_MU_US
-from .phase_drift import decay_weights, drift_correction, ensemble_phase, weighted_slope
+from ..constants import APERTURE_MM, GAMMA_MAGIC, MAGIC_RADIUS_MM, TAU_MU_US
+from ..numerics import weighted_slope
+from .phase_drift import decay_weights, drift_correction, ensemble_phase
 
 # T-method positrons (y > 0.55) sit on average 0.25 above y = 1/2: the effective energy-dependent
 # radial acceptance slope of the detector model, kappa_n + kappa_a <y - 1/2>
@@ -37,7 +38,7 @@ def joint_population(fit: dict, field_index: float) -> dict:
     rho = np.asarray(fit["rho"], dtype=float)
     x = np.repeat(np.asarray(fit["x_mm"], dtype=float), rho.shape[1])
     tau = np.tile(np.asarray(fit["h_ns"], dtype=float) * 1e-3, rho.shape[0])
-    return {"x_e": x, "delta": (1.0 - field_index) * x / R0_MM, "tau": tau, "weight": rho.ravel() / rho.sum()}
+    return {"x_e": x, "delta": (1.0 - field_index) * x / MAGIC_RADIUS_MM, "tau": tau, "weight": rho.ravel() / rho.sum()}
 
 
 def t_method_radial_slope(kappa_n: float, kappa_a: float) -> float:

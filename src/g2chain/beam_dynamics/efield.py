@@ -42,7 +42,7 @@ from scipy.optimize import minimize_scalar, nnls
 
 from ..constants import APERTURE_MM
 from ..units import quadrature
-from . import fast_rotation as FR
+from . import fast_rotation
 
 
 def early_profile(ratio, t_us, t_ref_us: float, period_us: float, n_tau: int, fold_us=(0.1, 1.0)):
@@ -140,9 +140,9 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
     tc = 0.5 * (tau_edges[1:] + tau_edges[:-1])
     p = np.asarray(profile, dtype=float)
     h = (tc - p @ tc) * 1e3  # ns from the profile's centre
-    f_edges = FR.F0_MHZ * FR.R0_MM / (FR.R0_MM + x_edges)  # descending with x
+    f_edges = fast_rotation.F0_MHZ * fast_rotation.MAGIC_RADIUS_MM / (fast_rotation.MAGIC_RADIUS_MM + x_edges)  # descending with x
     n_x, n_tau = xc.size, tc.size
-    basis = FR.debunching_basis(t_edges, f_edges[::-1], tau_edges).reshape(t.size, n_x, n_tau)[:, ::-1, :]
+    basis = fast_rotation.debunching_basis(t_edges, f_edges[::-1], tau_edges).reshape(t.size, n_x, n_tau)[:, ::-1, :]
     a = basis / s[:, None, None]
     y = r / s
     fits = {}
@@ -210,16 +210,16 @@ def mean_x2_error(fit: dict) -> float:
 
 def predict_ratio(t_edges, rho, x_edges, tau_edges) -> np.ndarray:
     """Ratio a joint distribution rho [x cells, tau cells] gives on equal time bins (Eq. 16)."""
-    f_edges = FR.F0_MHZ * FR.R0_MM / (FR.R0_MM + np.asarray(x_edges, dtype=float))
+    f_edges = fast_rotation.F0_MHZ * fast_rotation.MAGIC_RADIUS_MM / (fast_rotation.MAGIC_RADIUS_MM + np.asarray(x_edges, dtype=float))
     flat = np.asarray(rho)[::-1].ravel()  # basis columns run in ascending frequency
-    return FR.debunching_rate(t_edges, f_edges[::-1], tau_edges, flat)
+    return fast_rotation.debunching_rate(t_edges, f_edges[::-1], tau_edges, flat)
 
 
 def _fourier_ce(ratio, t, field_index, settings):
-    d = FR.fourier_distribution(ratio, t, t_start_us=settings["fourier_start_us"],
+    d = fast_rotation.fourier_distribution(ratio, t, t_start_us=settings["fourier_start_us"],
                                 t_end_us=settings["fourier_end_us"])
     x, rho = d["x_mm"], d["rho"]
-    return d, FR.efield_correction(x, rho, field_index), FR.efield_blind_slope(x, rho, field_index)
+    return d, fast_rotation.efield_correction(x, rho, field_index), fast_rotation.efield_blind_slope(x, rho, field_index)
 
 
 def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -> dict:
@@ -228,15 +228,15 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
     fourier_start_us, fourier_end_us, inflation, esq_alignment_ppb (external)."""
     counts = np.asarray(signal, dtype=float)
     t = (np.arange(counts.size) + 0.5) * bin_us
-    ratio, _ = FR.fast_rotation_ratio(counts, bin_us)
+    ratio, _ = fast_rotation.fast_rotation_ratio(counts, bin_us)
     four, ce_f, slope_f = _fourier_ce(ratio, t, field_index, settings)
     f_mean = float(four["rho"] @ four["f_mhz"])
     tau_edges, profile = early_profile(ratio, t, four["t0_us"], 1.0 / f_mean, int(settings["n_tau"]),
                                        tuple(settings["profile_window_us"]))
     k = int(settings["rebin"])
-    c = FR.rebin(counts, k)
+    c = fast_rotation.rebin(counts, k)
     tc = (np.arange(c.size) + 0.5) * bin_us * k
-    rc, sc = FR.fast_rotation_ratio(c, bin_us * k)
+    rc, sc = fast_rotation.fast_rotation_ratio(c, bin_us * k)
     lo, hi = settings["fit_window_us"]
     sel = (tc > lo) & (tc < hi) & np.isfinite(rc)
     x_edges = np.linspace(-APERTURE_MM, APERTURE_MM, int(settings["n_x"]) + 1)
@@ -257,14 +257,14 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
         target /= target.sum()
         fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, target, x_edges)
     x2 = float(fit["rho"].sum(1) @ fit["x_mm"] ** 2)
-    ce_c = FR.efield_coefficient(field_index) * x2
+    ce_c = fast_rotation.efield_coefficient(field_index) * x2
     # the same fit tied to the folded profile as measured (wrapped tails kept, no correction for
     # the first turns' stretching): how much the profile treatment moves C_e
     fit_wrapped = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, profile, x_edges)
-    ce_wrapped = FR.efield_coefficient(field_index) * float(fit_wrapped["rho"].sum(1) @ fit_wrapped["x_mm"] ** 2)
+    ce_wrapped = fast_rotation.efield_coefficient(field_index) * float(fit_wrapped["rho"].sum(1) @ fit_wrapped["x_mm"] ** 2)
     ce_c_err = ce_c * mean_x2_error(fit) / x2
     marg_x = fit["rho"].sum(1)
-    slope_c = FR.efield_blind_slope(fit["x_mm"], marg_x, field_index)
+    slope_c = fast_rotation.efield_blind_slope(fit["x_mm"], marg_x, field_index)
     # the Fourier method on the chi^2 fit's own signal, with and without the fitted correlation
     t_edges = np.arange(0.0, settings["fourier_end_us"] + bin_us, bin_us)
     tm = 0.5 * (t_edges[1:] + t_edges[:-1])

@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 from scipy.optimize import lsq_linear
 
-from ..constants import BETA_MAGIC, OMEGA_C_MAGIC, R0_MM
+from ..constants import BETA_MAGIC, MAGIC_RADIUS_MM, OMEGA_C_MAGIC
 
 F0_MHZ = OMEGA_C_MAGIC / (2.0 * np.pi)  # magic revolution frequency
 
@@ -175,7 +175,7 @@ def fit_joint_distribution(ratio, sigma, basis, n_f: int, n_tau: int) -> dict:
 
 def radial_offset(f_mhz, omega_c0: float = OMEGA_C_MAGIC) -> np.ndarray:
     """Equilibrium radius offset x_e (mm) of a revolution frequency (Eq. 14, beta constant)."""
-    return R0_MM * (omega_c0 / (2.0 * np.pi * np.asarray(f_mhz, dtype=float)) - 1.0)
+    return MAGIC_RADIUS_MM * (omega_c0 / (2.0 * np.pi * np.asarray(f_mhz, dtype=float)) - 1.0)
 
 
 def fourier_distribution(ratio, t_us, t_start_us: float = 10.0, t_end_us: float = 250.0,
@@ -247,20 +247,20 @@ def _spectrum(y, t, f, sel) -> np.ndarray:
     return out
 
 
-def efield_coefficient(field_index: float, beta2: float = BETA_MAGIC**2, radius_mm: float = R0_MM) -> float:
+def efield_coefficient(field_index: float, beta2: float = BETA_MAGIC**2, radius_mm: float = MAGIC_RADIUS_MM) -> float:
     """Eq. 13's factor: C_e = 2 n (1 - n) beta^2 / R0^2 x <x_e^2> (per mm^2)."""
     return 2.0 * field_index * (1.0 - field_index) * beta2 / radius_mm**2
 
 
 def efield_correction(x_mm, weights, field_index: float, beta2: float = BETA_MAGIC**2,
-                      radius_mm: float = R0_MM) -> float:
+                      radius_mm: float = MAGIC_RADIUS_MM) -> float:
     """Eq. 13: C_e = 2 n (1 - n) beta^2 <x_e^2> / R0^2 (fractional) for an x_e distribution."""
     w = np.asarray(weights, dtype=float)
     return efield_coefficient(field_index, beta2, radius_mm) * float(w @ np.asarray(x_mm) ** 2) / w.sum()
 
 
 def efield_blind_slope(x_mm, weights, field_index: float, beta2: float = BETA_MAGIC**2,
-                       radius_mm: float = R0_MM) -> float:
+                       radius_mm: float = MAGIC_RADIUS_MM) -> float:
     """dC_e / d eps_hw: the fast-rotation times are on the blinded clock, so every frequency reads
     (1 + eps) high and x_e = R0 (omega_c0 (1 + eps) / omega_measured - 1) moves by (R0 + x_e) eps.
     C_e(true) = C_e(eps = 0) + eps x this slope; only ``unblind`` knows eps."""

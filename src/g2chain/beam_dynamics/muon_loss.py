@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import R0_MM
-from ..trackers import radial_moments
+from ..constants import MAGIC_RADIUS_MM
+from ..records.trackers import radial_moments
 from .differential_decay import mean_radius_drift
 from .phase_drift import oscillation_lines, slow_drift
 
@@ -55,8 +55,8 @@ def muon_loss_correction(drift: dict, pop: dict, dphi_ddelta_eff: float, field_i
     effective phase-momentum slope. Returns the drifts (mm/us) and d delta/dt (per us) too."""
     dd = mean_radius_drift(pop, drift["t_us"], drift["counts"])
     ml = drift["slope_mm_per_us"] - dd
-    ddelta_dt = (1.0 - field_index) * ml / R0_MM
+    ddelta_dt = (1.0 - field_index) * ml / MAGIC_RADIUS_MM
     c = -dphi_ddelta_eff * ddelta_dt / omega_a
     return {"C_ml": c, "drift_total_mm_per_us": drift["slope_mm_per_us"], "drift_dd_mm_per_us": dd,
             "drift_ml_mm_per_us": ml, "ddelta_dt_per_us": ddelta_dt,
-            "C_ml_stat": abs(dphi_ddelta_eff * (1.0 - field_index) / R0_MM * drift["slope_err"] / omega_a)}
+            "C_ml_stat": abs(dphi_ddelta_eff * (1.0 - field_index) / MAGIC_RADIUS_MM * drift["slope_err"] / omega_a)}

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import APERTURE_MM
-from ..trackers import period_average, radial_moments, vertical_efficiency
+from ..records.trackers import radial_moments, vertical_efficiency
 from ..units import quadrature
 from .differential_decay import t_method_radial_slope
 from .phase_drift import oscillation_lines, slow_drift
@@ -126,3 +126,18 @@ def phase_acceptance_analysis(t_us, h_txy, x_edges, y_edges, detector: dict, ver
             "syst_ppb": quadrature(syst.values()), "systematics_ppb": syst,
             "cbo_mhz": f_cbo, "lines_mhz": nominal["lines"], "_t_us": t, "_phi_pa": nominal["phi"],
             "_phi_fit": nominal["fit"]}
+
+
+def period_average(h_t, period_us: float, bin_us: float):
+    """Running average of a time-major array over exactly one oscillation period (``period_kernel``):
+    a coherent betatron oscillation of that period (and its harmonics) averages out, leaving the
+    betatron-phase-averaged beam. Returns (averaged array, mask of the bins a full period covers)."""
+    from scipy.ndimage import convolve1d
+
+    from .fast_rotation import period_kernel
+
+    k = period_kernel(period_us, bin_us)
+    out = convolve1d(np.asarray(h_t, dtype=float), k, axis=0, mode="nearest")
+    ok = np.zeros(out.shape[0], bool)
+    ok[k.size // 2: out.shape[0] - k.size // 2] = True
+    return out, ok

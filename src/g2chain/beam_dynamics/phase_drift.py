@@ -17,13 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def weighted_slope(t, y, weights) -> float:
-    """Least-squares slope of y(t) with weights (the decays in each time bin)."""
-    t, y, w = (np.asarray(a, dtype=float) for a in (t, y, weights))
-    tm = np.sum(w * t) / w.sum()
-    ym = np.sum(w * y) / w.sum()
-    return float(np.sum(w * (t - tm) * (y - ym)) / np.sum(w * (t - tm) ** 2))
+from ..numerics import weighted_slope
 
 
 def drift_correction(t, phase, weights, omega_a: float) -> float:

@@ -15,10 +15,9 @@ import numpy as np
 from ..config import dataset_settings
 from ..constants import OMEGA_REF
 from ..io import read_h5, write_json
-from ..trackers import vertices_in_time
+from ..records.trackers import vertices_in_time
 from ..units import quadrature
-from . import differential_decay as DD
-from . import muon_loss as ML
+from . import differential_decay, muon_loss
 from .efield import efield_analysis, with_tracker_method
 from .phase_acceptance import betatron_averaged, phase_acceptance_analysis
 from .pitch import pitch_analysis
@@ -54,7 +53,7 @@ def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> d
     # the trackers' method (Eq. 17-19): the bunch length from the fast-rotation profile
     a_ns, b_ns, edge_ns = ce["methods"]["chi2"]["bunch_ns"]
     tr = tracker_efield(vertices, x_edges, t_edges, n, det["tracker_resolution_mm"],
-                        DD.t_method_radial_slope(det["acceptance_radial"], det["acceptance_radial_energy"]),
+                        differential_decay.t_method_radial_slope(det["acceptance_radial"], det["acceptance_radial_energy"]),
                         (b_ns - a_ns) * 1e-3, (det["drift_angle_min_rad"], det["drift_angle_max_rad"]),
                         bd["efield"]["tracker"], edge_us=edge_ns * 1e-3)
     ce = with_tracker_method(ce, tr)
@@ -78,9 +77,9 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: d
     ppb = 1e9
 
     # --- C_dd (Eq. 28, 33, 34) from the chi^2 method's joint distribution
-    pop = DD.joint_population(ce["_fit"], field_index)
-    acc = DD.radial_acceptance(pop["x_e"], det["acceptance_radial"], det["acceptance_radial_energy"])
-    dd = DD.differential_decay_terms(pop, dphi, OMEGA_A, win, acc)
+    pop = differential_decay.joint_population(ce["_fit"], field_index)
+    acc = differential_decay.radial_acceptance(pop["x_e"], det["acceptance_radial"], det["acceptance_radial_energy"])
+    dd = differential_decay.differential_decay_terms(pop, dphi, OMEGA_A, win, acc)
     bl, pt0 = dd["beamline"] * ppb, dd["p_t0"] * ppb
     fit = ce["_fit"]
     dd_syst = {"dphi0/ddelta measurement": abs(bl) * dphi_err / abs(dphi),
@@ -97,14 +96,14 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: d
     vertices, x_edges, y_edges, t_edges = trackers
     t, h = vertices_in_time(vertices, t_edges, win)
     tb, hb, f_cbo = betatron_averaged(t, h, x_edges)
-    drift = ML.radial_drift(tb, hb, x_edges)
-    keff = ML.effective_phase_slope(dphi, dd["dtau_ddelta_us"], OMEGA_A)
-    ml = ML.muon_loss_correction(drift, pop, keff, field_index, OMEGA_A)
+    drift = muon_loss.radial_drift(tb, hb, x_edges)
+    keff = muon_loss.effective_phase_slope(dphi, dd["dtau_ddelta_us"], OMEGA_A)
+    ml = muon_loss.muon_loss_correction(drift, pop, keff, field_index, OMEGA_A)
     rng = np.random.default_rng(seed)
     reps = []
     for _ in range(int(settings["replicas"])):
         hr = betatron_averaged(t, rng.poisson(h).astype(float), x_edges, f_cbo)[1]
-        reps.append(ML.muon_loss_correction(ML.radial_drift(tb, hr, x_edges, drift["lines_mhz"]), pop, keff,
+        reps.append(muon_loss.muon_loss_correction(muon_loss.radial_drift(tb, hr, x_edges, drift["lines_mhz"]), pop, keff,
                                             field_index, OMEGA_A)["C_ml"] * ppb)
     c = ml["C_ml"] * ppb
     keff_err = float(np.hypot(dphi_err, OMEGA_A * dd["dtau_ddelta_us"] * model))
@@ -153,13 +152,10 @@ def corrections_summary(dataset: str, res: dict) -> dict:
     }
 
 
-def run_beam_dynamics(cfg: dict, dataset: str, calorimeters_path, trackers_path, out_json, out_png=None) -> dict:
-    """Rule adapter: read, analyse, write corrections.json (and the figure)."""
+def run_beam_dynamics(cfg: dict, dataset: str, calorimeters_path, trackers_path, out_json) -> tuple[dict, dict]:
+    """Rule beam_dynamics_analysis: read, analyse, write corrections.json. Returns the summary and
+    the full result (``figures.beam_dynamics.beam_dynamics_summary`` draws it)."""
     res = analyse_beam_dynamics(cfg, dataset, read_fast_rotation(calorimeters_path), read_trackers(trackers_path))
     summary = corrections_summary(dataset, res)
     write_json(out_json, summary)
-    if out_png is not None:
-        from ..plots import beam_dynamics_summary
-
-        beam_dynamics_summary(res, cfg["datasets"][dataset].get("label", dataset), out_png)
-    return summary
+    return summary, res

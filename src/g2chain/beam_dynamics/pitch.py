@@ -22,8 +22,8 @@ import numpy as np
 from scipy.optimize import nnls
 from scipy.special import erf
 
-from ..constants import APERTURE_MM, R0_MM
-from ..trackers import vertical_efficiency, vertices_in_window
+from ..constants import APERTURE_MM, MAGIC_RADIUS_MM
+from ..records.trackers import vertical_efficiency, vertices_in_window
 from ..units import quadrature
 
 
@@ -74,7 +74,7 @@ def detected_mean_a2(a2: float, a4: float, zeta: float, aperture_mm: float = APE
     return (a2 - c * a4) / (1.0 - c * a2)
 
 
-def pitch_correction(mean_a2_mm2: float, field_index: float, radius_mm: float = R0_MM) -> float:
+def pitch_correction(mean_a2_mm2: float, field_index: float, radius_mm: float = MAGIC_RADIUS_MM) -> float:
     """Eq. 22: C_p = n <A^2> / (4 R0^2) (fractional)."""
     return field_index * mean_a2_mm2 / (4.0 * radius_mm**2)
 

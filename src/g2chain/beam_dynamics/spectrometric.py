@@ -38,8 +38,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import least_squares
 
-from ..constants import APERTURE_MM, OMEGA_C_MAGIC, R0_MM
-from . import fast_rotation as FR
+from ..constants import APERTURE_MM, MAGIC_RADIUS_MM, OMEGA_C_MAGIC
+from . import fast_rotation
 
 PARAMS = ("mean_xe", "A", "S_u", "S_w", "S_s", "K3", "omega", "phi_1", "phi_2")
 
@@ -191,7 +191,7 @@ def tracker_efield(vertices, x_edges, time_edges, field_index: float, resolution
     series = radial_moment_series(vertices, x_edges, time_edges, win)
     fit = fit_spectrometric(series, field_index, resolution_mm, bunch_us, drift_rad, edge_us=edge_us)
     p = fit["params"]
-    coef = FR.efield_coefficient(field_index)
+    coef = fast_rotation.efield_coefficient(field_index)
 
     def ce_of(th, slope=radial_slope):
         return coef * detected_mean_x2(th[0], th[2], th[5], slope)
@@ -227,5 +227,5 @@ def tracker_efield(vertices, x_edges, time_edges, field_index: float, resolution
     return {"C_e": ce, "stat": stat, "error_scale": scale, "systematics": syst, "fit": fit, "series": series,
             "mean_xe_mm": p["mean_xe"], "rms_xe_mm": float(np.sqrt(p["S_u"])),
             "x_i_mm": p["mean_xe"] + p["A"], "C_e_two_state": coef * x2_two,
-            "delta_rms_percent": float(np.sqrt(p["S_u"]) * (1 - field_index) / R0_MM * 100),
+            "delta_rms_percent": float(np.sqrt(p["S_u"]) * (1 - field_index) / MAGIC_RADIUS_MM * 100),
             "_model_args": ((series["bin_us"], bunch_us), edge_us, float(drift_rad[1] - drift_rad[0]), resolution_mm)}

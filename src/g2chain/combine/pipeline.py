@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import read_h5, read_json, write_json
+from ..io import read_json, write_json
 from .amu import a_mu_from_ratio, constant_components
 from .budget import budget_csv, budget_html, budget_markdown, budget_table
 from .ratio import combine_datasets, dataset_ratio
@@ -87,36 +87,12 @@ def run_combine(cfg, datasets, averages, corrections, omega_ps, out_json, out_cs
     return _outputs(res, True, out_json, out_csv, out_md)
 
 
-def hardware_blinds(world_paths) -> list[float]:
-    """eps_hw of each dataset from its sealed world (the blinded clock runs at 1 + eps_hw)."""
-    return [float(read_h5(p, kind="world")[0]["eps_hw"]) for p in world_paths]
-
-
-def run_unblind(cfg, datasets, averages, corrections, omega_ps, worlds, out_json, out_csv, out_md,
+def run_unblind(cfg, datasets, averages, corrections, omega_ps, eps, out_json, out_csv, out_md,
                 out_html=None) -> dict:
-    """Rule unblind: the hardware blind removed from omega_a^m and C_e; a_mu per dataset and
-    combined, and the unblinded budget."""
-    eps = hardware_blinds(worlds)
+    """Rule unblind: the hardware blind ``eps`` (per dataset, ``truth.closure.hardware_blinds``)
+    removed from omega_a^m and C_e; a_mu per dataset and combined, and the unblinded budget."""
     res = combination(cfg, dataset_ratios(datasets, averages, corrections, omega_ps, eps))
     res["eps_hw"] = dict(zip(datasets, eps, strict=True))
     return _outputs(res, False, out_json, out_csv, out_md, out_html)
 
 
-def run_closure(datasets, inputs, out_json, out_png) -> dict:
-    """Rule closure: every stage, R'_mu and a_mu against the sealed truth, and the pull plot.
-    ``inputs``: the rule's named inputs (lists in the order of ``datasets``)."""
-    from ..plots import closure_pulls
-    from .closure import closure, dataset_stages
-
-    rec = read_json(inputs.a_mu)
-    per = {}
-    for i, ds in enumerate(datasets):
-        paths = {"average": inputs.averages[i], "analyses": str(Path(inputs.averages[i]).parent),
-                 "corrections": inputs.corrections[i], "omega_p": inputs.omega_p[i], "world": inputs.worlds[i],
-                 "production_truth_h5": inputs.production_truth[i],
-                 "production_truth_json": inputs.production_truth_json[i], "beam_truth": inputs.beam_truth[i]}
-        per[ds] = dataset_stages(paths, rec["eps_hw"][ds])
-    out = closure(rec, per)
-    write_json(out_json, out)
-    closure_pulls(out, out_png)
-    return out

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
-from ..omega_a.systematics import CATEGORIES
+from ..records.uncertainty import CATEGORIES
 from ..units import quadrature
 
 CORRECTIONS = ("C_e", "C_p", "C_ml", "C_dd", "C_pa")

@@ -17,21 +17,6 @@ from numba import njit
 N_TABLE = 16385
 
 
-def michel_number(y):
-    """Unpolarised lab-frame density N(y) (unnormalised; integral 3)."""
-    y = np.asarray(y, dtype=float)
-    return (y - 1.0) * (4.0 * y**2 - 5.0 * y - 5.0)
-
-
-def michel_asymmetry(y):
-    """Lab-frame decay asymmetry A(y); zero at y = (1 + sqrt(33))/16 = 0.4215."""
-    y = np.asarray(y, dtype=float)
-    return (-8.0 * y**2 + y + 1.0) / (4.0 * y**2 - 5.0 * y - 5.0)
-
-
-ASYMMETRY_ZERO_Y = (1.0 + np.sqrt(33.0)) / 16.0
-
-
 def inverse_cdf_tables(n: int = N_TABLE) -> np.ndarray:
     """Inverse CDFs of the forward and backward components on a uniform grid of u in [0, 1].
 

@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from ..field.fixed_probes import station_design
-from ..field.multipoles import field_from_multipoles, trolley_probe_positions
+from ..physics.multipoles import field_from_multipoles
+from ..records.field_layout import station_design, trolley_probe_positions
 from .field_world import DAY_S, N_STATIONS, FieldWorld, moments_along
 
 
@@ -128,7 +128,7 @@ def measure_field(world: FieldWorld, settings: dict, probe_offsets_hz, rng):
     """Every record of one dataset's field systems (``settings``: the ``field`` config block):
     trolley runs, the calibration campaign, fixed probes on the world's time grid and around
     each trolley passage, and the stored-muon schedule."""
-    from ..field.analysis import FieldMeasurements
+    from ..records.field_files import FieldMeasurements
 
     noise_tr, noise_fp = float(settings["trolley_noise_hz"]), float(settings["fixed_probe_noise_hz"])
     run_h = float(settings["trolley_run_hours"])

@@ -13,14 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import field_settings
-from ..field.multipoles import N_MAX, multipole_basis
-from ..field.transients import esq_vibration, exponential_transient, precession_shift
-from ..field.weighting import radial_cod
 from ..io import config_hash, read_h5, write_h5
-from . import field_measurements as FM
-from .beam import stored_beam
-from .field_world import FieldWorld, build_field_world, muon_weighted_map, true_omega_p
-from .rng import dataset_key
+from ..physics.transients import esq_vibration, exponential_transient
+from ..seeds import dataset_key
+from . import field_measurements
+from .field_world import FieldWorld, build_field_world
 
 WORLD_KEYS = (
     "m1_hz", "multipole_ratios_ppb", "azimuths", "dipole_profile_ppm_rms", "multipole_azimuthal_ppb_rms",
@@ -37,7 +34,8 @@ MEASUREMENT_KEYS = (
     "footprint_hz", "footprint_width_s", "passage_window_s", "passage_sample_s", "trace",
 )
 # spawn keys of the field's random streams (DESIGN §4), far from the production's chunk numbers
-_WORLD_STREAM, _MEASUREMENT_STREAM, _PROBE_STREAM, _TRUTH_STREAM = 1_000_001, 1_000_002, 1_000_003, 1_000_004
+# (1_000_004 is truth.field's sample of the stored beam)
+_WORLD_STREAM, _MEASUREMENT_STREAM, _PROBE_STREAM = 1_000_001, 1_000_002, 1_000_003
 
 
 def world_settings(cfg: dict, dataset: str) -> dict:
@@ -66,57 +64,13 @@ def true_probe_offsets(cfg: dict, dataset: str) -> np.ndarray:
     return rng.normal(0.0, float(field_settings(cfg, dataset)["probe_offsets_hz_rms"]), 17)
 
 
-def true_projections(cfg: dict, dataset: str, world: FieldWorld) -> np.ndarray:
-    """k_i(phi) of the stored beam at every azimuth of the world's map, (A, 12): the transverse
-    distribution of the production's injection (``beam.stored_beam``) shifted by the closed-orbit
-    distortion of the world's true dipole map (Eq. 54)."""
-    from .world import build_conditions  # the kernel's beam conditions (no field needed for those)
-
-    cond = build_conditions(cfg, dataset, {"omega_a_true": 0.0, "phi0": 0.0, "eps_hw": 0.0})
-    rng = np.random.default_rng(np.random.SeedSequence(int(cfg["seed"]), spawn_key=(dataset_key(dataset),
-                                                                                      _TRUTH_STREAM)))
-    x, y = stored_beam(cond, int(field_settings(cfg, dataset)["truth_muons"]), rng)
-    x_cod = radial_cod(world.static[:, 0], world.phi, float(cfg["datasets"][dataset]["field_index"]))
-    # <f_i(x + s, y)> is a polynomial of degree <= 6 in the shift s: exact from 13 shifts
-    lo, hi = float(x_cod.min()), float(x_cod.max())
-    half = max(0.5 * (hi - lo), 1e-3)
-    nodes = 0.5 * (hi + lo) + half * np.cos(np.pi * (np.arange(13) + 0.5) / 13)
-    k_nodes = np.stack([multipole_basis(x + s, y, N_MAX).mean(axis=1) for s in nodes])  # (13, 12)
-    coef = np.polynomial.chebyshev.chebfit((nodes - 0.5 * (hi + lo)) / half, k_nodes, 12)
-    return np.polynomial.chebyshev.chebval((x_cod - 0.5 * (hi + lo)) / half, coef).T
-
-
-def transient_truth(settings: dict) -> dict:
-    """B_K and B_Q (fractional) of the world's transients: the five-parameter-fit shift of the
-    true local transient times the system's azimuthal coverage (Sec. VI G)."""
-    kick, esq = settings["kicker"], settings["esq"]
-    b_k = float(kick["coverage"]) * precession_shift(
-        lambda t: exponential_transient(t, 1e-9 * float(kick["amplitude_ppb"]), float(kick["tau_us"])))
-    b_q = float(esq["coverage"]) * precession_shift(lambda t: esq_vibration(
-        t, 1e-9 * float(esq["amplitude_ppb"]), float(esq["tau_us"]), 1e-6 * float(esq["frequency_hz"]),
-        float(esq["phase_rad"])))
-    return {"B_K": b_k, "B_Q": b_q}
-
-
-def field_truth(cfg: dict, dataset: str, world: FieldWorld | None = None) -> dict:
-    """The sealed field truth of a dataset: omega~'_p (Hz, Eq. 40 with the true beam and the true
-    muon schedule), B_K, B_Q, and the ring-averaged true k_i."""
-    world = dataset_field_world(cfg, dataset) if world is None else world
-    k_phi = true_projections(cfg, dataset, world)
-    m = muon_weighted_map(world)
-    omega_p = true_omega_p(world, k_phi, m)
-    return {"omega_p_tilde_hz": omega_p, **transient_truth(field_settings(cfg, dataset)),
-            "projections": k_phi.mean(axis=0), "projections_of_phi": k_phi, "moments_hz": m.mean(axis=0)}
-
-
 _WORLD_ARRAYS = {"phi": "rad", "static": "Hz", "t_s": "s", "station_phi": "rad", "drift": "Hz", "untracked": "Hz",
                  "ramp_s": "s", "ramp_profile": "Hz", "access_s": "s", "muon_rate": "1"}
 
 
-def write_field_world(cfg: dict, dataset: str, path):
-    """Sealed field world: the world's arrays and the truth scalars."""
-    world = dataset_field_world(cfg, dataset)
-    truth = field_truth(cfg, dataset, world)
+def write_field_world(cfg: dict, dataset: str, world: FieldWorld, truth: dict, path):
+    """Sealed field world: the world's arrays (``dataset_field_world``) and its truth
+    (``truth.field.field_truth``: omega_p_tilde_hz, B_K, B_Q, projections, moments_hz)."""
     data = {f"world/{k}": (getattr(world, k), u) for k, u in _WORLD_ARRAYS.items()}
     data["world/ramp_tau_s"] = (np.float64(world.ramp_tau_s), "s")
     data["truth/omega_p_tilde_hz"] = (np.float64(truth["omega_p_tilde_hz"]), "Hz")
@@ -161,7 +115,7 @@ def write_field_measurements(cfg: dict, dataset: str, world_path, path):
     offsets = true_probe_offsets(cfg, dataset)  # the instrument's truth, drawn where it is used
     rng = np.random.default_rng(np.random.SeedSequence(int(cfg["seed"]), spawn_key=(dataset_key(dataset),
                                                                                       _MEASUREMENT_STREAM)))
-    meas = FM.measure_field(world, s, offsets, rng)
+    meas = field_measurements.measure_field(world, s, offsets, rng)
     traces = transient_traces(s, rng)
     data = {
         "trolley/times_s": (meas.trolley_times_s, "s"),

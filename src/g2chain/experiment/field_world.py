@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..field.fixed_probes import station_weights
-from ..field.tracking import relaxation
+from ..numerics import periodic_linear_weights
+from ..physics.transients import relaxation
 
 N_STATIONS = 72
 N_YOKES = 12
@@ -139,7 +139,7 @@ def moments_at(world: FieldWorld, t_index: int, phi_index=None) -> np.ndarray:
     idx = slice(None) if phi_index is None else phi_index
     phi = world.phi[idx]
     m = world.static[idx].copy()
-    m[:, :N_TRACKED] += station_weights(phi, world.station_phi) @ world.drift[t_index]
+    m[:, :N_TRACKED] += periodic_linear_weights(phi, world.station_phi) @ world.drift[t_index]
     m[:, 0] += world.untracked[t_index] + world.ramp_profile[idx] * ramp_relaxation(world, world.t_s[t_index])[0]
     return m
 
@@ -149,7 +149,7 @@ def muon_weighted_map(world: FieldWorld) -> np.ndarray:
     Every piece of the field is linear, so the average is taken piece by piece."""
     w_t = world.muon_rate / world.muon_rate.sum()
     m = world.static.copy()
-    m[:, :N_TRACKED] += station_weights(world.phi, world.station_phi) @ np.einsum("t,tsj->sj", w_t, world.drift)
+    m[:, :N_TRACKED] += periodic_linear_weights(world.phi, world.station_phi) @ np.einsum("t,tsj->sj", w_t, world.drift)
     m[:, 0] += w_t @ world.untracked + world.ramp_profile * (w_t @ ramp_relaxation(world, world.t_s))
     return m
 
@@ -176,7 +176,7 @@ def moments_along(world: FieldWorld, t_of_phi_s) -> np.ndarray:
     if t.shape != world.phi.shape:
         raise ValueError(f"t_of_phi_s: shape {t.shape}, expected one time per azimuth {world.phi.shape}")
     m = world.static.copy()
-    w = station_weights(world.phi, world.station_phi)  # (A, S), two neighbours each
+    w = periodic_linear_weights(world.phi, world.station_phi)  # (A, S), two neighbours each
     n_tracked = world.drift.shape[2]
     for s in range(world.station_phi.size):
         rows = np.flatnonzero(w[:, s])

@@ -7,22 +7,19 @@ import time
 
 import numpy as np
 
-from ..io import config_hash, read_h5, write_h5, write_json
+from ..io import config_hash, read_h5, write_h5
 from ..progress import Progress
-from . import records
+from ..records import experiment_files as records
+from ..seeds import dataset_key
+from .field_pipeline import read_field_world
 from .production import simulate_chunk
-from .rng import dataset_key
 from .world import WORLD_UNITS, build_conditions, build_world, dataset_settings
 
 
-def write_world(cfg: dict, dataset: str, path, field_world_path=None):
+def write_world(cfg: dict, dataset: str, path, field_world_path):
     """Sealed world of a dataset: truth scalars (the field truth from the sealed field world)
     and the kernel conditions."""
-    field = None
-    if field_world_path is not None:
-        from .field_pipeline import read_field_world
-
-        field = read_field_world(field_world_path)[1]
+    field = read_field_world(field_world_path)[1]
     world = build_world(cfg, dataset, field)
     cond = build_conditions(cfg, dataset, world)
     data = {k: (np.float64(v), WORLD_UNITS[k]) for k, v in world.items()}
@@ -73,29 +70,29 @@ def write_chunk(cfg: dict, dataset: str, chunk: int, world_path, path, log=None)
             f.write(json.dumps(counters, indent=1) + "\n")
 
 
-def merge_dataset(cfg: dict, dataset: str, chunk_paths, world_path, out: dict):
-    """Merge chunks into the experiment files and the sealed production truth.
+def merge_dataset(cfg: dict, dataset: str, chunk_paths, out: dict) -> dict:
+    """Merge chunks into the experiment files and the sealed production truth histograms.
 
-    ``out`` maps 'calorimeters', 'trackers', 'lost_muons', 'truth', 'truth_json' to paths.
+    ``out`` maps 'calorimeters', 'trackers', 'lost_muons', 'truth' to paths. Returns the merged
+    views (``truth.production.truth_summary`` makes the truth's JSON summary of them).
     """
     total, longterm = records.read_chunks(chunk_paths)
-    world = read_world(world_path)
     h = config_hash(cfg)
     attrs = {"dataset": dataset, "clock": "blinded"}
     write_h5(out["calorimeters"], records.experiment_datasets(
         total, longterm, dataset_settings(cfg, dataset)["detector"]["pedestal_noise_gev"]), attrs, "calorimeters", h)
     write_h5(out["trackers"], records.tracker_datasets(total), attrs, "trackers", h)
     write_h5(out["lost_muons"], records.loss_datasets(total), attrs, "lost_muons", h)
-    data, summary = records.truth_datasets(total, world)
-    write_h5(out["truth"], data, {"dataset": dataset}, "production_truth", h)
-    write_json(out["truth_json"], {"dataset": dataset, **summary})
+    write_h5(out["truth"], records.truth_datasets(total), {"dataset": dataset}, "production_truth", h)
+    return total
 
 
-def produce_in_memory(cfg: dict, dataset: str, positrons: float, seed: int):
+def produce_in_memory(cfg: dict, dataset: str, positrons: float, seed: int, field: dict):
     """One single-chunk production under ``dataset``'s conditions, kept in memory (correlation
-    trials, tests): (calorimeter views, lost-muon views, sealed world scalars, truth accumulators),
-    the first two exactly as the experiment files hold them."""
-    world = build_world(cfg, dataset)
+    trials, tests): (calorimeter views, lost-muon views, world scalars, truth accumulators),
+    the first two exactly as the experiment files hold them. ``field``: the world's
+    omega_p_tilde_hz, B_K, B_Q (``truth.field.dataset_field_truth``)."""
+    world = build_world(cfg, dataset, field)
     cond = build_conditions(cfg, dataset, world)
     det = dataset_settings(cfg, dataset)["detector"]
     views = simulate_chunk(cond, positrons, seed, dataset_key(dataset), 0, 1, det)

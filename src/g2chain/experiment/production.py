@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from ..constants import C_MM_PER_US, N_CALOS, TRACKER_VERTICAL_FALLOFF
-from . import binning as B
+from ..records import binning
 from .decay import asymmetry_of, inverse_cdf_tables, sample_energy_fraction
 from .rng import exponential, normal_pair, seed_state, uniform
 from .trig import cos_sin_turns
@@ -36,25 +36,19 @@ from .trig import cos_sin_turns
     C_TRACKED,
 ) = range(16)
 N_COUNTERS = 16
-COUNTER_NAMES = [
-    "fills", "muons_injected", "muons_stored", "muons_scraped", "muons_lost_slow", "muons_decayed",
-    "positrons_accepted", "hits_above_1gev", "variates_uniform", "variates_normal",
-    "variates_exponential", "sum_ce_stored", "sum_cp_stored", "merged_local", "merged_global",
-    "tracker_vertices",
-]
 
 _TWO_PI = 2.0 * math.pi
 _CALO_WIDTH = _TWO_PI / N_CALOS
-_CALO_ALIGN = B.CALO_ALIGN_US
+_CALO_ALIGN = binning.CALO_ALIGN_US
 _STATIONS = np.array([math.pi, 1.5 * math.pi])  # tracker stations at 180 and 270 degrees
-T_BIN, N_T = B.T_BIN_US, B.N_T
-T_FINE, N_T_FINE = B.T_FINE_US, B.N_T_FINE
-TQ, N_TQ, TQF, N_TQF = B.TQ_BIN_US, B.N_TQ, B.TQ_FINE_US, B.N_TQ_FINE
-T_FR, N_FR, E_FR = B.T_FR_US, B.N_FR, B.FR_ENERGY_MIN_GEV
-T_TRUTH, N_T_TRUTH = B.T_TRUTH_US, B.N_T_TRUTH
-T_TRACK, N_T_TRACK = B.T_TRACK_US, B.N_T_TRACK
-N_XY, XY_MAX, XY_BIN = B.N_XY_TRACK, B.XY_TRACK_MAX_MM, B.XY_TRACK_BIN_MM
-N_E = B.N_E
+T_BIN, N_T = binning.T_BIN_US, binning.N_T
+T_FINE, N_T_FINE = binning.T_FINE_US, binning.N_T_FINE
+TQ, N_TQ, TQF, N_TQF = binning.TQ_BIN_US, binning.N_TQ, binning.TQ_FINE_US, binning.N_TQ_FINE
+T_FR, N_FR, E_FR = binning.T_FR_US, binning.N_FR, binning.FR_ENERGY_MIN_GEV
+T_TRUTH, N_T_TRUTH = binning.T_TRUTH_US, binning.N_T_TRUTH
+T_TRACK, N_T_TRACK = binning.T_TRACK_US, binning.N_T_TRACK
+N_XY, XY_MAX, XY_BIN = binning.N_XY_TRACK, binning.XY_TRACK_MAX_MM, binning.XY_TRACK_BIN_MM
+N_E = binning.N_E
 
 
 @njit(inline="always", cache=True)
@@ -533,9 +527,9 @@ def _add_pedestal(views, n_fills, det, rng):
 def _laser_records(cond, gain_lt, n_fills, det, rng):
     """Laser gain monitor: one pulse per calorimeter per sampling time per fill, averaged."""
     sigma = det["laser_noise"] / math.sqrt(max(n_fills, 1.0))
-    t = B.LASER_INFILL_TIMES_US
+    t = binning.LASER_INFILL_TIMES_US
     infill = gain_lt[:, None] * (1.0 - cond.gain_if_amp * np.exp(-t / cond.gain_if_tau))[None, :]
-    dt = B.LASER_SHORTTERM_DT_NS * 1e-3
+    dt = binning.LASER_SHORTTERM_DT_NS * 1e-3
     short = np.broadcast_to(1.0 - cond.gain_st_amp * 1.0 * np.exp(-dt / cond.gain_st_tau), (N_CALOS, dt.size))
     return {
         "laser_infill": infill + rng.normal(0.0, sigma, infill.shape),

@@ -9,18 +9,12 @@ do not depend on which process or how many cores produce it.
 from __future__ import annotations
 
 import math
-import zlib
 
 import numpy as np
 from numba import njit, uint64
 
 _INV_2_53 = 1.0 / 9007199254740992.0
 _INV_2_52 = 2.0 * _INV_2_53
-
-
-def dataset_key(dataset: str) -> int:
-    """Stable integer for a dataset name (adding datasets never changes another's stream)."""
-    return zlib.crc32(dataset.encode())
 
 
 def seed_state(seed: int, *spawn_key: int) -> np.ndarray:

@@ -17,12 +17,11 @@ from ..constants import (
     APERTURE_MM,
     E_MAX_GEV,
     GAMMA_MAGIC,
+    MAGIC_RADIUS_MM,
     OMEGA_C_MAGIC,
-    R0_MM,
     TAU_MU_US,
     k_constants,
 )
-from ..io import config_hash
 from .beam import coherent_offset
 
 # Every float the production kernel needs, in kernel units (us, mm, GeV, rad/us).
@@ -42,29 +41,13 @@ Conditions = namedtuple(
 )
 
 
-_FIELD_TRUTH: dict = {}
-
-
-def dataset_field_truth(cfg: dict, dataset: str) -> dict:
-    """omega~'_p (Hz), B_K and B_Q of the dataset's sealed field world (computed once per config
-    and dataset in a process: the correlation trials build many worlds of one dataset)."""
-    from .field_pipeline import field_truth
-
-    key = (config_hash(cfg), dataset)
-    if key not in _FIELD_TRUTH:
-        t = field_truth(cfg, dataset)
-        _FIELD_TRUTH[key] = {k: t[k] for k in ("omega_p_tilde_hz", "B_K", "B_Q")}
-    return _FIELD_TRUTH[key]
-
-
-def build_world(cfg: dict, dataset: str, field: dict | None = None) -> dict:
+def build_world(cfg: dict, dataset: str, field: dict) -> dict:
     """Sealed truth of one dataset as a flat dict of scalars (units in the key names' docs).
-    ``field``: omega_p_tilde_hz, B_K, B_Q from the sealed field world (default: computed from the
-    config, which gives the same numbers)."""
+    ``field``: omega_p_tilde_hz, B_K, B_Q of the dataset's field world (``truth.field``), as the
+    sealed field-world file holds them."""
     a_mu = float(cfg["truth"]["a_mu"])
     k = k_constants()
     r_mu = a_mu / k
-    field = dataset_field_truth(cfg, dataset) if field is None else field
     omega_p_hz = float(field["omega_p_tilde_hz"])
     omega_p = 2.0 * math.pi * omega_p_hz * 1e-6  # rad/us
     b_k, b_q = float(field["B_K"]), float(field["B_Q"])
@@ -98,7 +81,7 @@ def build_conditions(cfg: dict, dataset: str, world: dict) -> Conditions:
     n = float(ds["field_index"])
     return Conditions(
         n=n,
-        r0=R0_MM,
+        r0=MAGIC_RADIUS_MM,
         omega_c0=OMEGA_C_MAGIC,
         delta_mean=float(ds["momentum_offset_percent"]) * 1e-2,
         delta_rms=float(ds["momentum_rms_percent"]) * 1e-2,

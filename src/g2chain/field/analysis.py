@@ -8,11 +8,10 @@ k_i; the result is the muon-weighted field omega~'_p in Hz with its evaluated un
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from . import fixed_probes as FP
+from ..records.field_files import FieldMeasurements
+from . import fixed_probes
 from .calibration import probe_offsets
 from .multipoles import fit_multipoles
 from .tracking import (
@@ -27,31 +26,10 @@ from .weighting import weighted_field
 N_MOMENTS = 12
 
 
-@dataclass
-class FieldMeasurements:
-    """What the field systems recorded for one dataset (see experiment.field_measurements)."""
-
-    trolley_times_s: np.ndarray      # (K,) run times
-    trolley_readings: list           # K x [azimuths x 17]
-    calib_trolley: np.ndarray        # (17, swaps)
-    calib_probe: np.ndarray          # (17, swaps)
-    fp_times_s: np.ndarray           # (T,)
-    fp_readings: list                # S x [T x probes]
-    station_probes: np.ndarray       # (S,) 4 or 6
-    station_phi: np.ndarray          # (S,)
-    passage_times_s: np.ndarray      # (K, S) footprint-window centres (from the trolley position)
-    passage_window_times_s: np.ndarray  # (K, S, n)
-    passage_readings: list           # K x S x [n x probes]
-    muon_rate: np.ndarray            # (T,) stored-muon rate on the fp time grid (the run schedule)
-    ramp_times_s: np.ndarray         # (R,) magnet ramps (the logbook)
-    trolley_run_s: float             # duration of one trolley run around the ring
-    trolley_temperature_c: np.ndarray | None = None  # (K,) trolley temperature per run minus the calibration's
-
-
 def station_weight_average(station_phi, n_azimuths: int = 3600) -> np.ndarray:
     """Azimuthal average of the linear station interpolation weights W_s(phi) (Eq. 49)."""
     phi = (np.arange(n_azimuths) + 0.5) * 2 * np.pi / n_azimuths
-    return FP.station_weights(phi, station_phi).mean(axis=0)
+    return fixed_probes.periodic_linear_weights(phi, station_phi).mean(axis=0)
 
 
 def station_moments_and_ties(meas: FieldMeasurements, footprint_half_width_s: float, max_gap_s: float = 3600.0):
@@ -66,14 +44,14 @@ def station_moments_and_ties(meas: FieldMeasurements, footprint_half_width_s: fl
     ties = np.zeros((meas.trolley_times_s.size, n_s, N_MOMENTS))
     for s in range(n_s):
         n_p = int(meas.station_probes[s])
-        cols = list(FP.STATION_MOMENTS[n_p])
-        readings = FP.fill_gaps(meas.fp_times_s, meas.fp_readings[s], max_gap_s, f"station {s}")
-        moments[:, s, cols] = FP.station_moments(readings, n_p)[:, cols]
+        cols = list(fixed_probes.STATION_MOMENTS[n_p])
+        readings = fixed_probes.fill_gaps(meas.fp_times_s, meas.fp_readings[s], max_gap_s, f"station {s}")
+        moments[:, s, cols] = fixed_probes.station_moments(readings, n_p)[:, cols]
         for k in range(meas.trolley_times_s.size):
-            fine = FP.station_moments(meas.passage_readings[k][s], n_p)[:, cols]
+            fine = fixed_probes.station_moments(meas.passage_readings[k][s], n_p)[:, cols]
             t_fine, t_pass = meas.passage_window_times_s[k, s], meas.passage_times_s[k, s]
-            clean = FP.remove_footprint(t_fine, fine, t_pass, footprint_half_width_s)
-            ties[k, s, cols] = FP.tie(t_fine, clean, t_pass)
+            clean = fixed_probes.remove_footprint(t_fine, fine, t_pass, footprint_half_width_s)
+            ties[k, s, cols] = fixed_probes.tie(t_fine, clean, t_pass)
     return moments, ties
 
 

@@ -9,44 +9,10 @@ and m_5. Times in s, fields in Hz.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .multipoles import multipole_basis
+from ..records.field_layout import STATION_MOMENTS, station_design
 from .tracking import require_increasing
-
-PROBE_Y_MM = 77.0
-STATION_MOMENTS = {6: (0, 1, 2, 3, 4), 4: (0, 1, 2, 4)}  # indices i-1 of the moments a station resolves
-
-
-def station_weights(phi, station_phi) -> np.ndarray:
-    """(A, S) linear-interpolation weights in azimuth between neighbouring stations (periodic)."""
-    s = np.asarray(station_phi, dtype=float)
-    n = s.size
-    step = 2 * math.pi / n
-    pos = ((np.asarray(phi, dtype=float) - s[0]) % (2 * math.pi)) / step
-    lo = np.floor(pos).astype(int) % n
-    f = pos - np.floor(pos)
-    w = np.zeros((pos.size, n))
-    w[np.arange(pos.size), lo] = 1 - f
-    w[np.arange(pos.size), (lo + 1) % n] += f
-    return w
-
-
-def station_probe_positions(n_probes: int) -> np.ndarray:
-    """(x, y) in mm of a station's probes: three or two radial positions, above and below."""
-    if n_probes not in STATION_MOMENTS:
-        raise ValueError(f"n_probes: stations have 4 or 6 probes, not {n_probes}")
-    xs = (-30.0, 0.0, 30.0) if n_probes == 6 else (-30.0, 30.0)
-    return np.array([(x, y) for y in (PROBE_Y_MM, -PROBE_Y_MM) for x in xs])
-
-
-def station_design(n_probes: int) -> np.ndarray:
-    """[probes x 12] trolley-basis functions at the probes; the station resolves the columns
-    STATION_MOMENTS[n_probes]."""
-    xy = station_probe_positions(n_probes)
-    return multipole_basis(xy[:, 0], xy[:, 1], 12).T
 
 
 def station_moments(readings, n_probes: int) -> np.ndarray:

@@ -14,9 +14,10 @@ import numpy as np
 
 from ..constants import TRACKER_VERTICAL_FALLOFF
 from ..io import read_h5, write_json
+from ..physics.multipoles import multipole_basis
+from ..records.field_files import read_field_measurements
+from ..records.field_layout import trolley_probe_positions
 from .analysis import analyse_field
-from .multipoles import multipole_basis, trolley_probe_positions
-from .records import read_field_measurements
 from .transients import fit_esq_trace, fit_kicker_trace
 from .weighting import (
     azimuthal_projections,
@@ -179,13 +180,13 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
     return {**record, **plot}
 
 
-def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json, out_png, log_path=None) -> dict:
-    """Rule ``field_analysis``: analyse one dataset and write omega_p.json and field.png (and a
-    one-line summary with the elapsed time to ``log_path``)."""
+def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json, log_path=None) -> tuple[dict, dict]:
+    """Rule ``field_analysis``: analyse one dataset and write omega_p.json (and a one-line summary
+    with the elapsed time to ``log_path``). Returns the record and the full result
+    (``figures.field.field_summary`` draws it)."""
     import time
 
     from ..config import dataset_settings, field_settings
-    from ..plots import field_summary
 
     start = time.perf_counter()
     ds = cfg["datasets"][dataset]
@@ -193,9 +194,8 @@ def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json, out_
     result = analyse_dataset(field_settings(cfg, dataset), float(ds["field_index"]), res, field_path, trackers_path)
     record = {"dataset": dataset, **{k: v for k, v in result.items() if not k.startswith("_")}}
     write_json(out_json, record)
-    field_summary(result, out_png, title=ds.get("label", dataset))
     if log_path:
         Path(log_path).write_text(f"{dataset}: omega~'_p = {record['omega_p_tilde_hz']:.3f} +- "
                                   f"{record['omega_p_tilde_err_hz']['total']:.3f} Hz, "
                                   f"{time.perf_counter() - start:.1f} s\n")
-    return record
+    return record, result

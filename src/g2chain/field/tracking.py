@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..physics.transients import relaxation
+
 
 def require_increasing(t_s, name: str, unit: str = "sample") -> np.ndarray:
     """A time axis as an array, or a one-line error naming ``name`` and where it stops increasing."""
@@ -27,13 +29,6 @@ def _intervals(trolley_times_s) -> np.ndarray:
     if t.ndim != 1 or t.size < 2:
         raise ValueError("trolley_times_s: need at least two trolley runs")
     return require_increasing(t, "trolley_times_s:", "run")
-
-
-def relaxation(t_s, ramp_times_s, tau_s: float) -> np.ndarray:
-    """sum over past magnet ramps of exp(-(t - t_ramp)/tau) at times t (s): the field's relaxation
-    after ramps, in units of its initial amplitude (Sec. VI E 4)."""
-    dt = np.asarray(t_s, dtype=float)[:, None] - np.asarray(ramp_times_s, dtype=float)[None, :]
-    return np.where(dt >= 0, np.exp(-np.clip(dt, 0, None) / tau_s), 0.0).sum(axis=1)
 
 
 def brownian_bridge_variance(t_s, t_a: float, t_b: float, rate: float) -> np.ndarray:

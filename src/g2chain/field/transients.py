@@ -13,6 +13,7 @@ import numpy as np
 from scipy.integrate import cumulative_trapezoid
 from scipy.optimize import curve_fit, least_squares
 
+from ..physics.transients import exponential_transient, quadratic_transient
 from .tracking import require_increasing
 
 OMEGA_A = 1.4394  # rad/us: the toy's anomalous precession (only the phase scale matters here)
@@ -39,24 +40,6 @@ def precession_shift(b_of_t, window_us=(30.1, 660.0), tau_us: float = 64.4, asym
     p0 = [1e6, tau_us, asym, omega, 1.0]
     fit = least_squares(resid, p0, x_scale=[1e4, 1.0, 0.01, 1e-6, 1e-3], xtol=1e-15, ftol=1e-15, gtol=1e-15)
     return float(fit.x[3] / omega - 1.0)
-
-
-def exponential_transient(t, amplitude, tau_us):
-    """Kicker eddy-current model: b(t) = amplitude exp(-t / tau)."""
-    return amplitude * np.exp(-np.asarray(t, dtype=float) / tau_us)
-
-
-def esq_vibration(t, amplitude, tau_us, freq_per_us, phase):
-    """ESQ plate-vibration model of the field at one place: a damped oscillation synchronous to
-    injection (~100 Hz, i.e. slow next to a 700 us fill)."""
-    t = np.asarray(t, dtype=float)
-    return amplitude * np.exp(-t / tau_us) * np.sin(2 * np.pi * freq_per_us * t + phase)
-
-
-def quadratic_transient(t, c0, c1, c2):
-    """What a trace over one fill resolves of a ~100 Hz vibration: a quadratic in t (us)."""
-    t = np.asarray(t, dtype=float) / 1000.0
-    return c0 + c1 * t + c2 * t * t
 
 
 def fit_transient_trace(t_us, trace, sigma, model, p0, coverage: float, n_draws: int = 40, seed: int = 0,

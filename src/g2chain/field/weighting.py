@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import R0_MM as RING_RADIUS_MM
-from ..trackers import vertical_efficiency, vertices_in_window
-from .multipoles import R0_MM, multipole_basis
+from ..physics.multipoles import MULTIPOLE_R0_MM, multipole_basis
+from ..physics.ring import continuous_optics, radial_cod
+from ..records.trackers import vertical_efficiency, vertices_in_window
 
 
-def beam_projections(density, x_mm, y_mm, n_max: int = 12, r0: float = R0_MM) -> np.ndarray:
+def beam_projections(density, x_mm, y_mm, n_max: int = 12, r0: float = MULTIPOLE_R0_MM) -> np.ndarray:
     """k_i = int M f_i dx dy / int M dx dy (Eq. 42) for a beam density M on the grid x_mm (columns
     of ``density``'s first axis) x y_mm (second axis), e.g. a tracker [x, y] histogram."""
     m = np.asarray(density, dtype=float)
@@ -34,16 +34,6 @@ def muon_weighted_field(moments, projections) -> np.ndarray:
     return np.sum(m * k, axis=-1)
 
 
-def radial_cod(m1_profile_hz, phi, field_index: float, radius_mm: float = RING_RADIUS_MM) -> np.ndarray:
-    """Eq. 54: the radial closed-orbit distortion (mm) from the N = 1 Fourier component of the
-    dipole profile m_1(phi): R0 b_1 / n cos(phi - phi_1), b_1 relative to the mean field."""
-    m1 = np.asarray(m1_profile_hz, dtype=float)
-    phi = np.asarray(phi, dtype=float)
-    c1 = 2.0 * np.mean(m1 * np.exp(1j * phi))  # b_1 e^{i phi_1} in Hz
-    b1, phi1 = abs(c1) / m1.mean(), np.angle(c1)
-    return radius_mm * b1 / field_index * np.cos(phi - phi1)
-
-
 def extrapolate_beam(x_rms_tkr: float, y_rms_tkr: float, beta_x, beta_y, dispersion, beta_x_tkr: float,
                      beta_y_tkr: float, dispersion_tkr: float, delta_mean: float, delta_rms: float, x_cod=0.0):
     """Eq. 50-53: the beam's mean and rms around the ring from the widths at a tracker station.
@@ -59,7 +49,7 @@ def extrapolate_beam(x_rms_tkr: float, y_rms_tkr: float, beta_x, beta_y, dispers
     return x_mean, x_rms, y_rms
 
 
-def gaussian_projections(x_mean, x_rms, y_rms, n_max: int = 12, r0: float = R0_MM, order: int = 24) -> np.ndarray:
+def gaussian_projections(x_mean, x_rms, y_rms, n_max: int = 12, r0: float = MULTIPOLE_R0_MM, order: int = 24) -> np.ndarray:
     """k_i (Eq. 42) of an upright Gaussian beam (<y> = 0) at each azimuth: [..., n_max], by
     Gauss-Hermite quadrature (exact for the polynomial f_i up to degree 2 order - 1)."""
     from numpy.polynomial.hermite_e import hermegauss
@@ -98,13 +88,6 @@ def tracker_beam(vertices, x_edges, y_edges, time_edges, t_min_us: float, resolu
             "x_mean": mx, "y_mean": my, "x_rms": float(np.sqrt(vx - res2)), "y_rms": float(np.sqrt(vy - res2)),
             "x_mean_err": float(np.sqrt(vx / n)), "x_rms_err": float(np.sqrt(vx / (2 * n))),
             "y_rms_err": float(np.sqrt(vy / (2 * n)))}
-
-
-def continuous_optics(field_index: float, radius_mm: float = RING_RADIUS_MM) -> dict:
-    """beta_x, beta_y (mm) and the dispersion D_x (mm per unit delta) of a ring with continuous
-    focusing (the toy's ring: the ESQ fields smeared around the azimuth), the same everywhere."""
-    return {"beta_x": radius_mm / np.sqrt(1.0 - field_index), "beta_y": radius_mm / np.sqrt(field_index),
-            "dispersion": radius_mm / (1.0 - field_index)}
 
 
 def azimuthal_projections(beam: dict, phi, m1_map_hz, field_index: float, optics: dict | None = None,

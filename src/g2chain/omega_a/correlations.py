@@ -40,35 +40,6 @@ def method_ordered(names) -> list:
     return sorted(names, key=key)
 
 
-def correlation_trial(cfg: dict, groups: dict, dataset: str, names, positrons: float, seed: int) -> dict:
-    """One independent production of ``positrons`` under ``dataset``'s conditions, analysed by
-    every analysis in ``names`` exactly as the workflow does (staged fits, blinded R).
-    Returns {name: {"R_ppm", "R_err_ppm"} or {"error": message}} (a fit that fails at reduced
-    statistics is recorded, not raised)."""
-    from ..experiment.pipeline import produce_in_memory
-
-    calo, loss, _, _ = produce_in_memory(cfg, dataset, positrons, seed)
-    return analyse_trial(cfg, groups, dataset, names, calo, loss)
-
-
-def analyse_trial(cfg: dict, groups: dict, dataset: str, names, calo: dict, loss: dict) -> dict:
-    """Every analysis in ``names`` on one production's views (see ``correlation_trial``)."""
-    from .analysis import build_wiggle, fit_analysis
-    from .groups import analysis_spec
-
-    field_index = float(cfg["datasets"][dataset]["field_index"])
-    out = {}
-    for name in names:
-        spec = analysis_spec(groups, name, dataset)
-        try:
-            fits = fit_analysis(build_wiggle(calo, spec), spec, field_index, loss["time_edges"],
-                                loss["triple_coincidences"])
-            out[name] = {"R_ppm": float(fits["full"].values["R"]), "R_err_ppm": float(fits["full"].errors["R"])}
-        except (ValueError, RuntimeError) as exc:
-            out[name] = {"error": f"{type(exc).__name__}: {exc}"}
-    return out
-
-
 def trial_correlation(r_trials, n_boot: int = 1000, seed: int = 0) -> dict:
     """Correlation matrix of analyses from independent trials.
 

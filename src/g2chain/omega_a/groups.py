@@ -64,7 +64,7 @@ class AnalysisSpec:
 
     def free_parameters(self) -> list:
         """The fit's free parameters (order of model.PARAMS)."""
-        from .model import PARAMS
+        from .wiggle_model import PARAMS
 
         free = {"N0", "A0", "R", "phi0"}
         if self.tau == "free" or self.tau == "penalized":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..experiment import binning as B
+from ..records import binning
 
 
 class HistogramError(ValueError):
@@ -28,7 +28,7 @@ def check_counts(name: str, values: np.ndarray) -> np.ndarray:
     return values
 
 
-def threshold_weights(threshold_gev: float, edges=B.ENERGY_EDGES_GEV) -> np.ndarray:
+def threshold_weights(threshold_gev: float, edges=binning.ENERGY_EDGES_GEV) -> np.ndarray:
     """T-method weights per energy bin: 1 for bins at or above the threshold (which must be an edge)."""
     k = np.flatnonzero(np.isclose(edges, threshold_gev, atol=1e-9))
     if k.size != 1:
@@ -71,7 +71,7 @@ def measured_asymmetry(counts_et: np.ndarray, t: np.ndarray, window, omega: floa
 
 
 def best_threshold(a: np.ndarray, a_err: np.ndarray, n_per_bin: np.ndarray, search_gev,
-                   edges=B.ENERGY_EDGES_GEV):
+                   edges=binning.ENERGY_EDGES_GEV):
     """T-method threshold with the smallest expected sigma_R, from the measured A(E).
 
     For E > E_th the T method counts N_T = sum N_i with asymmetry A_T = sum N_i A_i / N_T, and
@@ -95,13 +95,13 @@ def best_threshold(a: np.ndarray, a_err: np.ndarray, n_per_bin: np.ndarray, sear
     return float(cand[best]), cand, rel
 
 
-def asymmetry_weights(a: np.ndarray, err: np.ndarray, e_min_gev: float, edges=B.ENERGY_EDGES_GEV) -> np.ndarray:
+def asymmetry_weights(a: np.ndarray, err: np.ndarray, e_min_gev: float, edges=binning.ENERGY_EDGES_GEV) -> np.ndarray:
     """A-method weights: the measured A(E) above e_min, zero below and where A is unmeasured."""
     lo = edges[:-1]
     return np.where((lo >= e_min_gev - 1e-9) & np.isfinite(err), a, 0.0)
 
 
-def randomize_cyclotron(fine_et: np.ndarray, rng: np.random.Generator, per_bin: int = B.FINE_PER_BIN) -> np.ndarray:
+def randomize_cyclotron(fine_et: np.ndarray, rng: np.random.Generator, per_bin: int = binning.FINE_PER_BIN) -> np.ndarray:
     """Event-based +-T_c/2 randomization, rebinned to the analysis bins (Sec. IV C 3).
 
     Each positron's time is shifted by u ~ U(-T/2, T/2), T the analysis bin width (= T_c), then
@@ -165,7 +165,7 @@ def weighted_histogram(counts_et: np.ndarray, weights: np.ndarray):
     return weights @ counts_et, (weights**2) @ counts_et
 
 
-def gain_corrected_spectrum(counts_et: np.ndarray, gain_t: np.ndarray, edges=B.ENERGY_EDGES_GEV) -> np.ndarray:
+def gain_corrected_spectrum(counts_et: np.ndarray, gain_t: np.ndarray, edges=binning.ENERGY_EDGES_GEV) -> np.ndarray:
     """Undo a time-dependent gain g(t) on an [energy x time] histogram.
 
     A positron of energy E is recorded at g E, so the true count above E is the recorded count

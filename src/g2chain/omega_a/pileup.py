@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..experiment import binning as B
+from ..records import binning
 
 ENDPOINT_REGION_GEV = 3.6  # 1.16 E_max: above the endpoint by more than the resolution
 
@@ -60,7 +60,7 @@ def pileup_estimate(doubles: np.ndarray, singles: np.ndarray, triples=None, trip
     return est, var
 
 
-def normalise_above_endpoint(counts_et, estimate_et, window_bins, edges=B.ENERGY_EDGES_GEV) -> PileupCorrection:
+def normalise_above_endpoint(counts_et, estimate_et, window_bins, edges=binning.ENERGY_EDGES_GEV) -> PileupCorrection:
     """Least-squares scale of the estimate to the data above the endpoint, in the fit window.
 
     Summed over the window per energy bin (the time shape is checked by the fit itself); the

@@ -9,22 +9,23 @@ import numpy as np
 
 from ..blinding import software_offset_ppm
 from ..io import read_h5, read_json, write_json
-from .analysis import build_wiggle, fit_analysis, result_record
+from .analysis import fit_analysis, result_record
 from .groups import analysis_spec, load_groups
+from .wiggle import build_wiggle
 
 GROUPS_SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "groups.schema.yaml"
 
 
 def run_analysis(cfg: dict, dataset: str, analysis: str, calorimeters_path, lost_muons_path, groups_path,
-                 out_json, out_png, log_path=None, schema_path=GROUPS_SCHEMA) -> dict:
-    """Histogram, correct and fit one analysis; write its JSON record and its plot.
+                 out_json, log_path=None, schema_path=GROUPS_SCHEMA) -> dict:
+    """Histogram, correct and fit one analysis; write its JSON record.
 
     A fit that does not converge raises FitError and nothing is written.
     """
     start = time.perf_counter()
     spec, calo, loss = _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, groups_path,
                                         schema_path)
-    return _fit_one(cfg, spec, calo, loss, out_json, out_png, log_path, start)[0]
+    return _fit_one(cfg, spec, calo, loss, out_json, log_path, start)[0]
 
 
 def _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, groups_path, schema_path):
@@ -34,29 +35,27 @@ def _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, grou
     return spec, calo, loss
 
 
-def _fit_one(cfg, spec, calo, loss, out_json, out_png, log_path, start):
-    from ..plots import omega_a_fit
-
+def _fit_one(cfg, spec, calo, loss, out_json, log_path, start):
     wiggle = build_wiggle(calo, spec)
     field_index = float(cfg["datasets"][spec.dataset]["field_index"])
     fits = fit_analysis(wiggle, spec, field_index, loss["time_edges"], loss["triple_coincidences"])
     record = result_record(spec, wiggle, fits)
     record["elapsed_s"] = round(time.perf_counter() - start, 2)
-    omega_a_fit(fits, record, field_index, out_png)
     write_json(out_json, record)
     if log_path:
         Path(log_path).write_text(
             f"{spec.dataset} {spec.name}: R = {record['R_ppm']:.4f} +- {record['R_err_ppm']:.4f} ppm (blinded), "
             f"chi2/ndf = {record['chi2']:.1f}/{record['ndf']}, p = {record['p_value']:.3g}, "
             f"{record['elapsed_s']} s\n")
-    return record, wiggle
+    return record, wiggle, fits
 
 
 def run_analysis_and_systematics(cfg: dict, dataset: str, analysis: str, calorimeters_path, lost_muons_path,
-                                 groups_path, out_json, out_png, out_syst, log_fit=None, log_syst=None,
-                                 schema_path=GROUPS_SCHEMA) -> tuple[dict, dict]:
+                                 groups_path, out_json, out_syst, log_fit=None, log_syst=None,
+                                 schema_path=GROUPS_SCHEMA) -> tuple[dict, dict, dict]:
     """``run_analysis`` then ``run_systematics`` on inputs read once, the systematic variations
-    sharing the nominal histogram and its randomization (what rule omega_a_fit runs). A failure
+    sharing the nominal histogram and its randomization (what rule omega_a_fit runs). Returns the
+    record, the systematic table and the staged fits (``figures.omega_a.omega_a_fit`` draws them). A failure
     (ValueError, RuntimeError: a fit that does not converge, bad input) is written as one line
     to the log of the step that failed, then raised."""
     step, log = "", log_fit
@@ -64,7 +63,7 @@ def run_analysis_and_systematics(cfg: dict, dataset: str, analysis: str, calorim
         start = time.perf_counter()
         spec, calo, loss = _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, groups_path,
                                             schema_path)
-        record, wiggle = _fit_one(cfg, spec, calo, loss, out_json, out_png, log_fit, start)
+        record, wiggle, fits = _fit_one(cfg, spec, calo, loss, out_json, log_fit, start)
         step, log = " systematics", log_syst
         table = _systematics_of(cfg, spec, calo, loss, fit_result_from_record(record), out_syst, log_syst,
                                 time.perf_counter(), wiggle)
@@ -72,13 +71,11 @@ def run_analysis_and_systematics(cfg: dict, dataset: str, analysis: str, calorim
         if log:
             Path(log).write_text(f"{dataset} {analysis}{step}: {type(exc).__name__}: {exc}\n")
         raise
-    return record, table
+    return record, table, fits
 
 
-def relative_unblind(dataset: str, result_paths, groups_path, out_json, out_png, schema_path=GROUPS_SCHEMA) -> dict:
+def relative_unblind(dataset: str, result_paths, groups_path, out_json, schema_path=GROUPS_SCHEMA) -> dict:
     """Remove each group's software blind Delta R (for comparison only; the hardware blind stays)."""
-    from ..plots import omega_a_comparison
-
     groups = load_groups(groups_path, schema_path)["groups"]
     rows = []
     for path in result_paths:
@@ -89,34 +86,31 @@ def relative_unblind(dataset: str, result_paths, groups_path, out_json, out_png,
     vals = np.array([r["R_relative_ppm"] for r in rows])
     table = {"dataset": dataset, "blinding": "hardware blind only (software offsets removed)",
              "analyses": rows, "spread_ppm": float(vals.std(ddof=1)) if vals.size > 1 else 0.0}
-    omega_a_comparison(rows, out_png, f"{dataset}: relative unblinding of the omega_a analyses")
     write_json(out_json, table)
     return table
 
 
 def fit_result_from_record(rec: dict):
     """The full fit of an analysis record as a FitResult (the base of its scans)."""
-    from . import model as M
-    from .fit import FitResult
+    from . import wiggle_model
+    from .minimizer import FitResult
 
-    values = {n: rec["parameters"][n]["value"] for n in M.PARAMS}
-    errors = {n: rec["parameters"][n]["error"] for n in M.PARAMS}
+    values = {n: rec["parameters"][n]["value"] for n in wiggle_model.PARAMS}
+    errors = {n: rec["parameters"][n]["error"] for n in wiggle_model.PARAMS}
     return FitResult(values, errors, list(rec["free_parameters"]), np.asarray(rec["covariance"]), rec["chi2"],
                      rec["ndf"], rec["nfev"], rec["envelope"])
 
 
 def run_scans(dataset: str, analysis: str, calorimeters_path, lost_muons_path, groups_path, result_path, out_json,
-              out_png, schema_path=GROUPS_SCHEMA) -> dict:
+              schema_path=GROUPS_SCHEMA) -> dict:
     """Start-time, per-calorimeter and energy scans of one event-based analysis (Figs. 10, 11).
 
     The histogram is rebuilt exactly as the analysis built it (same randomization seed); the
     per-calorimeter histograms are the recorded 149.2 ns per-calorimeter views with the analysis's
     energy weights (not randomized, no pileup or gain correction: those are calorimeter sums).
     """
-    from ..experiment import binning as B
-    from ..plots import omega_a_scans
-    from . import fit as F
-    from . import model as M
+    from ..records import binning
+    from . import minimizer, wiggle_model
     from .scans import energy_scan, per_calorimeter_scan, start_time_scan
 
     groups = load_groups(groups_path, schema_path)
@@ -129,10 +123,10 @@ def run_scans(dataset: str, analysis: str, calorimeters_path, lost_muons_path, g
     loss, _ = read_h5(lost_muons_path, kind="lost_muons")
     wiggle = build_wiggle(calo, spec)
     le, lc = np.asarray(loss["time_edges"], float), np.asarray(loss["triple_coincidences"], float)
-    env = M.ENVELOPES[spec.envelope]
+    env = wiggle_model.ENVELOPES[spec.envelope]
     t = wiggle.t
-    f_base = M.wiggle(t, base.vector(), spec.delta_r_ppm, env, le, lc)
-    var = F.pearson_variance(wiggle.y, wiggle.var, f_base)
+    f_base = wiggle_model.wiggle(t, base.vector(), spec.delta_r_ppm, env, le, lc)
+    var = minimizer.pearson_variance(wiggle.y, wiggle.var, f_base)
     window = spec.window_us
     starts = window[0] + np.arange(0.0, 64.0, 8.0)  # 8 start times over the first ~60 us (Fig. 10 range)
     scan_t = start_time_scan(t, wiggle.y, var, base, spec.delta_r_ppm, spec.envelope, le, lc, starts, window[1])
@@ -142,17 +136,16 @@ def run_scans(dataset: str, analysis: str, calorimeters_path, lost_muons_path, g
     v_calo = np.einsum("e,cet->ct", w**2, per_calo)
     scan_c = per_calorimeter_scan(y_calo, v_calo, t, window, base, spec.delta_r_ppm, spec.envelope, le, lc)
     counts_e, var_e, _ = _event_counts(calo, spec)
-    scan_e = energy_scan(counts_e, var_e, t, window, B.ENERGY_EDGES_GEV, base, spec.delta_r_ppm, spec.envelope, le,
+    scan_e = energy_scan(counts_e, var_e, t, window, binning.ENERGY_EDGES_GEV, base, spec.delta_r_ppm, spec.envelope, le,
                          lc)
     record = {"analysis": analysis, "dataset": dataset, "start_time": _jsonable(scan_t),
               "per_calorimeter": _jsonable(scan_c), "energy": _jsonable(scan_e)}
-    omega_a_scans(record, out_png)
     write_json(out_json, record)
     return record
 
 
 def _event_counts(calo, spec):
-    from .analysis import event_histogram_et
+    from .wiggle import event_histogram_et
 
     return event_histogram_et(calo, spec)
 
@@ -194,54 +187,12 @@ def _systematics_of(cfg, spec, calo, loss, nominal, out_json, log_path, start, n
     return table
 
 
-def trial_range(settings: dict, job: int) -> range:
-    """The trial indices of correlation job ``job`` (trials_per_job each, the last one shorter)."""
-    per, total = int(settings["trials_per_job"]), int(settings["trials"])
-    return range(job * per, min((job + 1) * per, total))
-
-
-def correlation_jobs(settings: dict) -> int:
-    """How many correlation jobs the trials are split into."""
-    return -(-int(settings["trials"]) // int(settings["trials_per_job"]))
-
-
-def run_correlation_trials(cfg: dict, job: int, groups_path, out_json, log_path=None,
-                           schema_path=GROUPS_SCHEMA) -> dict:
-    """Independent reduced productions of one correlation job, each analysed by all analyses."""
-    from ..progress import Progress
-    from .correlations import correlation_trial
-    from .groups import analysis_names
-
-    settings = cfg["omega_a_correlations"]
-    groups = load_groups(groups_path, schema_path)
-    names = analysis_names(groups)
-    start = time.perf_counter()
-    trials = {}
-    todo = trial_range(settings, job)
-    progress = Progress(log_path, f"correlation job {job}", len(todo), "trials", interval_s=0.0, fresh=True)
-    for n, k in enumerate(todo):
-        seed = int(cfg["seed"]) + int(settings["seed_offset"]) + k
-        trials[str(k)] = correlation_trial(cfg, groups, settings["dataset"], names,
-                                           float(settings["positrons_per_trial"]), seed)
-        progress.update(n + 1)
-    elapsed = time.perf_counter() - start
-    out = {"dataset": settings["dataset"], "positrons_per_trial": float(settings["positrons_per_trial"]),
-           "analyses": names, "trials": trials, "elapsed_s": round(elapsed, 2)}
-    write_json(out_json, out)
-    if log_path:
-        failed = sum("error" in r for t in trials.values() for r in t.values())
-        with open(log_path, "a") as f:
-            f.write(f"correlation job {job}: {len(trials)} trials in {elapsed:.1f} s, {failed} failed fits\n")
-    return out
-
-
-def combine_correlations(trial_paths, out_h5, out_png, out_txt, cfg_hash: str = "") -> dict:
+def combine_correlations(trial_paths, out_h5, out_txt, cfg_hash: str = "") -> dict:
     """The analysis-to-analysis correlation matrix from all trials (Table XXVII analogue): HDF5
-    (matrix, bootstrap errors, the trials' R values), a heat map beside the paper's table, and
-    the table in text."""
+    (matrix, bootstrap errors, the trials' R values) and the table in text. Returns the matrix
+    with its ``analyses`` and the file's ``attrs``."""
     from ..io import write_h5
-    from ..plots import omega_a_correlations
-    from .correlations import method_ordered, paper_correlations, trial_correlation
+    from .correlations import method_ordered, trial_correlation
 
     jobs = [read_json(p) for p in trial_paths]
     names = method_ordered(jobs[0]["analyses"])
@@ -254,12 +205,8 @@ def combine_correlations(trial_paths, out_h5, out_png, out_txt, cfg_hash: str = 
     write_h5(out_h5, {"rho": (corr["rho"], "1"), "rho_err": (corr["rho_err"], "1"),
                       "rho_err_fisher": (corr["rho_err_fisher"], "1"), "R_trials": (r, "ppm (blinded)")},
              attrs, kind="omega_a_correlations", cfg_hash=cfg_hash)
-    paper_labels, paper_rho = paper_correlations()
-    omega_a_correlations(corr["rho"], names, paper_rho, paper_labels, out_png,
-                         f"{attrs['dataset']} conditions, {corr['trials_used']} trials x "
-                         f"{attrs['positrons_per_trial']:.0e} e+")
     Path(out_txt).write_text(correlation_table_text(corr, names, attrs))
-    return {**corr, "analyses": names}
+    return {**corr, "analyses": names, "attrs": attrs}
 
 
 def correlation_table_text(corr: dict, names, attrs: dict) -> str:
@@ -289,15 +236,14 @@ def read_correlations(path) -> tuple[list, np.ndarray]:
 
 
 def dataset_average(cfg: dict, dataset: str, result_paths, syst_paths, correlations_path, groups_path, out_json,
-                    out_png, schema_path=GROUPS_SCHEMA) -> dict:
+                    schema_path=GROUPS_SCHEMA) -> dict:
     """omega_a^m of one dataset (Sec. IV K): the equal-weight average of the configured analyses
     with statistical and each systematic category fully correlated, the BLUE average beside it
     with the estimated statistical correlations, and the pulls of all analysis pairs. Software
     blinds removed (relative unblinding), hardware blind kept."""
-    from ..plots import omega_a_average
-    from . import average as AV
-    from .model import omega_from_r
-    from .systematics import CATEGORIES
+    from ..records.uncertainty import CATEGORIES
+    from . import average
+    from .wiggle_model import omega_from_r
 
     groups = load_groups(groups_path, schema_path)["groups"]
     recs = {r["analysis"]: r for r in map(read_json, result_paths)}
@@ -317,10 +263,10 @@ def dataset_average(cfg: dict, dataset: str, result_paths, syst_paths, correlati
     if unknown:
         raise ValueError(f"omega_a_average.analyses: unknown analysis {', '.join(unknown)} (have {', '.join(names)})")
     k = [names.index(n) for n in chosen]
-    eq = AV.equal_weight_average(y[k], stat[k], {c: v[k] for c, v in syst.items()})
-    cov = AV.covariance_from(stat, rho, syst, syst_correlation=1.0)
-    blue_value, blue_sigma, blue_w = AV.blue_average(y[k], cov[np.ix_(k, k)])
-    pulls = AV.pairwise_pulls(y, cov)
+    eq = average.equal_weight_average(y[k], stat[k], {c: v[k] for c, v in syst.items()})
+    cov = average.covariance_from(stat, rho, syst, syst_correlation=1.0)
+    blue_value, blue_sigma, blue_w = average.blue_average(y[k], cov[np.ix_(k, k)])
+    pulls = average.pairwise_pulls(y, cov)
     i, j = np.triu_indices(len(names), k=1)
 
     def omega(r_ppm):
@@ -342,7 +288,7 @@ def dataset_average(cfg: dict, dataset: str, result_paths, syst_paths, correlati
                  "sigma_ratio_vs_equal_weight": blue_sigma / eq.total},
         "pulls": {"n_pairs": int(pulls.size), "mean": float(pulls.mean()), "std": float(pulls.std(ddof=1)),
                   "max_abs": float(np.max(np.abs(pulls))),
-                  "std_if_perfect": AV.reference_summary(AV.pull_std_reference([cov])),
+                  "std_if_perfect": average.reference_summary(average.pull_std_reference([cov])),
                   "pairs": {f"{names[a]}/{names[b]}": float(p) for a, b, p in zip(i, j, pulls, strict=True)}},
         "analyses": {n: {"R_relative_ppm": float(y[m]), "stat_ppm": float(stat[m]),
                          "syst_ppm": {c: float(syst[c][m]) for c in CATEGORIES}} for m, n in enumerate(names)},
@@ -350,15 +296,14 @@ def dataset_average(cfg: dict, dataset: str, result_paths, syst_paths, correlati
         "analysis_order": names,
         "covariance_ppm2": cov.tolist(),
     }
-    omega_a_average(record, out_png)
     write_json(out_json, record)
     return record
 
 
-def combined_pulls(average_paths, out_json, out_png) -> dict:
+def combined_pulls(average_paths, out_json) -> tuple[dict, dict]:
     """The pulls of all analysis pairs of all datasets together (Fig. 9 analogue): their number,
-    mean and standard deviation, per dataset and overall."""
-    from ..plots import omega_a_pulls
+    mean and standard deviation, per dataset and overall. Returns the record and the pulls by
+    dataset (arrays, for ``figures.omega_a.omega_a_pulls``)."""
     from .average import pull_std_reference, reference_summary
 
     per, covs = {}, []
@@ -374,6 +319,5 @@ def combined_pulls(average_paths, out_json, out_png) -> dict:
                       "say (pairs sharing an analysis are correlated, so it lies below 1)",
               "datasets": {d: {"n_pairs": int(p.size), "mean": float(p.mean()), "std": float(p.std(ddof=1))}
                            for d, p in per.items()}}
-    omega_a_pulls(per, out_png, reference)
     write_json(out_json, record)
-    return record
+    return record, per

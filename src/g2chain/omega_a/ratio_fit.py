@@ -17,9 +17,12 @@ import numpy as np
 from scipy import sparse
 from scipy.special import chdtrc  # chi^2 survival function chdtrc(ndf, chi2)
 
-from . import fit as F
-from . import model as M
+from . import minimizer, wiggle_model
 from .ratio import ratio_histogram
+from .seeding import GAMMA_TAU_NOMINAL_US, five_parameter_fit, seed_terms
+from .staged_fit import check_nested, fit_limits, refit_parameter_set, staged_fit
+from .variations import NOMINAL, varied_fit_setup
+from .wiggle import window_mask
 
 # effective entries per copy bin for the ratio's Gaussian, first-order treatment. 50 (session 3)
 # cut the fit at ~230 us at 3e6 positrons and ~450 us at 1e8, so the ratio analyses' errors and
@@ -43,15 +46,15 @@ def _covariance_input(wiggle):
 def _sandwich_errors(data, res, cov, var, delta_r, envelope):
     """Replace the errors of a diagonal-chi^2 ratio fit by the sandwich H^-1 (J^T W C W J) H^-1
     with the full bin covariance C (W = diag(1/var)); returns the model at the bins."""
-    model, jac_all = F.model_jacobian(data, res.vector(), delta_r, envelope)
-    jac = jac_all[:, [M.INDEX[n] for n in res.free]]
+    model, jac_all = minimizer.model_jacobian(data, res.vector(), delta_r, envelope)
+    jac = jac_all[:, [wiggle_model.INDEX[n] for n in res.free]]
     w = 1.0 / var
     h_inv = np.linalg.inv(jac.T @ (jac * w[:, None]))
     jw = jac * w[:, None]
     middle = jw.T @ (cov @ jw)
     cov_p = h_inv @ middle @ h_inv
     res.covariance = cov_p
-    res.errors = dict.fromkeys(M.PARAMS, 0.0)
+    res.errors = dict.fromkeys(wiggle_model.PARAMS, 0.0)
     res.errors.update({n: float(math.sqrt(cov_p[k, k])) for k, n in enumerate(res.free)})
     return model
 
@@ -62,24 +65,12 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts, reuse
     With ``reuse`` (the nominal FitResult) the full fit keeps its parameter set and start, changed
     by the fit-level fields of ``variation``; ``variation`` also moves the construction's fixed
     lifetime and half period (the 'ratio construction' source)."""
-    from ..experiment.beam import beam_frequencies
-    from .analysis import (
-        GAMMA_TAU_NOMINAL_US,
-        NOMINAL,
-        _seed_terms,
-        _window_mask,
-        check_nested,
-        fit_limits,
-        five_parameter_fit,
-        refit_parameter_set,
-        staged_fit,
-        varied_fit_setup,
-    )
+    from ..physics.ring import beam_frequencies
 
     variation = NOMINAL if variation is None else variation
-    sel = _window_mask(wiggle.t, spec.window_us, spec.name)
+    sel = window_mask(wiggle.t, spec.window_us, spec.name)
     res5 = five_parameter_fit(wiggle.t[sel], wiggle.y[sel], wiggle.var[sel], spec.delta_r_ppm)
-    omega = M.omega_from_r(res5.values["R"], spec.delta_r_ppm)
+    omega = wiggle_model.omega_from_r(res5.values["R"], spec.delta_r_ppm)
     # T_a/2 from the group's own (blinded) frequency, and the fixed weighting lifetime
     half = math.pi / omega * (1.0 + 1e-6 * variation.ratio_period_ppm)
     tau_w = GAMMA_TAU_NOMINAL_US + variation.ratio_tau_shift_us
@@ -87,9 +78,9 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts, reuse
     # the ratio's covariance is propagated at the expectation (the five-parameter model on the
     # whole grid, Pearson variances), not at the observed counts: late bins hold a few positrons,
     # where first-order propagation around the data fails (zero-count bins give zero variance)
-    f5_grid = np.maximum(M.wiggle(wiggle.t, res5.vector(), spec.delta_r_ppm, 0, loss[0], loss[1]), 1e-9)
+    f5_grid = np.maximum(wiggle_model.wiggle(wiggle.t, res5.vector(), spec.delta_r_ppm, 0, loss[0], loss[1]), 1e-9)
     if wiggle.cov_band is None:
-        cov_in = F.pearson_variance(wiggle.y, wiggle.var, f5_grid)
+        cov_in = minimizer.pearson_variance(wiggle.y, wiggle.var, f5_grid)
     else:
         cov_in = _covariance_input(wiggle)
     r_all, _, valid = ratio_histogram(wiggle.y, cov_in, wiggle.bin_us, half, tau_w, covariance=None)
@@ -112,33 +103,33 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts, reuse
     cov = cov_all[keep][:, keep]  # banded (sparse): each N(t) enters only the R bins within T_a/2
     t = wiggle.t[grid_index]
     var = cov.diagonal().copy()
-    data = F.FitData(t, r, var, loss_edges=loss[0], loss_counts=loss[1], model="ratio", ratio_half_period=half,
+    data = minimizer.FitData(t, r, var, loss_edges=loss[0], loss_counts=loss[1], model="ratio", ratio_half_period=half,
                      ratio_tau=tau_w, grid_t=wiggle.t, grid_index=grid_index)
     start = dict(res5.values)
     start["tau"] = tau_w
     # seeds of the beam-dynamics terms from the five-parameter residuals of the wiggle
     t_w, y_w = wiggle.t[sel], wiggle.y[sel]
-    f5 = M.wiggle(t_w, res5.vector(), spec.delta_r_ppm, 0, loss[0], loss[1])
-    var_p = F.pearson_variance(y_w, wiggle.var[sel], f5)
-    spectrum5 = F.residual_spectrum(t_w, (y_w - f5) / np.sqrt(var_p))
-    start = _seed_terms(t_w, y_w, f5, f5**2 / var_p, spec, beam_frequencies(field_index), start, spectrum5)
+    f5 = wiggle_model.wiggle(t_w, res5.vector(), spec.delta_r_ppm, 0, loss[0], loss[1])
+    var_p = minimizer.pearson_variance(y_w, wiggle.var[sel], f5)
+    spectrum5 = minimizer.residual_spectrum(t_w, (y_w - f5) / np.sqrt(var_p))
+    start = seed_terms(t_w, y_w, f5, f5**2 / var_p, spec, beam_frequencies(field_index), start, spectrum5)
     free = spec.free_parameters()
     five_free = ["A0", "R", "phi0"]
     # the ratio's "five-parameter" fit: A, R, phi with every other term off (N0 and the
     # exponential cancel in the ratio; tau is the fixed weighting lifetime)
     five_only = {k: start[k] for k in ("N0", "tau", "A0", "R", "phi0")}
-    r5 = F.fit(data, five_only, five_free, spec.delta_r_ppm, spec.envelope, limits=fit_limits(data))
+    r5 = minimizer.fit(data, five_only, five_free, spec.delta_r_ppm, spec.envelope, limits=fit_limits(data))
     if reuse is None:
         start.update({k: r5.values[k] for k in five_free})
         stage2 = five_free + [p for p in free if p in ("A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
-        res = F.fit(data, start, stage2, spec.delta_r_ppm, spec.envelope, limits=fit_limits(data), intermediate=True)
+        res = minimizer.fit(data, start, stage2, spec.delta_r_ppm, spec.envelope, limits=fit_limits(data), intermediate=True)
         res, free, fixed_weak = staged_fit(data, res.values, free, spec, {}, with_free=True)
         check_nested(r5, res, spec.name)
     else:
         spec, values, free = varied_fit_setup(spec, reuse.values, reuse.free, variation)
         values["tau"] = tau_w
         res, free, fixed_weak = refit_parameter_set(data, values, free, spec, {})
-    e = M.ENVELOPES[spec.envelope]
+    e = wiggle_model.ENVELOPES[spec.envelope]
     model = _sandwich_errors(data, res, cov, var, spec.delta_r_ppm, e)
     _sandwich_errors(data, r5, cov, var, spec.delta_r_ppm, e)
     # p-value of the diagonal chi^2 under the full bin covariance (Satterthwaite)
@@ -154,6 +145,6 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts, reuse
     pvalue5 = float(chdtrc(nu5, r5.chi2 / scale))
     sigma = np.sqrt(var)
     return {"five": r5, "full": res, "t": t, "y": r, "sigma": sigma, "model": model, "model5": None,
-            "spectrum5": spectrum5, "spectrum_full": F.residual_spectrum(t, (r - model) / sigma),
+            "spectrum5": spectrum5, "spectrum_full": minimizer.residual_spectrum(t, (r - model) / sigma),
             "pvalue": pvalue, "five_pvalue": pvalue5, "chi2_scale": scale, "fixed_weak": fixed_weak,
             "ratio_bins_dropped": dropped + low_stat}

@@ -40,9 +40,8 @@ import math
 import numpy as np
 from scipy.special import chdtrc  # chi^2 survival function chdtrc(ndf, chi2)
 
-from . import fit as F
-from . import model as M
-from .analysis import fit_limits
+from . import minimizer, wiggle_model
+from .staged_fit import fit_limits
 
 # parameters the scans refit by default (each only if the base fit had it free): the wiggle's
 # normalisation, asymmetry, frequency and phase, the lifetime, and the leading CBO term on N,
@@ -87,7 +86,7 @@ def _free_list(free, default, base, always=("R",)) -> list:
     if free is None:
         free = [p for p in default if p in always or p in base.free]
     free = list(free)
-    unknown = [p for p in free if p not in M.INDEX]
+    unknown = [p for p in free if p not in wiggle_model.INDEX]
     if unknown:
         raise ValueError(f"free: unknown parameter(s) {', '.join(unknown)}")
     if "R" not in free:
@@ -109,25 +108,25 @@ def _envelope_values(t: np.ndarray, values: dict, envelope: str) -> np.ndarray:
 # shared fitting helpers
 
 
-def _hesse_at(data: F.FitData, values: dict, free: list, delta_r: float, envelope: str,
-              penalties: dict | None) -> F.FitResult:
+def _hesse_at(data: minimizer.FitData, values: dict, free: list, delta_r: float, envelope: str,
+              penalties: dict | None) -> minimizer.FitResult:
     """Errors of the chi^2 of ``data`` at fixed parameter values, without minimising (the
     Gauss-Newton covariance, as the fits report).
 
     Used for the scan's reference point when it is the base fit's own window: re-running the
     minimisation from a minimum only adds its convergence noise, so the base minimum is kept.
     """
-    ls = F.LeastSquares(data, delta_r, M.ENVELOPES[envelope], penalties)
-    p0 = M.parameter_vector(values)
+    ls = minimizer.LeastSquares(data, delta_r, wiggle_model.ENVELOPES[envelope], penalties)
+    p0 = wiggle_model.parameter_vector(values)
     z, jw = ls(p0)
-    idx = [M.INDEX[n] for n in free]
-    cov = F.gauss_newton_covariance(jw[:, idx])
-    errors = dict.fromkeys(M.PARAMS, 0.0)
+    idx = [wiggle_model.INDEX[n] for n in free]
+    cov = minimizer.gauss_newton_covariance(jw[:, idx])
+    errors = dict.fromkeys(wiggle_model.PARAMS, 0.0)
     errors.update({n: float(np.sqrt(cov[k, k])) for k, n in enumerate(free)})
-    return F.FitResult(dict(values), errors, list(free), cov, float(z @ z), data.t.size - len(free), 1, envelope)
+    return minimizer.FitResult(dict(values), errors, list(free), cov, float(z @ z), data.t.size - len(free), 1, envelope)
 
 
-def seed_histogram(t, y, var, base: F.FitResult, delta_r: float, envelope: str, loss_edges, loss_counts,
+def seed_histogram(t, y, var, base: minimizer.FitResult, delta_r: float, envelope: str, loss_edges, loss_counts,
                    cbo: bool = True) -> dict:
     """Start values for one calorimeter's (or energy bin's) histogram from the base fit.
 
@@ -142,23 +141,23 @@ def seed_histogram(t, y, var, base: F.FitResult, delta_r: float, envelope: str, 
     t, y, var = (np.asarray(a, dtype=float) for a in (t, y, var))
     loss_edges, loss_counts = np.asarray(loss_edges, float), np.asarray(loss_counts, float)
     values = dict(base.values)
-    env = M.ENVELOPES[envelope]
-    w = 1.0 / F.first_pass_variance(y, var)
-    p = M.parameter_vector(values)
-    p[M.INDEX["N0"]], p[M.INDEX["A0"]] = 1.0, 0.0
+    env = wiggle_model.ENVELOPES[envelope]
+    w = 1.0 / minimizer.first_pass_variance(y, var)
+    p = wiggle_model.parameter_vector(values)
+    p[wiggle_model.INDEX["N0"]], p[wiggle_model.INDEX["A0"]] = 1.0, 0.0
     use_cbo = cbo and values["A_cbo_N"] != 0.0
     if use_cbo:
-        p[M.INDEX["A_cbo_N"]] = 0.0
-    g = M.wiggle(t, p, delta_r, env, loss_edges, loss_counts)
-    omega = M.omega_from_r(values["R"], delta_r)
+        p[wiggle_model.INDEX["A_cbo_N"]] = 0.0
+    g = wiggle_model.wiggle(t, p, delta_r, env, loss_edges, loss_counts)
+    omega = wiggle_model.omega_from_r(values["R"], delta_r)
     basis = np.stack([g, g * np.cos(omega * t), g * np.sin(omega * t)], axis=1)
     sw = np.sqrt(w)
     (n0, c, s), *_ = np.linalg.lstsq(basis * sw[:, None], y * sw, rcond=None)
     if not n0 > 0:
-        raise F.FitError("seed: non-positive normalisation (empty histogram?)")
+        raise minimizer.FitError("seed: non-positive normalisation (empty histogram?)")
     values.update(N0=float(n0), A0=math.hypot(c, s) / n0, phi0=math.atan2(s, c))
     if use_cbo:
-        f1 = M.wiggle(t, M.parameter_vector(values | {"A_cbo_N": 0.0}), delta_r, env, loss_edges, loss_counts)
+        f1 = wiggle_model.wiggle(t, wiggle_model.parameter_vector(values | {"A_cbo_N": 0.0}), delta_r, env, loss_edges, loss_counts)
         e = _envelope_values(t, values, envelope)
         psi = values["omega_cbo"] * (t - values["A_drift"] * values["tau_drift"] * np.exp(-t / values["tau_drift"]))
         rel = y / f1 - 1.0
@@ -169,19 +168,19 @@ def seed_histogram(t, y, var, base: F.FitResult, delta_r: float, envelope: str, 
     return values
 
 
-def fit_histogram(t, y, var, base: F.FitResult, delta_r: float, envelope: str, loss_edges, loss_counts,
-                  free: list) -> F.FitResult:
+def fit_histogram(t, y, var, base: minimizer.FitResult, delta_r: float, envelope: str, loss_edges, loss_counts,
+                  free: list) -> minimizer.FitResult:
     """Fit one calorimeter / energy-bin histogram: seed by projection, a first pass with smoothed
     data variances, then the final fit with Pearson variances from the first-pass model."""
     loss_edges, loss_counts = np.asarray(loss_edges, float), np.asarray(loss_counts, float)
     start = seed_histogram(t, y, var, base, delta_r, envelope, loss_edges, loss_counts,
                            cbo="A_cbo_N" in free)
-    data = F.FitData(t, y, F.first_pass_variance(y, var), loss_edges=loss_edges, loss_counts=loss_counts)
+    data = minimizer.FitData(t, y, minimizer.first_pass_variance(y, var), loss_edges=loss_edges, loss_counts=loss_counts)
     limits = {k: v for k, v in fit_limits(data).items() if k != "A0"}  # A(E) changes sign with energy
-    first = F.fit(data, start, free, delta_r, envelope, limits=limits, intermediate=True)
-    f1 = M.wiggle(t, first.vector(), delta_r, M.ENVELOPES[envelope], loss_edges, loss_counts)
-    data.var = F.pearson_variance(y, var, f1)
-    return F.fit(data, first.values, free, delta_r, envelope, limits=limits)
+    first = minimizer.fit(data, start, free, delta_r, envelope, limits=limits, intermediate=True)
+    f1 = wiggle_model.wiggle(t, first.vector(), delta_r, wiggle_model.ENVELOPES[envelope], loss_edges, loss_counts)
+    data.var = minimizer.pearson_variance(y, var, f1)
+    return minimizer.fit(data, first.values, free, delta_r, envelope, limits=limits)
 
 
 def constant_and_line(x, r, err) -> dict:
@@ -222,7 +221,7 @@ def constant_and_line(x, r, err) -> dict:
 # start-time scan (Fig. 10)
 
 
-def start_time_scan(t, y, var, base: F.FitResult, delta_r: float, envelope: str, loss_edges, loss_counts,
+def start_time_scan(t, y, var, base: minimizer.FitResult, delta_r: float, envelope: str, loss_edges, loss_counts,
                     starts, end: float, free=None, variance: str = "pearson", reference: str = "base",
                     penalties: dict | None = None, pass_sigma: float = 2.0) -> dict:
     """Refit the histogram (t, y, var) for each fit start time in ``starts`` (end fixed).
@@ -265,7 +264,7 @@ def start_time_scan(t, y, var, base: F.FitResult, delta_r: float, envelope: str,
         raise ValueError(f"variance: expected 'pearson' or 'given', got {variance!r}")
     if reference not in ("base", "refit"):
         raise ValueError(f"reference: expected 'base' or 'refit', got {reference!r}")
-    if envelope not in M.ENVELOPES:
+    if envelope not in wiggle_model.ENVELOPES:
         raise ValueError(f"envelope: unknown CBO envelope {envelope!r}")
     free = _free_list(free, START_SCAN_FREE, base)
     loss_edges, loss_counts = np.asarray(loss_edges, float), np.asarray(loss_counts, float)
@@ -278,8 +277,8 @@ def start_time_scan(t, y, var, base: F.FitResult, delta_r: float, envelope: str,
         raise ValueError(f"starts: first start {starts[0]} us gives {n_bins[0]} bins, the base fit had {base_bins};"
                          " pass reference='refit' to scan from another start")
     if variance == "pearson":
-        f_base = M.wiggle(t, base.vector(), delta_r, M.ENVELOPES[envelope], loss_edges, loss_counts)
-        fit_var = F.pearson_variance(y, var, f_base)
+        f_base = wiggle_model.wiggle(t, base.vector(), delta_r, wiggle_model.ENVELOPES[envelope], loss_edges, loss_counts)
+        fit_var = minimizer.pearson_variance(y, var, f_base)
     else:
         if np.any(var[masks[0]] <= 0):
             raise ValueError("var: non-positive fit variances in the scan range")
@@ -289,13 +288,13 @@ def start_time_scan(t, y, var, base: F.FitResult, delta_r: float, envelope: str,
     r, r_err, chi2, ndf = (np.full(n, np.nan) for _ in range(4))
     failed = []
     for i, m in enumerate(masks):
-        data = F.FitData(t[m], y[m], fit_var[m], loss_edges=loss_edges, loss_counts=loss_counts)
+        data = minimizer.FitData(t[m], y[m], fit_var[m], loss_edges=loss_edges, loss_counts=loss_counts)
         try:
             if i == 0 and reference == "base":
                 res = _hesse_at(data, base.values, free, delta_r, envelope, penalties)
             else:
-                res = F.fit(data, base.values, free, delta_r, envelope, penalties, limits=fit_limits(data))
-        except F.FitError:
+                res = minimizer.fit(data, base.values, free, delta_r, envelope, penalties, limits=fit_limits(data))
+        except minimizer.FitError:
             failed.append(float(starts[i]))
             continue
         r[i], r_err[i], chi2[i], ndf[i] = res.values["R"], res.errors["R"], res.chi2, res.ndf
@@ -351,7 +350,7 @@ def _histogram_scan(counts, var, t, window, base, delta_r, envelope, loss_edges,
         raise ValueError(f"{names[0]}: contains NaN or infinite values")
     var = _same_shape(names[1], var, counts.shape)
     sel = _window(t, window)
-    if envelope not in M.ENVELOPES:
+    if envelope not in wiggle_model.ENVELOPES:
         raise ValueError(f"envelope: unknown CBO envelope {envelope!r}")
     free = _free_list(free, HISTOGRAM_SCAN_FREE, base, always=ALWAYS_FREE)
     if sel.sum() <= len(free):
@@ -368,7 +367,7 @@ def _histogram_scan(counts, var, t, window, base, delta_r, envelope, loss_edges,
             continue
         try:
             res = fit_histogram(t[sel], y, v, base, delta_r, envelope, loss_edges, loss_counts, free)
-        except F.FitError:
+        except minimizer.FitError:
             failed.append(k)
             continue
         r[k], r_err[k], chi2[k], ndf[k] = res.values["R"], res.errors["R"], res.chi2, res.ndf
@@ -378,7 +377,7 @@ def _histogram_scan(counts, var, t, window, base, delta_r, envelope, loss_edges,
             "parameters": fitted, "parameter_errors": fitted_err, "free": free, "failed": failed, "skipped": skipped}
 
 
-def per_calorimeter_scan(counts_calo_t, var_calo_t, t, window, base: F.FitResult, delta_r: float, envelope: str,
+def per_calorimeter_scan(counts_calo_t, var_calo_t, t, window, base: minimizer.FitResult, delta_r: float, envelope: str,
                          loss_edges, loss_counts, free=None) -> dict:
     """Fit each calorimeter's histogram (rows of ``counts_calo_t``, shape [n_calo, n_t], variances
     ``var_calo_t``) in ``window``, then a constant and a straight line in calorimeter index.
@@ -406,7 +405,7 @@ def per_calorimeter_scan(counts_calo_t, var_calo_t, t, window, base: F.FitResult
     return {"calo": calo} | out | summary
 
 
-def energy_scan(counts_e_t, var_e_t, t, window, energy_edges, base: F.FitResult, delta_r: float, envelope: str,
+def energy_scan(counts_e_t, var_e_t, t, window, energy_edges, base: minimizer.FitResult, delta_r: float, envelope: str,
                 loss_edges, loss_counts, free=None, min_counts: float = 1e4,
                 min_asymmetry_significance: float = 10.0) -> dict:
     """Fit each energy bin's histogram (rows of ``counts_e_t``, shape [n_e, n_t]; ``energy_edges``

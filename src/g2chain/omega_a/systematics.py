@@ -29,11 +29,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis import NOMINAL, Variation, build_wiggle, fit_analysis
+from ..records.uncertainty import CATEGORIES
+from .analysis import fit_analysis
 from .groups import AnalysisSpec
 from .pileup import second_order_fraction
-
-CATEGORIES = ("cbo", "pileup", "gain", "slow term", "other")
+from .variations import NOMINAL, Variation
+from .wiggle import build_wiggle
 
 SETTINGS_KEYS = ("envelopes", "envelope_min_pvalue", "cbo_drift_tau_us", "pileup_time_shift_ns", "slow_term_tau_us",
                  "slow_term_step", "loss_shape_tilt", "ratio_tau_shift_us", "ratio_period_ppm", "randomization_seeds")

@@ -11,10 +11,12 @@ has no counterpart of the external map uncertainty), and a_mu's is given both wa
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from ..experiment import records
-from ..io import read_h5, read_json
+from ..io import read_h5, read_json, write_json
+from .production import method_weights, true_omega_a_m_weighted
 
 CORRECTION_TRUTH = {"C_e": "mean_ce_ppb", "C_p": "mean_cp_ppb"}
 
@@ -33,8 +35,8 @@ def production_truth(truth_h5) -> np.ndarray:
 def true_omega_a_m(truth: np.ndarray, omega_a_true: float, record: dict) -> float:
     """The true omega_a^m an omega_a analysis measures: the production truth (``production_truth``)
     for its energy weights and fit window."""
-    weights = record["corrections"].get("energy_weights") or records.method_weights("Q")
-    return records.true_omega_a_m_weighted(truth, omega_a_true, weights, record["window_us"])
+    weights = record["corrections"].get("energy_weights") or method_weights("Q")
+    return true_omega_a_m_weighted(truth, omega_a_true, weights, record["window_us"])
 
 
 def dataset_stages(paths: dict, eps_hw: float) -> dict:
@@ -84,4 +86,26 @@ def closure(a_mu_record: dict, per_dataset: dict) -> dict:
     pulls = [e["pull"] for d in out["datasets"].values() for e in d.values()]
     out["summary"] = {"n_pulls": len(pulls), "mean": float(np.mean(pulls)), "std": float(np.std(pulls, ddof=1)),
                       "max_abs": float(np.max(np.abs(pulls)))}
+    return out
+
+
+def hardware_blinds(world_paths) -> list[float]:
+    """eps_hw of each dataset from its sealed world (the blinded clock runs at 1 + eps_hw)."""
+    return [float(read_h5(p, kind="world")[0]["eps_hw"]) for p in world_paths]
+
+
+def run_closure(datasets, inputs, out_json) -> dict:
+    """Rule closure: every stage, R'_mu and a_mu against the sealed truth.
+    ``inputs``: the rule's named inputs (lists in the order of ``datasets``)."""
+
+    rec = read_json(inputs.a_mu)
+    per = {}
+    for i, ds in enumerate(datasets):
+        paths = {"average": inputs.averages[i], "analyses": str(Path(inputs.averages[i]).parent),
+                 "corrections": inputs.corrections[i], "omega_p": inputs.omega_p[i], "world": inputs.worlds[i],
+                 "production_truth_h5": inputs.production_truth[i],
+                 "production_truth_json": inputs.production_truth_json[i], "beam_truth": inputs.beam_truth[i]}
+        per[ds] = dataset_stages(paths, rec["eps_hw"][ds])
+    out = closure(rec, per)
+    write_json(out_json, out)
     return out

@@ -41,9 +41,12 @@ import math
 import numpy as np
 
 from ..beam_dynamics.differential_decay import t_method_radial_slope
-from ..beam_dynamics.phase_drift import weighted_slope
-from .beam import injection
-from .rng import dataset_key
+from ..experiment.beam import injection
+from ..experiment.pipeline import read_world
+from ..experiment.world import build_conditions
+from ..io import write_json
+from ..numerics import weighted_slope
+from ..seeds import dataset_key
 
 T_METHOD_WINDOW_US = (30.1, 660.0)
 
@@ -165,9 +168,6 @@ def beam_dynamics_truth(c, n_muons: int, seed: int, dataset: str) -> dict:
 
 def write_beam_truth(cfg: dict, dataset: str, world_path, out_path) -> dict:
     """Rule adapter: the dataset's conditions from its sealed world, the truth to JSON."""
-    from ..io import write_json
-    from .pipeline import read_world
-    from .world import build_conditions
 
     c = build_conditions(cfg, dataset, read_world(world_path))
     out = beam_dynamics_truth(c, int(cfg["beam_dynamics"]["truth_muons"]), int(cfg["seed"]), dataset)

@@ -1,12 +1,14 @@
 """What the field systems recorded (experiment/field.h5), read back into the analysis' data
-structure. The layout is written by ``experiment.field_pipeline.write_field_measurements``."""
+structure (``FieldMeasurements``). The layout is written by
+``experiment.field_pipeline.write_field_measurements``."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..io import read_h5
-from .analysis import FieldMeasurements
 
 
 def read_field_measurements(path):
@@ -27,3 +29,24 @@ def read_field_measurements(path):
     traces = {k.split("/", 1)[1]: d[k] for k in d if k.startswith("transients/")}
     traces["azimuth_rad"] = np.asarray(d["trolley/azimuth_rad"])
     return meas, traces
+
+
+@dataclass
+class FieldMeasurements:
+    """What the field systems recorded for one dataset (see experiment.field_measurements)."""
+
+    trolley_times_s: np.ndarray      # (K,) run times
+    trolley_readings: list           # K x [azimuths x 17]
+    calib_trolley: np.ndarray        # (17, swaps)
+    calib_probe: np.ndarray          # (17, swaps)
+    fp_times_s: np.ndarray           # (T,)
+    fp_readings: list                # S x [T x probes]
+    station_probes: np.ndarray       # (S,) 4 or 6
+    station_phi: np.ndarray          # (S,)
+    passage_times_s: np.ndarray      # (K, S) footprint-window centres (from the trolley position)
+    passage_window_times_s: np.ndarray  # (K, S, n)
+    passage_readings: list           # K x S x [n x probes]
+    muon_rate: np.ndarray            # (T,) stored-muon rate on the fp time grid (the run schedule)
+    ramp_times_s: np.ndarray         # (R,) magnet ramps (the logbook)
+    trolley_run_s: float             # duration of one trolley run around the ring
+    trolley_temperature_c: np.ndarray | None = None  # (K,) trolley temperature per run minus the calibration's

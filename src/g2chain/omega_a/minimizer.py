@@ -19,7 +19,7 @@ from iminuit import Minuit
 from iminuit.util import IMinuitWarning
 from scipy.special import chdtrc  # chi^2 survival function chdtrc(ndf, chi2)
 
-from . import model as M
+from . import wiggle_model
 
 
 class FitError(RuntimeError):
@@ -65,7 +65,7 @@ class FitResult:
         return float(chdtrc(self.ndf, self.chi2))
 
     def vector(self) -> np.ndarray:
-        return M.parameter_vector(self.values)
+        return wiggle_model.parameter_vector(self.values)
 
 
 def banded_cholesky(cov_band_lower: np.ndarray) -> np.ndarray:
@@ -87,21 +87,21 @@ def model_values(data: FitData, p: np.ndarray, delta_r: float, envelope: int) ->
         from .ratio import ratio_model
 
         # the same interpolation kernel as the data's shifted copies (kernel mode)
-        grid = M.wiggle(data.grid_t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
+        grid = wiggle_model.wiggle(data.grid_t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
         dt = data.grid_t[1] - data.grid_t[0]
         r = ratio_model(grid, None, None, data.ratio_half_period, data.ratio_tau, dt=dt)
         return r[data.grid_index]
-    return M.wiggle(data.t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
+    return wiggle_model.wiggle(data.t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
 
 
 def chi2(data: FitData, p: np.ndarray, delta_r: float, envelope: int) -> float:
     """Eq. 6 with diagonal or banded covariance."""
     if data.model == "wiggle" and data.chol is None:
-        return M.chi2_diagonal(data.t, data.y, 1.0 / data.var, p, delta_r, envelope, data.loss_edges,
+        return wiggle_model.chi2_diagonal(data.t, data.y, 1.0 / data.var, p, delta_r, envelope, data.loss_edges,
                                data.loss_counts)
     r = data.y - model_values(data, p, delta_r, envelope)
     if data.chol is not None:
-        z = M.whiten_banded(data.chol, r)
+        z = wiggle_model.whiten_banded(data.chol, r)
         return float(z @ z)
     return float(np.sum(r * r / data.var))
 
@@ -112,11 +112,11 @@ def model_jacobian(data: FitData, p: np.ndarray, delta_r: float, envelope: int):
     if data.model == "ratio":
         from .ratio import ratio_model_jacobian
 
-        f, jac = M.wiggle_jacobian(data.grid_t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
+        f, jac = wiggle_model.wiggle_jacobian(data.grid_t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
         dt = data.grid_t[1] - data.grid_t[0]
         r, d = ratio_model_jacobian(f, jac, data.ratio_half_period, data.ratio_tau, dt)
         return r[data.grid_index], d[data.grid_index]
-    return M.wiggle_jacobian(data.t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
+    return wiggle_model.wiggle_jacobian(data.t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
 
 
 class LeastSquares:
@@ -127,13 +127,13 @@ class LeastSquares:
 
     def __init__(self, data: FitData, delta_r: float, envelope: int, penalties: dict | None = None):
         self.data, self.delta_r, self.envelope = data, delta_r, envelope
-        self.penalties = [(M.INDEX[name], mean, sigma) for name, (mean, sigma) in (penalties or {}).items()]
+        self.penalties = [(wiggle_model.INDEX[name], mean, sigma) for name, (mean, sigma) in (penalties or {}).items()]
         self.inv_sigma = None if data.chol is not None else 1.0 / np.sqrt(data.var)
 
     def residuals(self, p: np.ndarray) -> np.ndarray:
         """z alone (the model without derivatives: half the cost)."""
         r = self.data.y - model_values(self.data, p, self.delta_r, self.envelope)
-        z = M.whiten_banded(self.data.chol, r) if self.inv_sigma is None else r * self.inv_sigma
+        z = wiggle_model.whiten_banded(self.data.chol, r) if self.inv_sigma is None else r * self.inv_sigma
         if self.penalties:
             z = np.concatenate([z, [(mean - p[i]) / sigma for i, mean, sigma in self.penalties]])
         return z
@@ -142,12 +142,12 @@ class LeastSquares:
         f, jac = model_jacobian(self.data, p, self.delta_r, self.envelope)
         r = self.data.y - f
         if self.inv_sigma is None:
-            z, jw = M.whiten_banded(self.data.chol, r), M.whiten_banded_columns(self.data.chol, jac)
+            z, jw = wiggle_model.whiten_banded(self.data.chol, r), wiggle_model.whiten_banded_columns(self.data.chol, jac)
         else:
             z, jw = r * self.inv_sigma, jac * self.inv_sigma[:, None]
         if self.penalties:
             zp = np.array([(mean - p[i]) / sigma for i, mean, sigma in self.penalties])
-            jp = np.zeros((len(self.penalties), M.N_PARAMS))
+            jp = np.zeros((len(self.penalties), wiggle_model.N_PARAMS))
             for row, (i, _, sigma) in enumerate(self.penalties):
                 jp[row, i] = 1.0 / sigma
             z, jw = np.concatenate([z, zp]), np.vstack([jw, jp])
@@ -272,16 +272,16 @@ def fit(data: FitData, start: dict, free: list, delta_r: float, envelope: str = 
     starting point even if not converged (the final fit decides); errors are the Gauss-Newton
     ones where defined, else NaN.
     """
-    env = M.ENVELOPES[envelope]
+    env = wiggle_model.ENVELOPES[envelope]
     limits = limits or {}
-    unknown = [n for n in free if n not in M.INDEX]
+    unknown = [n for n in free if n not in wiggle_model.INDEX]
     if unknown:
         raise FitError(f"unknown free parameter(s): {', '.join(unknown)}")
     ls = LeastSquares(data, delta_r, env, penalties)
-    cols = np.array([M.INDEX[n] for n in free], dtype=np.int64)
+    cols = np.array([wiggle_model.INDEX[n] for n in free], dtype=np.int64)
     lower = np.array([limits.get(n, (-np.inf, np.inf))[0] for n in free])
     upper = np.array([limits.get(n, (-np.inf, np.inf))[1] for n in free])
-    p0 = M.parameter_vector(start)
+    p0 = wiggle_model.parameter_vector(start)
     p0[cols] = np.clip(p0[cols], lower, upper)
     p, chi, edm, z, jw, converged = levenberg_marquardt(ls, p0, cols, lower, upper)
     ndf = data.t.size - len(free)
@@ -315,8 +315,8 @@ def fit(data: FitData, start: dict, free: list, delta_r: float, envelope: str = 
     outside = [n for k, n in enumerate(free) if not lower[k] <= p[cols[k]] <= upper[k]]
     if outside:
         name = outside[0]
-        raise FitError(f"{name} left its limits ({p[M.INDEX[name]]:.6g})", parameter=name,
-                       value=float(np.clip(p[M.INDEX[name]], *limits[name])))
+        raise FitError(f"{name} left its limits ({p[wiggle_model.INDEX[name]]:.6g})", parameter=name,
+                       value=float(np.clip(p[wiggle_model.INDEX[name]], *limits[name])))
     if converged:
         m.hesse()  # with the user Hessian: (J^T V^-1 J)^-1
         if not m.fmin.has_posdef_covar:
@@ -328,8 +328,8 @@ def fit(data: FitData, start: dict, free: list, delta_r: float, envelope: str = 
 
 
 def _result(p, cov, free, chi, ndf, nfev, envelope) -> FitResult:
-    values = {n: float(p[M.INDEX[n]]) for n in M.PARAMS}
-    errors = dict.fromkeys(M.PARAMS, 0.0)
+    values = {n: float(p[wiggle_model.INDEX[n]]) for n in wiggle_model.PARAMS}
+    errors = dict.fromkeys(wiggle_model.PARAMS, 0.0)
     errors.update({n: float(math.sqrt(cov[k, k])) if cov[k, k] >= 0 else math.nan for k, n in enumerate(free)})
     return FitResult(values, errors, list(free), cov, chi, ndf, nfev, envelope)
 
@@ -344,7 +344,7 @@ def _migrad(ls: LeastSquares, p: np.ndarray, free: list, limits: dict, strategy:
     without reducing it to the free parameters (it takes the leading block) or transforming it
     for limits; over the free parameters, without limits, internal and external coincide.
     """
-    cols = np.array([M.INDEX[n] for n in free], dtype=np.int64)
+    cols = np.array([wiggle_model.INDEX[n] for n in free], dtype=np.int64)
     base = p.copy()
     last = {}
 
@@ -388,7 +388,7 @@ def _migrad(ls: LeastSquares, p: np.ndarray, free: list, limits: dict, strategy:
     m.strategy = strategy
     m.print_level = 0
     for name in free:
-        m.errors[name] = _step(name, p[M.INDEX[name]])
+        m.errors[name] = _step(name, p[wiggle_model.INDEX[name]])
         if name in limits:
             m.limits[name] = limits[name]
     m.migrad(ncall=20000)
@@ -412,40 +412,6 @@ def _step(name: str, value: float) -> float:
     if name == "k_loss":
         return 1e-4
     return 1e-3
-
-
-def five_parameter_start(t: np.ndarray, y: np.ndarray, delta_r: float, tau: float = 64.4) -> dict:
-    """Seeds for the five-parameter fit: a linear least-squares projection at omega_ref."""
-    omega = M.omega_from_r(0.0, delta_r)
-    decay = np.exp(-t / tau)
-    basis = np.stack([decay, decay * np.cos(omega * t), decay * np.sin(omega * t)], axis=1)
-    w = 1.0 / np.sqrt(np.maximum(np.abs(y), 1.0))
-    (n0, c, s), *_ = np.linalg.lstsq(basis * w[:, None], y * w, rcond=None)
-    return {"N0": n0, "tau": tau, "A0": math.hypot(c, s) / n0, "R": 0.0, "phi0": math.atan2(s, c)}
-
-
-def residual_spectrum(t: np.ndarray, resid: np.ndarray, oversample: int = 8):
-    """|DFT| of the residuals (zero-padded): (frequency in MHz, amplitude)."""
-    dt = t[1] - t[0]
-    n = oversample * resid.size
-    amp = np.abs(np.fft.rfft(resid - resid.mean(), n=n))
-    return np.fft.rfftfreq(n, d=dt), amp
-
-
-def peak_frequency(freq: np.ndarray, amp: np.ndarray, band) -> float:
-    """Frequency (MHz) of the highest residual-spectrum peak inside ``band``."""
-    sel = (freq >= band[0]) & (freq <= band[1])
-    if not np.any(sel):
-        raise FitError(f"no spectrum bins in band {band} MHz")
-    return float(freq[sel][np.argmax(amp[sel])])
-
-
-def project_term(t: np.ndarray, ratio_resid: np.ndarray, weights: np.ndarray, omega: float, envelope: np.ndarray):
-    """Amplitude and phase of a term a env(t) cos(omega t + phi) in relative residuals (least squares)."""
-    basis = np.stack([envelope * np.cos(omega * t), -envelope * np.sin(omega * t)], axis=1)
-    sw = np.sqrt(weights)
-    (c, s), *_ = np.linalg.lstsq(basis * sw[:, None], ratio_resid * sw, rcond=None)
-    return math.hypot(c, s), math.atan2(s, c)
 
 
 def smooth(values: np.ndarray, width: int = 29) -> np.ndarray:

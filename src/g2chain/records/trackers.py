@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constants import APERTURE_MM, TRACKER_VERTICAL_FALLOFF
+from ..constants import APERTURE_MM, TRACKER_VERTICAL_FALLOFF
 
 
 def vertices_in_window(vertices, time_edges, window_us) -> np.ndarray:
@@ -44,16 +44,3 @@ def radial_moments(h_txy, x_edges):
     return n, mean, var / safe
 
 
-def period_average(h_t, period_us: float, bin_us: float):
-    """Running average of a time-major array over exactly one oscillation period (``period_kernel``):
-    a coherent betatron oscillation of that period (and its harmonics) averages out, leaving the
-    betatron-phase-averaged beam. Returns (averaged array, mask of the bins a full period covers)."""
-    from scipy.ndimage import convolve1d
-
-    from .beam_dynamics.fast_rotation import period_kernel
-
-    k = period_kernel(period_us, bin_us)
-    out = convolve1d(np.asarray(h_t, dtype=float), k, axis=0, mode="nearest")
-    ok = np.zeros(out.shape[0], bool)
-    ok[k.size // 2: out.shape[0] - k.size // 2] = True
-    return out, ok
