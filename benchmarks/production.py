@@ -17,6 +17,7 @@ import yaml
 
 from g2chain.experiment import production
 from g2chain.experiment.world import build_conditions, build_world, dataset_settings
+from g2chain.records import experiment_files
 from g2chain.seeds import dataset_key
 from g2chain.truth.field import dataset_field_truth
 
@@ -38,7 +39,7 @@ def run(positrons: float, chunk: int = 0):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     except ImportError:  # pragma: no cover
         peak = float("nan")
-    return elapsed, dict(zip(production.COUNTER_NAMES, views["counters"].tolist(), strict=True)), peak
+    return elapsed, dict(zip(experiment_files.COUNTER_NAMES, views["counters"].tolist(), strict=True)), peak
 
 
 def main():

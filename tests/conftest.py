@@ -12,6 +12,7 @@ from scipy.optimize import curve_fit
 
 from g2chain.experiment import production as P
 from g2chain.experiment.world import build_conditions, build_world, dataset_settings
+from g2chain.records import experiment_files
 from g2chain.records.binning import T_BIN_US
 from g2chain.seeds import dataset_key
 from g2chain.truth.field import dataset_field_truth
@@ -25,7 +26,7 @@ def copy_workflow(dest: Path) -> Path:
     import shutil
 
     dest.mkdir(parents=True, exist_ok=True)
-    for item in ("Snakefile", "workflow", "config", "profiles", "environment.yml"):
+    for item in ("workflow", "config", "profiles", "environment.yml"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / item)
     return dest
@@ -76,7 +77,7 @@ def produce(cfg, dataset="run2", positrons=3e5, chunk=0, n_chunks=1, seed=None, 
 
 
 def counter(views, name):
-    return views["counters"][P.COUNTER_NAMES.index(name)]
+    return views["counters"][experiment_files.COUNTER_NAMES.index(name)]
 
 
 def five_parameter(t, n0, tau, a, omega, phi):

@@ -217,7 +217,7 @@ def test_a_bad_import_is_caught(tmp_path, bad, expect):
 
 
 def test_a_cycle_is_caught(tmp_path):
-    graph = import_graph(_tree(tmp_path, {**CLEAN, "omega_a/model.py": "from .minimizer import chi2\n",
+    graph = import_graph(_tree(tmp_path, {**CLEAN, "omega_a/model.py": "from .fit import chi2\n",
                                           "omega_a/fit.py": "def g():\n    from . import model\n"}))
     assert cycles(graph) == [["g2chain.omega_a.fit", "g2chain.omega_a.model"]]
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from g2chain.omega_a import correlations, minimizer, wiggle_model
+from g2chain.omega_a import correlations, minimizer, seeding, wiggle_model
 
 
 def test_trial_correlation_matrix_of_a_pure_five_parameter_toy():
@@ -29,7 +29,7 @@ def test_trial_correlation_matrix_of_a_pure_five_parameter_toy():
         for w in weights.values():
             h = w @ counts
             data = minimizer.FitData(t, h, (w * w) @ expected_counts)  # the variances a Pearson fit converges to
-            res = minimizer.fit(data, minimizer.five_parameter_start(t, h, 0.0), ["N0", "tau", "A0", "R", "phi0"], 0.0)
+            res = minimizer.fit(data, seeding.five_parameter_start(t, h, 0.0), ["N0", "tau", "A0", "R", "phi0"], 0.0)
             row.append(res.values["R"])
         trials.append(row)
     trials = np.array(trials)

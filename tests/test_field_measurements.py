@@ -7,6 +7,7 @@ import pytest
 from g2chain.experiment import field_measurements, field_world
 from g2chain.field import fixed_probes
 from g2chain.field.multipoles import fit_multipoles
+from g2chain.records import field_layout
 
 from .test_field_world import _world
 
@@ -53,15 +54,15 @@ def test_fixed_probes_and_the_footprint_tie():
     layout = field_measurements.station_layout()
     near = np.searchsorted(w.phi, w.station_phi)
     for s in (0, 1):  # a six- and a four-probe station
-        cols = list(fixed_probes.STATION_MOMENTS[layout[s]])
+        cols = list(field_layout.STATION_MOMENTS[layout[s]])
         m = fixed_probes.station_moments(series[s], layout[s])
         moments = np.tile(w.static[near[s]], (w.t_s.size, 1))
         moments[:, :5] += w.drift[:, s, :]
         # what the station's fit of noise-free readings gives: the static m_6..m_12, amplified at
         # r ~ 80 mm, enter it, and a four-probe station's "dipole" carries -2.48 m_4 (x^2 - y^2 is
         # the same at its four probes): what the tracking Jacobian has to undo
-        true = fixed_probes.station_moments(moments @ fixed_probes.station_design(layout[s]).T, layout[s])
-        a = fixed_probes.station_design(layout[s])[:, cols]
+        true = fixed_probes.station_moments(moments @ field_layout.station_design(layout[s]).T, layout[s])
+        a = field_layout.station_design(layout[s])[:, cols]
         sigma = NOISE * np.sqrt(np.diag(np.linalg.inv(a.T @ a)))  # per resolved moment
         diff = m[:, cols] - true[:, cols]
         diff -= diff.mean(axis=0)  # the static offset
@@ -73,10 +74,10 @@ def test_fixed_probes_and_the_footprint_tie():
     clean = fixed_probes.remove_footprint(times[k, s], m, passes[k, s], half_width_s=100.0)
     tied = fixed_probes.tie(times[k, s], clean, passes[k, s])
     drift = np.interp(passes[k, s], w.t_s, w.drift[:, s, 0])
-    expected = fixed_probes.station_moments(w.static[near[s]] @ fixed_probes.station_design(6).T, 6)[0] + drift
+    expected = fixed_probes.station_moments(w.static[near[s]] @ field_layout.station_design(6).T, 6)[0] + drift
     # after the replacement the tie is the line between the two 30 s baselines (15 samples each);
     # a six-probe station's m_1 per sample carries the noise of its five-moment fit
-    a = fixed_probes.station_design(6)[:, list(fixed_probes.STATION_MOMENTS[6])]
+    a = field_layout.station_design(6)[:, list(field_layout.STATION_MOMENTS[6])]
     sigma_m1 = NOISE * np.sqrt(np.linalg.inv(a.T @ a)[0, 0])
     assert abs(tied - expected) < 4 * sigma_m1 / np.sqrt(30)
     assert fixed_probes.tie(times[k, s], m, passes[k, s]) - expected > 100.0  # the footprint, if not removed

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from g2chain.field import multipoles, tracking, weighting
+from g2chain.physics import multipoles as physics_multipoles
 
 DATA = yaml.safe_load((Path(__file__).parent / "data" / "paper_field_tables.yaml").read_text())
 
@@ -23,7 +24,7 @@ def _known_field(n_azimuths=50, seed=1):
 
 def _probe_readings(m, xy):
     """What the 17 probes at xy read at each azimuth of the moments m [azimuths x 12]."""
-    return multipoles.field_from_multipoles(m, np.broadcast_to(xy[:, 0], (len(m), 17)),
+    return physics_multipoles.field_from_multipoles(m, np.broadcast_to(xy[:, 0], (len(m), 17)),
                                     np.broadcast_to(xy[:, 1], (len(m), 17)))
 
 

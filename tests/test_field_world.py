@@ -7,6 +7,7 @@ import pytest
 
 from g2chain.experiment import field_world
 from g2chain.field.tracking import brownian_rate
+from g2chain.records import field_layout
 
 from .test_field_units import DATA
 
@@ -78,8 +79,8 @@ def test_tracking_between_trolley_runs_leaves_only_the_untracked_bridge():
     run_idx = np.searchsorted(w.t_s, w.access_s)
     m_tr = np.stack([field_world.moments_at(w, k).mean(axis=0) for k in run_idx])
     # what six-probe stations read: the field at their probes from the station's own moments
-    xy = fixed_probes.station_probe_positions(6)
-    design = fixed_probes.station_design(6)
+    xy = field_layout.station_probe_positions(6)
+    design = field_layout.station_design(6)
     station_field = w.static[np.searchsorted(w.phi, w.station_phi)]  # static moments near each station
     readings = (station_field[None, :, :] + np.pad(w.drift, ((0, 0), (0, 0), (0, 7)))) @ design.T  # (T, S, 6)
     fp = fixed_probes.station_moments(readings, 6)[..., :5]  # (T, S, 5)

@@ -5,26 +5,27 @@ import pytest
 
 from g2chain.field import fixed_probes
 from g2chain.field.multipoles import multipole_basis
+from g2chain.records import field_layout
 
 
 @pytest.mark.parametrize("n", [6, 4])
 def test_station_resolves_its_moments(n):
     m = np.zeros(12)
-    m[list(fixed_probes.STATION_MOMENTS[n])] = [61.79e6, 40.0, -25.0, 12.0, -8.0][: len(fixed_probes.STATION_MOMENTS[n])]
-    xy = fixed_probes.station_probe_positions(n)
+    m[list(field_layout.STATION_MOMENTS[n])] = [61.79e6, 40.0, -25.0, 12.0, -8.0][: len(field_layout.STATION_MOMENTS[n])]
+    xy = field_layout.station_probe_positions(n)
     readings = m @ multipole_basis(xy[:, 0], xy[:, 1], 12)
     got = fixed_probes.station_moments(readings, n)
-    cols = list(fixed_probes.STATION_MOMENTS[n])
+    cols = list(field_layout.STATION_MOMENTS[n])
     assert np.allclose(got[cols], m[cols], atol=1e-6)
     assert np.all(np.isnan(np.delete(got, cols)))
 
 
 def test_four_probe_stations_cannot_see_the_normal_sextupole():
-    a = fixed_probes.station_design(4)
+    a = field_layout.station_design(4)
     # (x^2 - y^2)/r0^2 is the same at all four probes: degenerate with the dipole
-    assert np.ptp(a[:, 3]) < 1e-12 and np.linalg.matrix_rank(a[:, list(fixed_probes.STATION_MOMENTS[4])]) == 4
+    assert np.ptp(a[:, 3]) < 1e-12 and np.linalg.matrix_rank(a[:, list(field_layout.STATION_MOMENTS[4])]) == 4
     with pytest.raises(ValueError, match="4 or 6 probes"):
-        fixed_probes.station_probe_positions(5)
+        field_layout.station_probe_positions(5)
 
 
 def test_footprint_is_replaced_by_the_line_through_its_surroundings():

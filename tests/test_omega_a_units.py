@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from g2chain.config import ConfigError
-from g2chain.omega_a import histograms, minimizer, wiggle_model
+from g2chain.omega_a import histograms, minimizer, seeding, wiggle_model
 from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
 from g2chain.omega_a.pileup import normalise_above_endpoint
 from g2chain.omega_a.wiggle import AnalysisError, window_mask
@@ -122,13 +122,13 @@ def test_fit_recovers_omega_and_cbo_from_a_model_histogram():
     t, y = _poisson_wiggle(truth, 7)
     sel = (t > 30.1) & (t < 600)
     data = minimizer.FitData(t[sel], y[sel], minimizer.smooth(y[sel]))
-    start = minimizer.five_parameter_start(t[sel], y[sel], 0.0)
+    start = seeding.five_parameter_start(t[sel], y[sel], 0.0)
     r5 = minimizer.fit(data, start, ["N0", "tau", "A0", "R", "phi0"], 0.0)
     assert r5.pvalue < 1e-6  # the CBO is there, the five parameters cannot describe it
     start = {**r5.values, "A_cbo_N": 0.005, "phi_cbo_N": 0.0, "omega_cbo": 2.3, "tau_cbo": 200.0}
     f5 = wiggle_model.wiggle(t[sel], r5.vector(), 0.0, 0, data.loss_edges, data.loss_counts)
-    freq, amp = minimizer.residual_spectrum(t[sel], (y[sel] - f5) / np.sqrt(data.var))
-    start["omega_cbo"] = 2 * math.pi * minimizer.peak_frequency(freq, amp, (0.3, 0.45))
+    freq, amp = seeding.residual_spectrum(t[sel], (y[sel] - f5) / np.sqrt(data.var))
+    start["omega_cbo"] = 2 * math.pi * seeding.peak_frequency(freq, amp, (0.3, 0.45))
     free = ["N0", "tau", "A0", "R", "phi0", "A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo"]
     res = minimizer.fit(data, start, free, 0.0)
     assert res.pvalue > 1e-3
@@ -245,7 +245,7 @@ def test_fit_errors_agree_with_a_numerical_hessian_and_limits_hold():
     # tau fixed: the free parameters are not the leading ones of PARAMS (iminuit 2.33 would take
     # the leading block of a full-size Hessian; fit.py hands Minuit the free parameters only)
     free = ["N0", "A0", "R", "phi0"]
-    res = minimizer.fit(data, {**minimizer.five_parameter_start(t[sel], y[sel], 0.0), "tau": 64.4}, free, 0.0)
+    res = minimizer.fit(data, {**seeding.five_parameter_start(t[sel], y[sel], 0.0), "tau": 64.4}, free, 0.0)
     # the chi^2 Hessian by finite differences of the analytic gradient, at the minimum
     ls = minimizer.LeastSquares(data, 0.0, 0)
     p = res.vector()

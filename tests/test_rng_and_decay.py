@@ -5,6 +5,7 @@ from scipy import stats
 
 from g2chain.experiment import decay
 from g2chain.experiment.rng import fill_normal, fill_uniform, seed_state
+from g2chain.physics import michel
 
 
 def test_uniform_and_normal_moments():
@@ -30,11 +31,11 @@ def test_streams_differ_by_spawn_key_and_repeat_by_seed():
 
 def test_michel_mixture_is_exact():
     y = np.linspace(0, 1, 101)
-    n, a = decay.michel_number(y), decay.michel_number(y) * decay.michel_asymmetry(y)
+    n, a = michel.michel_number(y), michel.michel_number(y) * michel.michel_asymmetry(y)
     assert np.allclose(n + a, 4 * (1 - y**3))
     assert np.allclose(n - a, 6 * (1 - y) ** 2 * (2 * y + 1))
-    assert abs(decay.ASYMMETRY_ZERO_Y - 0.4215) < 1e-4
-    assert abs(decay.michel_asymmetry(decay.ASYMMETRY_ZERO_Y)) < 1e-12
+    assert abs(michel.ASYMMETRY_ZERO_Y - 0.4215) < 1e-4
+    assert abs(michel.michel_asymmetry(michel.ASYMMETRY_ZERO_Y)) < 1e-12
 
 
 def test_energy_sampling_follows_n_times_one_plus_a_cos():
@@ -44,7 +45,7 @@ def test_energy_sampling_follows_n_times_one_plus_a_cos():
         u = rng.random(400_000)
         y = np.array([decay.sample_energy_fraction(x, cos_theta, tables) for x in u[:400_000]])
         grid = np.linspace(0, 1, 2001)
-        pdf = decay.michel_number(grid) * (1 + decay.michel_asymmetry(grid) * cos_theta) / 3.0
+        pdf = michel.michel_number(grid) * (1 + michel.michel_asymmetry(grid) * cos_theta) / 3.0
         cdf = np.concatenate([[0], np.cumsum(0.5 * (pdf[1:] + pdf[:-1]) * np.diff(grid))])
         assert stats.kstest(y, lambda v, c=cdf, g=grid: np.interp(v, g, c)).pvalue > 1e-3
 

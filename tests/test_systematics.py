@@ -6,7 +6,7 @@ import copy
 import numpy as np
 import pytest
 
-from g2chain.omega_a import analysis
+from g2chain.omega_a import analysis, wiggle
 from g2chain.omega_a.groups import analysis_spec, load_groups
 from g2chain.omega_a.minimizer import FitResult
 from g2chain.omega_a.pileup import pileup_estimate, second_order_fraction
@@ -121,8 +121,8 @@ def test_second_order_fraction_is_lambda_for_a_poisson_stream():
 def test_pileup_time_shift_moves_the_estimate_in_time(base_cfg):
     calo, _, _, _ = experiment_views(base_cfg, "run2", 3e5, 3)
     spec = analysis_spec(GROUPS, "I-T", "run2")
-    base, _, _ = analysis.event_histogram_et(calo, spec)
-    shifted, _, _ = analysis.event_histogram_et(calo, spec, analysis.Variation(pileup_shift_ns=5.0))
+    base, _, _ = wiggle.event_histogram_et(calo, spec)
+    shifted, _, _ = wiggle.event_histogram_et(calo, spec, analysis.Variation(pileup_shift_ns=5.0))
     est, _ = pileup_estimate(*(calo[f"pileup/{spec.pileup}/{k}"] for k in
                                ("doubles", "singles", "triples", "triple_pairs", "triple_singles")))
     # the corrected histogram changes by +dt d(est)/dt (times the fitted normalisation, ~1)
@@ -164,9 +164,9 @@ def test_histogram_variations_share_the_nominal_randomization(base_cfg):
     spec = analysis_spec(GROUPS, "I-T", "run2")
     cache = {}
     for v in (analysis.NOMINAL, analysis.Variation(pileup_sigma=1.0), analysis.Variation(infill_sigma=-1.0)):
-        fresh = analysis.event_histogram_et(calo, spec, v)
-        cached = analysis.event_histogram_et(calo, spec, v, randomized=cache)
+        fresh = wiggle.event_histogram_et(calo, spec, v)
+        cached = wiggle.event_histogram_et(calo, spec, v, randomized=cache)
         assert np.array_equal(fresh[0], cached[0]) and np.array_equal(fresh[1], cached[1])
     assert list(cache) == [0]
-    resampled = analysis.event_histogram_et(calo, spec, analysis.Variation(seed_offset=1), randomized=cache)[0]
-    assert sorted(cache) == [0, 1] and not np.array_equal(resampled, analysis.event_histogram_et(calo, spec)[0])
+    resampled = wiggle.event_histogram_et(calo, spec, analysis.Variation(seed_offset=1), randomized=cache)[0]
+    assert sorted(cache) == [0, 1] and not np.array_equal(resampled, wiggle.event_histogram_et(calo, spec)[0])

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from g2chain.field import transients
+from g2chain.physics import transients as physics_transients
 
 
 def test_a_constant_transient_shifts_omega_by_itself():
@@ -31,10 +32,10 @@ def test_kicker_trace_gives_back_its_b_k():
     t = np.arange(0.0, 700.0, 0.5)
     truth = (-2.0e-7, 60.0)  # fractional field at the kicker, eddy-current decay time
     sigma = 2.0e-8
-    trace = transients.exponential_transient(t, *truth) + rng.normal(0.0, sigma, t.size)
+    trace = physics_transients.exponential_transient(t, *truth) + rng.normal(0.0, sigma, t.size)
     coverage = 0.085  # the kickers' share of the ring average
     out = transients.fit_kicker_trace(t, trace, sigma, coverage)
-    true_b = coverage * transients.precession_shift(lambda x: transients.exponential_transient(x, *truth))
+    true_b = coverage * transients.precession_shift(lambda x: physics_transients.exponential_transient(x, *truth))
     assert abs(out["B"] - true_b) < 3 * out["B_err"] and out["B_err"] > 0
     with pytest.raises(ValueError, match="not increasing"):
         transients.fit_kicker_trace(t[::-1], trace, sigma, coverage)
@@ -45,9 +46,9 @@ def test_esq_trace_gives_back_its_b_q():
     t = np.arange(0.0, 700.0, 0.5)
     truth = (3.0e-7, 2.0e4, 1.0e-4, 0.4)  # ~100 Hz vibration, slow to ring down
     sigma = 2.0e-8
-    trace = transients.esq_vibration(t, *truth) + rng.normal(0.0, sigma, t.size)
+    trace = physics_transients.esq_vibration(t, *truth) + rng.normal(0.0, sigma, t.size)
     coverage = 0.433  # the ESQs cover 43.3 % of the ring
     out = transients.fit_esq_trace(t, trace, sigma, coverage)
-    true_b = coverage * transients.precession_shift(lambda x: transients.esq_vibration(x, *truth))
+    true_b = coverage * transients.precession_shift(lambda x: physics_transients.esq_vibration(x, *truth))
     assert abs(out["B"] - true_b) < 3 * out["B_err"] + 1e-10
     assert abs(true_b) > 5 * out["B_err"]  # a measured, not a null, effect

@@ -5,7 +5,7 @@ from pathlib import Path
 from g2chain.config import ConfigError, validate_config
 
 try:
-    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+    validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 except ConfigError as err:
     sys.stderr.write(f"{err}\n")
     sys.exit(1)
@@ -18,7 +18,7 @@ from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
 from g2chain.studies.correlation_trials import correlation_jobs
 
 try:
-    GROUPS = load_groups("config/groups.yaml", Path(workflow.basedir) / "workflow" / "schemas" / "groups.schema.yaml")
+    GROUPS = load_groups("config/groups.yaml", Path(workflow.basedir) / "schemas" / "groups.schema.yaml")
 except ConfigError as err:
     sys.stderr.write(f"{err}\n")
     sys.exit(1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..numerics import periodic_linear_weights
 from ..records.field_files import FieldMeasurements
 from . import fixed_probes
 from .calibration import probe_offsets
@@ -29,7 +30,7 @@ N_MOMENTS = 12
 def station_weight_average(station_phi, n_azimuths: int = 3600) -> np.ndarray:
     """Azimuthal average of the linear station interpolation weights W_s(phi) (Eq. 49)."""
     phi = (np.arange(n_azimuths) + 0.5) * 2 * np.pi / n_azimuths
-    return fixed_probes.periodic_linear_weights(phi, station_phi).mean(axis=0)
+    return periodic_linear_weights(phi, station_phi).mean(axis=0)
 
 
 def station_moments_and_ties(meas: FieldMeasurements, footprint_half_width_s: float, max_gap_s: float = 3600.0):

@@ -13,7 +13,7 @@ from ..physics.ring import beam_frequencies
 from . import minimizer, wiggle_model
 from .groups import AnalysisSpec
 from .ratio_fit import fit_ratio_analysis
-from .seeding import GAMMA_TAU_NOMINAL_US, five_parameter_fit, seed_terms
+from .seeding import GAMMA_TAU_NOMINAL_US, five_parameter_fit, residual_spectrum, seed_terms
 from .staged_fit import _nested_test, check_nested, refit_parameter_set, staged_fit
 from .variations import NOMINAL, Variation, tilted_losses, varied_fit_setup
 from .wiggle import Wiggle, window_mask
@@ -34,7 +34,7 @@ def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_ed
     res5 = five_parameter_fit(t, y, var, spec.delta_r_ppm)
     f5 = wiggle_model.wiggle(t, res5.vector(), spec.delta_r_ppm, 0, loss_edges, loss_counts)
     var_p = minimizer.pearson_variance(y, var, f5)
-    spectrum5 = minimizer.residual_spectrum(t, (y - f5) / np.sqrt(var_p))
+    spectrum5 = residual_spectrum(t, (y - f5) / np.sqrt(var_p))
     nominal = beam_frequencies(field_index)
     start = seed_terms(t, y, f5, f5**2 / var_p, spec, nominal, dict(res5.values), spectrum5)
     loss = (np.asarray(loss_edges, float), np.asarray(loss_counts, float))
@@ -62,7 +62,7 @@ def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_ed
     env = spec.envelope
     f_full = minimizer.model_values(data, res.vector(), spec.delta_r_ppm, wiggle_model.ENVELOPES[env])
     sigma = np.sqrt(data.var) if chol is None else np.sqrt(wiggle.cov_band[0, sel])
-    spectrum_full = minimizer.residual_spectrum(t, (y - f_full) / sigma)
+    spectrum_full = residual_spectrum(t, (y - f_full) / sigma)
     return {"five": res5, "full": res, "t": t, "y": y, "sigma": sigma, "model": f_full,
             "model5": f5, "spectrum5": spectrum5, "spectrum_full": spectrum_full, "fixed_weak": fixed_weak}
 

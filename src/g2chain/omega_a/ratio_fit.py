@@ -19,7 +19,7 @@ from scipy.special import chdtrc  # chi^2 survival function chdtrc(ndf, chi2)
 
 from . import minimizer, wiggle_model
 from .ratio import ratio_histogram
-from .seeding import GAMMA_TAU_NOMINAL_US, five_parameter_fit, seed_terms
+from .seeding import GAMMA_TAU_NOMINAL_US, five_parameter_fit, residual_spectrum, seed_terms
 from .staged_fit import check_nested, fit_limits, refit_parameter_set, staged_fit
 from .variations import NOMINAL, varied_fit_setup
 from .wiggle import window_mask
@@ -111,7 +111,7 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts, reuse
     t_w, y_w = wiggle.t[sel], wiggle.y[sel]
     f5 = wiggle_model.wiggle(t_w, res5.vector(), spec.delta_r_ppm, 0, loss[0], loss[1])
     var_p = minimizer.pearson_variance(y_w, wiggle.var[sel], f5)
-    spectrum5 = minimizer.residual_spectrum(t_w, (y_w - f5) / np.sqrt(var_p))
+    spectrum5 = residual_spectrum(t_w, (y_w - f5) / np.sqrt(var_p))
     start = seed_terms(t_w, y_w, f5, f5**2 / var_p, spec, beam_frequencies(field_index), start, spectrum5)
     free = spec.free_parameters()
     five_free = ["A0", "R", "phi0"]
@@ -145,6 +145,6 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts, reuse
     pvalue5 = float(chdtrc(nu5, r5.chi2 / scale))
     sigma = np.sqrt(var)
     return {"five": r5, "full": res, "t": t, "y": r, "sigma": sigma, "model": model, "model5": None,
-            "spectrum5": spectrum5, "spectrum_full": minimizer.residual_spectrum(t, (r - model) / sigma),
+            "spectrum5": spectrum5, "spectrum_full": residual_spectrum(t, (r - model) / sigma),
             "pvalue": pvalue, "five_pvalue": pvalue5, "chi2_scale": scale, "fixed_weak": fixed_weak,
             "ratio_bins_dropped": dropped + low_stat}

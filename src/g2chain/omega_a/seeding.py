@@ -17,7 +17,7 @@ GAMMA_TAU_NOMINAL_US = 64.44  # gamma tau_mu at the magic momentum: the start va
 def five_parameter_fit(t, y, var, delta_r, loss=None) -> minimizer.FitResult:
     """Five-parameter fit with Pearson variances (seeded by projection)."""
     data = minimizer.FitData(t, y, minimizer.first_pass_variance(y, var))
-    start = minimizer.five_parameter_start(t, y, delta_r, GAMMA_TAU_NOMINAL_US)
+    start = five_parameter_start(t, y, delta_r, GAMMA_TAU_NOMINAL_US)
     free = ["N0", "tau", "A0", "R", "phi0"]
     res = minimizer.fit(data, start, free, delta_r)
     f5 = wiggle_model.wiggle(t, res.vector(), delta_r, 0, data.loss_edges, data.loss_counts)
@@ -31,22 +31,22 @@ def seed_terms(t, y, f5, weights, spec: AnalysisSpec, nominal: dict, start: dict
     rel = (y - f5) / f5
     two_pi = 2 * math.pi
     w_cbo = nominal["omega_cbo"]
-    f_cbo = minimizer.peak_frequency(freq, amp, (0.85 * w_cbo / two_pi, 1.15 * w_cbo / two_pi))
+    f_cbo = peak_frequency(freq, amp, (0.85 * w_cbo / two_pi, 1.15 * w_cbo / two_pi))
     start["omega_cbo"] = two_pi * f_cbo
     start["tau_cbo"] = 200.0
     env = np.exp(-t / start["tau_cbo"])
-    a, ph = minimizer.project_term(t, rel, weights, start["omega_cbo"], env)
+    a, ph = project_term(t, rel, weights, start["omega_cbo"], env)
     start["A_cbo_N"], start["phi_cbo_N"] = a, ph
     if "vw" in spec.terms:
         f_vw = nominal["omega_vw"] / two_pi
-        f = minimizer.peak_frequency(freq, amp, (0.97 * f_vw, 1.03 * f_vw))
+        f = peak_frequency(freq, amp, (0.97 * f_vw, 1.03 * f_vw))
         start["omega_vw"], start["tau_vw"] = two_pi * f, 30.0
-        start["A_vw"], start["phi_vw"] = minimizer.project_term(t, rel, weights, two_pi * f, np.exp(-t / 30.0))
+        start["A_vw"], start["phi_vw"] = project_term(t, rel, weights, two_pi * f, np.exp(-t / 30.0))
     if "y" in spec.terms:
         f_y = nominal["omega_y"] / two_pi
-        f = minimizer.peak_frequency(freq, amp, (0.97 * f_y, 1.03 * f_y))
+        f = peak_frequency(freq, amp, (0.97 * f_y, 1.03 * f_y))
         start["omega_y"], start["tau_y"] = two_pi * f, 100.0
-        start["A_y"], start["phi_y"] = minimizer.project_term(t, rel, weights, two_pi * f, np.exp(-t / 100.0))
+        start["A_y"], start["phi_y"] = project_term(t, rel, weights, two_pi * f, np.exp(-t / 100.0))
     if "cbo_drift" in spec.terms:
         start["tau_drift"] = spec.cbo_drift_tau_us
     if "ringing" in spec.terms:
