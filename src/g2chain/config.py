@@ -5,6 +5,7 @@ A bad key or value stops the run before any job, with one line naming the key.
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -157,3 +158,23 @@ def field_settings(cfg: dict, dataset: str) -> dict:
     merged = {**cfg["field"], **own}
     merged["external_ppb"] = {**cfg["field"].get("external_ppb", {}), **own.get("external_ppb", {})}
     return merged
+
+
+def select(cfg: dict, *paths: str) -> dict:
+    """The part of ``cfg`` at the dotted ``paths`` ("field.m1_hz", "datasets.run2"), nested as in
+    ``cfg``; a path that ``cfg`` does not hold (an optional override) is left out. A workflow rule
+    hands a step exactly this part, so the step can read nothing else and reruns when it changes."""
+    out: dict = {}
+    for path in paths:
+        keys = path.split(".")
+        node = cfg
+        for key in keys:
+            if not isinstance(node, dict) or key not in node:
+                break
+            node = node[key]
+        else:
+            dst = out
+            for key in keys[:-1]:
+                dst = dst.setdefault(key, {})
+            dst[keys[-1]] = copy.deepcopy(node)
+    return out

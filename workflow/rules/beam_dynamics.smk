@@ -8,8 +8,7 @@ rule beam_truth:
     input:
         world="results/{dataset}/sealed/world.h5",
     params:
-        seed=config["seed"],
-        muons=config["beam_dynamics"]["truth_muons"],
+        config=lambda w: step_config(w, "seed", "beam_dynamics.truth_muons", *dataset_scalars(), *dataset_blocks()),
     output:
         "results/{dataset}/sealed/beam_truth.json",
     log:
@@ -25,7 +24,7 @@ rule beam_dynamics_analysis:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
         trackers="results/{dataset}/experiment/trackers.h5",
     params:
-        analysis=lambda w: beam_dynamics_params(w.dataset),
+        config=lambda w: step_config(w, "beam_dynamics", *dataset_scalars(), *dataset_blocks()),
     output:
         json="results/{dataset}/analysis/beam_dynamics/corrections.json",
         png=report("results/{dataset}/analysis/beam_dynamics/beam_dynamics.png",

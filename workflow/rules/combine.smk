@@ -9,7 +9,8 @@ rule combine:
     input:
         **combination_inputs(),
     params:
-        combination=config["combination"],
+        config=lambda w: step_config(w, "combination.constants"),
+        datasets=DATASETS,
     output:
         json="results/combined/R_mu_blinded.json",
         csv="results/combined/budget_blinded.csv",
@@ -27,7 +28,8 @@ rule unblind:
         **combination_inputs(),
         worlds=expand("results/{dataset}/sealed/world.h5", dataset=DATASETS),
     params:
-        combination=config["combination"],
+        config=lambda w: step_config(w, "combination.constants"),
+        datasets=DATASETS,
     output:
         json="results/combined/a_mu.json",
         csv="results/combined/budget.csv",
@@ -52,6 +54,8 @@ rule closure:
         production_truth=expand("results/{dataset}/sealed/production_truth.h5", dataset=DATASETS),
         production_truth_json=expand("results/{dataset}/sealed/production_truth.json", dataset=DATASETS),
         beam_truth=expand("results/{dataset}/sealed/beam_truth.json", dataset=DATASETS),
+    params:
+        datasets=DATASETS,
     output:
         json="results/combined/closure.json",
         png=report("results/combined/closure.png", caption="../report/closure.rst", category="Combination"),

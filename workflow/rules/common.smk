@@ -2,7 +2,7 @@
 import sys
 from pathlib import Path
 
-from g2chain.config import ConfigError, validate_config
+from g2chain.config import ConfigError, select, validate_config
 
 try:
     validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
@@ -12,8 +12,7 @@ except ConfigError as err:
 
 DATASETS = sorted(config["datasets"])
 
-from g2chain.experiment.field_pipeline import measurement_settings, world_settings
-from g2chain.experiment.world import dataset_settings
+from g2chain.experiment.field_pipeline import MEASUREMENT_KEYS, WORLD_KEYS
 from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
 from g2chain.studies.correlation_trials import correlation_jobs
 
@@ -63,52 +62,51 @@ def omega_a_outputs():
     )
 
 
-def _dataset_keys(dataset):
-    """The dataset's own scalar settings (field index, kicker, momentum, statistics)."""
-    ds = config["datasets"][dataset]
-    return {k: v for k, v in ds.items() if not isinstance(v, dict)}
+# What each step reads of the config (DESIGN §3: params hold exactly what the step uses). A rule
+# declares ``params: config=lambda w: step_config(w, ...)`` and its script hands that part, not
+# the whole config, to the library: a step that reads a key outside it fails at once, and a change
+# inside it reruns the step.
+DATASET_BLOCKS = ("beam", "detector", "production")  # common blocks a dataset may override
 
 
-def field_world_params(dataset):
-    """What a dataset's sealed field world depends on: the seed, its world settings and the beam
-    (the true k_i). Measurement and analysis keys are left out on purpose: changing them must not
-    rebuild the world, whose truth feeds the production."""
-    beam = {k: v for k, v in _dataset_keys(dataset).items() if k not in ("label", "positrons", "chunks")}
-    return {"seed": config["seed"], "field": world_settings(config, dataset),
-            "beam": dataset_settings(config, dataset)["beam"], **beam}
+def step_config(wildcards, *paths):
+    """The config at ``paths`` ("{dataset}" filled from the wildcards), with the dataset's own
+    entry always present (possibly empty) so that its overrides can be looked up."""
+    ds = getattr(wildcards, "dataset", None)
+    part = select(config, *(p.format(dataset=ds) for p in paths))
+    if ds is not None:
+        part.setdefault("datasets", {}).setdefault(ds, {})
+    return part
 
 
-def world_params(dataset):
-    """What the sealed world and the production depend on beyond the field world (the chunks
-    follow the world by modification time, so a new statistics or detector setting reruns them)."""
-    return {"seed": config["seed"], "truth": config["truth"], "blinding": config["blinding"],
-            **dataset_settings(config, dataset), **_dataset_keys(dataset)}
+def dataset_blocks(dataset="{dataset}", only=None):
+    """The paths of the common beam, detector and production blocks and the dataset's overrides
+    (``only``: one key of the detector block)."""
+    if only:
+        return [f"detector.{only}", f"datasets.{dataset}.detector.{only}"]
+    return [p for b in DATASET_BLOCKS for p in (b, f"datasets.{dataset}.{b}")]
 
 
-def measure_field_params(dataset):
-    """The measurement part of the field settings, and the seed of their noise."""
-    return {"seed": config["seed"], **measurement_settings(config, dataset)}
+def dataset_scalars(dataset="{dataset}"):
+    """The dataset's own physics scalars (field index, kicker, momentum; not its statistics)."""
+    return [f"datasets.{dataset}.{k}" for k in ("field_index", "kicker_kV", "momentum_offset_percent",
+                                               "momentum_rms_percent", "label")]
 
 
-def analysis_field_params(dataset):
-    """The analysis part of a dataset's field settings and the detector facts it uses."""
-    from g2chain.experiment.field_pipeline import MEASUREMENT_KEYS, WORLD_KEYS, field_settings
-
-    s = field_settings(config, dataset)
-    own = {k: v for k, v in s.items() if k not in WORLD_KEYS and k not in MEASUREMENT_KEYS}
-    return {**own, "coverage": {"kicker": s["kicker"]["coverage"], "esq": s["esq"]["coverage"]},
-            "field_index": config["datasets"][dataset]["field_index"],
-            "tracker_resolution_mm": dataset_settings(config, dataset)["detector"]["tracker_resolution_mm"]}
+def field_keys(keys, dataset="{dataset}"):
+    return [p for k in keys for p in (f"field.{k}", f"datasets.{dataset}.field.{k}")]
 
 
-def beam_dynamics_params(dataset):
-    """The beam-dynamics analysis settings and the detector facts they use (rerun on change)."""
-    det = dataset_settings(config, dataset)["detector"]
-    return {**config["beam_dynamics"], "field_index": config["datasets"][dataset]["field_index"],
-            "detector": {k: det[k] for k in ("tracker_resolution_mm", "acceptance_radial", "acceptance_radial_energy",
-                                             "acceptance_vertical", "acceptance_vertical_quadratic",
-                                             "phase_radial_mrad", "phase_vertical_quadratic_mrad", "drift_angle_min_rad",
-                                             "drift_angle_max_rad")}}
+# the field world: what the truth depends on (a measurement or analysis key must not rebuild the
+# world or rerun the production); the beam conditions give the stored beam it is weighted with
+FIELD_WORLD_CONFIG = ("seed", *field_keys(WORLD_KEYS), *dataset_scalars(), *dataset_blocks())
+# the sealed world and the production: truth, blinds, beam, detector, statistics
+WORLD_CONFIG = ("seed", "truth", "blinding", "datasets.{dataset}", *dataset_blocks())
+# the correlation study builds worlds of its own from the physics of the trials' dataset
+_CORR = config["omega_a_correlations"]["dataset"]
+CORRELATION_STUDY_CONFIG = ("seed", "truth", "blinding", "omega_a_correlations", "field", f"datasets.{_CORR}",
+                            *dataset_blocks(_CORR))
+MEASURE_FIELD_CONFIG = ("seed", *field_keys(MEASUREMENT_KEYS))
 
 
 def combination_inputs(wildcards=None):

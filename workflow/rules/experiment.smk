@@ -6,9 +6,7 @@ rule field_world:
     conda:
         "../../environment.yml"
     params:
-        # the world part of the field settings and the beam: what the truth depends on (a change
-        # of a measurement or analysis key must not rebuild the world or rerun the production)
-        world=lambda w: field_world_params(w.dataset),
+        config=lambda w: step_config(w, *FIELD_WORLD_CONFIG),
     output:
         "results/{dataset}/sealed/field_world.h5",
     log:
@@ -23,7 +21,7 @@ rule measure_field:
     input:
         world="results/{dataset}/sealed/field_world.h5",
     params:
-        measurement=lambda w: measure_field_params(w.dataset),
+        config=lambda w: step_config(w, *MEASURE_FIELD_CONFIG),
     output:
         "results/{dataset}/experiment/field.h5",
     log:
@@ -38,7 +36,7 @@ rule world:
     input:
         field_world="results/{dataset}/sealed/field_world.h5",
     params:
-        world=lambda w: world_params(w.dataset),
+        config=lambda w: step_config(w, *WORLD_CONFIG),
     output:
         "results/{dataset}/sealed/world.h5",
     log:
@@ -52,6 +50,8 @@ rule simulate_chunk:
         "../../environment.yml"
     input:
         world="results/{dataset}/sealed/world.h5",
+    params:
+        config=lambda w: step_config(w, *WORLD_CONFIG),
     output:
         temp("results/{dataset}/sealed/chunks/chunk_{chunk}.h5"),
     log:
@@ -68,6 +68,8 @@ rule merge:
     input:
         chunks=chunk_files,
         world="results/{dataset}/sealed/world.h5",
+    params:
+        config=lambda w: step_config(w, *dataset_blocks(only="pedestal_noise_gev")),
     output:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
         trackers="results/{dataset}/experiment/trackers.h5",

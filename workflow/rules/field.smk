@@ -8,7 +8,8 @@ rule field_analysis:
         field="results/{dataset}/experiment/field.h5",
         trackers="results/{dataset}/experiment/trackers.h5",
     params:
-        analysis=lambda w: analysis_field_params(w.dataset),
+        config=lambda w: step_config(w, "field", "datasets.{dataset}.field", "datasets.{dataset}.field_index",
+                                     "datasets.{dataset}.label", *dataset_blocks(only="tracker_resolution_mm")),
     output:
         json="results/{dataset}/analysis/field/omega_p.json",
         png=report("results/{dataset}/analysis/field/field.png", caption="../report/field.rst", category="Field"),

@@ -10,6 +10,8 @@ rule omega_a_fit:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
         lost_muons="results/{dataset}/experiment/lost_muons.h5",
         groups=groups_of,
+    params:
+        config=lambda w: step_config(w, "datasets.{dataset}.field_index", "omega_a_systematics"),
     output:
         result="results/{dataset}/analysis/omega_a/{analysis}.json",
         plot=report(
@@ -77,6 +79,8 @@ rule omega_a_correlation_trials:
         "../../environment.yml"
     input:
         groups="config/groups.yaml",
+    params:
+        config=lambda w: step_config(w, *CORRELATION_STUDY_CONFIG),
     output:
         "results/combined/omega_a_correlation_trials/job_{job}.json",
     log:
@@ -93,6 +97,8 @@ rule omega_a_correlations:
     input:
         expand("results/combined/omega_a_correlation_trials/job_{job}.json",
                job=range(correlation_jobs(config["omega_a_correlations"]))),
+    params:
+        config=lambda w: step_config(w, "omega_a_correlations"),
     output:
         h5="results/combined/omega_a_correlations.h5",
         text="results/combined/omega_a_correlations.txt",
@@ -119,6 +125,8 @@ rule omega_a_dataset_average:
                                       dataset=wc.dataset, analysis=ANALYSES),
         correlations="results/combined/omega_a_correlations.h5",
         groups="config/groups.yaml",
+    params:
+        config=lambda w: step_config(w, "omega_a_average"),
     output:
         average="results/{dataset}/analysis/omega_a/average.json",
         plot=report("results/{dataset}/analysis/omega_a/average.png", caption="../report/omega_a_average.rst",

@@ -4,7 +4,7 @@ from g2chain.beam_dynamics.pipeline import run_beam_dynamics
 from g2chain.figures.beam_dynamics import beam_dynamics_summary
 
 sm = snakemake  # noqa: F821
-_, result = run_beam_dynamics(sm.config, sm.wildcards.dataset, sm.input.calorimeters, sm.input.trackers,
+_, result = run_beam_dynamics(sm.params.config, sm.wildcards.dataset, sm.input.calorimeters, sm.input.trackers,
                               sm.output.json)
-beam_dynamics_summary(result, sm.config["datasets"][sm.wildcards.dataset].get("label", sm.wildcards.dataset),
+beam_dynamics_summary(result, sm.params.config["datasets"][sm.wildcards.dataset].get("label", sm.wildcards.dataset),
                       sm.output.png)

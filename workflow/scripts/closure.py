@@ -4,4 +4,4 @@ from g2chain.figures.closure import closure_pulls
 from g2chain.truth.closure import run_closure
 
 sm = snakemake  # noqa: F821
-closure_pulls(run_closure(sorted(sm.config["datasets"]), sm.input, sm.output.json), sm.output.png)
+closure_pulls(run_closure(list(sm.params.datasets), sm.input, sm.output.json), sm.output.png)

@@ -3,5 +3,5 @@
 from g2chain.combine.pipeline import run_combine
 
 sm = snakemake  # noqa: F821
-run_combine(sm.config, sorted(sm.config["datasets"]), list(sm.input.averages), list(sm.input.corrections),
+run_combine(sm.params.config, list(sm.params.datasets), list(sm.input.averages), list(sm.input.corrections),
             list(sm.input.omega_p), sm.output.json, sm.output.csv, sm.output.md)

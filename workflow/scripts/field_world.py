@@ -4,6 +4,6 @@ from g2chain.experiment.field_pipeline import dataset_field_world, write_field_w
 from g2chain.truth.field import field_truth
 
 sm = snakemake  # noqa: F821
-world = dataset_field_world(sm.config, sm.wildcards.dataset)
-write_field_world(sm.config, sm.wildcards.dataset, world, field_truth(sm.config, sm.wildcards.dataset, world),
+world = dataset_field_world(sm.params.config, sm.wildcards.dataset)
+write_field_world(sm.params.config, sm.wildcards.dataset, world, field_truth(sm.params.config, sm.wildcards.dataset, world),
                   sm.output[0])

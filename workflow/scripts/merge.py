@@ -5,5 +5,5 @@ from g2chain.truth.production import write_truth_summary
 
 sm = snakemake  # noqa: F821
 out = dict(sm.output.items())
-total = merge_dataset(sm.config, sm.wildcards.dataset, list(sm.input.chunks), out)
+total = merge_dataset(sm.params.config, sm.wildcards.dataset, list(sm.input.chunks), out)
 write_truth_summary(out["truth_json"], sm.wildcards.dataset, total, read_world(sm.input.world))

@@ -7,7 +7,7 @@ from g2chain.omega_a.pipeline import dataset_average
 
 sm = snakemake  # noqa: F821
 try:
-    record = dataset_average(sm.config, sm.wildcards.dataset, list(sm.input.results), list(sm.input.systematics),
+    record = dataset_average(sm.params.config, sm.wildcards.dataset, list(sm.input.results), list(sm.input.systematics),
                              sm.input.correlations, sm.input.groups, sm.output.average)
 except ValueError as exc:
     message = f"{sm.wildcards.dataset} average: {exc}"

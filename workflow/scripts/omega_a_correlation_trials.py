@@ -3,4 +3,4 @@
 from g2chain.studies.correlation_trials import run_correlation_trials
 
 sm = snakemake  # noqa: F821
-run_correlation_trials(sm.config, int(sm.wildcards.job), sm.input.groups, sm.output[0], sm.log[0])
+run_correlation_trials(sm.params.config, int(sm.wildcards.job), sm.input.groups, sm.output[0], sm.log[0])

@@ -7,7 +7,7 @@ from g2chain.omega_a.correlations import paper_correlations
 from g2chain.omega_a.pipeline import combine_correlations
 
 sm = snakemake  # noqa: F821
-corr = combine_correlations(list(sm.input), sm.output.h5, sm.output.text, config_hash(sm.config))
+corr = combine_correlations(list(sm.input), sm.output.h5, sm.output.text, config_hash(sm.params.config))
 paper_labels, paper_rho = paper_correlations()
 omega_a_correlations(corr["rho"], corr["analyses"], paper_rho, paper_labels, sm.output.plot,
                      f"{corr['attrs']['dataset']} conditions, {corr['trials_used']} trials x "

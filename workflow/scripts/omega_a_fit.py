@@ -13,8 +13,8 @@ from g2chain.omega_a.pipeline import run_analysis_and_systematics
 sm = snakemake  # noqa: F821
 try:
     record, _, fits = run_analysis_and_systematics(
-        sm.config, sm.wildcards.dataset, sm.wildcards.analysis, sm.input.calorimeters, sm.input.lost_muons,
+        sm.params.config, sm.wildcards.dataset, sm.wildcards.analysis, sm.input.calorimeters, sm.input.lost_muons,
         sm.input.groups, sm.output.result, sm.output.systematics, sm.log.fit, sm.log.systematics)
 except (ValueError, RuntimeError) as exc:
     sys.exit(f"{sm.wildcards.dataset} {sm.wildcards.analysis}: {type(exc).__name__}: {exc}")
-omega_a_fit(fits, record, float(sm.config["datasets"][sm.wildcards.dataset]["field_index"]), sm.output.plot)
+omega_a_fit(fits, record, float(sm.params.config["datasets"][sm.wildcards.dataset]["field_index"]), sm.output.plot)

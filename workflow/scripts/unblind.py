@@ -5,6 +5,6 @@ from g2chain.combine.pipeline import run_unblind
 from g2chain.truth.closure import hardware_blinds
 
 sm = snakemake  # noqa: F821
-run_unblind(sm.config, sorted(sm.config["datasets"]), list(sm.input.averages), list(sm.input.corrections),
+run_unblind(sm.params.config, list(sm.params.datasets), list(sm.input.averages), list(sm.input.corrections),
             list(sm.input.omega_p), hardware_blinds(list(sm.input.worlds)), sm.output.json, sm.output.csv,
             sm.output.md, sm.output.html)

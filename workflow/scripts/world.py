@@ -2,5 +2,5 @@
 
 from g2chain.experiment.pipeline import write_world
 
-write_world(snakemake.config, snakemake.wildcards.dataset, snakemake.output[0],  # noqa: F821
+write_world(snakemake.params.config, snakemake.wildcards.dataset, snakemake.output[0],  # noqa: F821
             snakemake.input.field_world)  # noqa: F821
