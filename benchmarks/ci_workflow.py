@@ -39,8 +39,8 @@ def _snakemake(work: Path, *args) -> float:
 
 def main():
     from g2chain.beam_dynamics import efield
-    from g2chain.beam_dynamics.pipeline import analyse_beam_dynamics, read_fast_rotation, read_trackers
-    from g2chain.omega_a.pipeline import run_analysis_and_systematics
+    from g2chain.beam_dynamics.run_beam_dynamics import analyse_beam_dynamics, read_fast_rotation, read_trackers
+    from g2chain.omega_a.run_omega_a import run_analysis_and_systematics
 
     with tempfile.TemporaryDirectory() as tmp:
         work = copy_workflow(Path(tmp) / "wf")

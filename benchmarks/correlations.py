@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _trials(cfg_path: str, n: int, first_seed: int) -> tuple[float, float]:
     """Run n trials in this process; returns (production s, analysis s) summed over them."""
-    from g2chain.experiment.pipeline import produce_in_memory
+    from g2chain.experiment.run_production import produce_in_memory
     from g2chain.omega_a.groups import analysis_names, load_groups
     from g2chain.studies.correlation_trials import analyse_trial, study_world
     from g2chain.truth.field import dataset_field_truth

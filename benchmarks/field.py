@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 from g2chain.experiment import field_measurements, field_world
-from g2chain.field.analysis import analyse_field, station_moments_and_ties
 from g2chain.field.multipoles import fit_multipoles, multipole_basis, trolley_probe_positions
+from g2chain.field.omega_p import analyse_field, station_moments_and_ties
 
 SETTINGS = {"azimuths": 9000, "dipole_profile_ppm_rms": 17.0, "multipole_azimuthal_ppb_rms": 200.0,
             "dataset_days": 40.0, "trolley_interval_days": 2.5, "access_interval_days": 2.5, "access_hours": 2.0,

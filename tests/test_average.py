@@ -57,7 +57,7 @@ def test_dataset_average_from_files(tmp_path):
     from g2chain.blinding import software_offset_ppm
     from g2chain.io import read_json, write_h5, write_json
     from g2chain.omega_a.groups import analysis_names, load_groups
-    from g2chain.omega_a.pipeline import dataset_average
+    from g2chain.omega_a.run_omega_a import dataset_average
     from g2chain.omega_a.systematics import CATEGORIES
 
     from .conftest import ROOT

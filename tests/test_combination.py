@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from g2chain.combine.published import published_combination
-from g2chain.combine.ratio import covariance, gls_average
+from g2chain.combine.r_mu import covariance, gls_average
 from g2chain.constants import k_constants
 
 DATA = Path(__file__).parent / "data" / "published_run23.yaml"

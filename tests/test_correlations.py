@@ -52,7 +52,7 @@ def test_trial_correlation_matrix_of_a_pure_five_parameter_toy():
 
 
 def test_method_order_and_text_table():
-    from g2chain.omega_a.pipeline import correlation_table_text
+    from g2chain.omega_a.run_omega_a import correlation_table_text
 
     names = correlations.method_ordered(["VII-RQ", "II-A", "I-T", "III-RA", "VII-Q", "III-RT", "I-A", "II-T", "IV-T"])
     assert names == ["I-T", "II-T", "IV-T", "I-A", "II-A", "III-RT", "III-RA", "VII-Q", "VII-RQ"]

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from g2chain.experiment.pipeline import write_chunk, write_world
+from g2chain.experiment.run_production import write_chunk, write_world
 from g2chain.io import read_h5, read_json
 
 from .conftest import ROOT, copy_workflow, produce
@@ -74,7 +74,7 @@ def omega_a_average_closure(work) -> dict:
 def field_closure(work) -> dict:
     """Per dataset, (omega~'_p - truth) / evaluated uncertainty and the B_K, B_Q pulls of
     omega_p.json against the sealed field world (read only here)."""
-    from g2chain.experiment.field_pipeline import read_field_world
+    from g2chain.experiment.run_field_systems import read_field_world
     from g2chain.io import read_json
 
     out = {}
@@ -104,7 +104,7 @@ def _field_bad_inputs(work, tmp_path):
     import yaml
 
     from g2chain.config import overlay, validate_config
-    from g2chain.field.pipeline import run_field
+    from g2chain.field.run_field import run_field
     from g2chain.io import read_json
 
     cfg = overlay(yaml.safe_load((work / "config/config.yaml").read_text()),
@@ -155,7 +155,7 @@ def _sha(path):
 
 def test_same_config_same_bytes(tmp_path, base_cfg):
     cfg = {**base_cfg, "datasets": {"run2": {**base_cfg["datasets"]["run2"], "positrons": 2e4, "chunks": 2}}}
-    from g2chain.experiment.field_pipeline import dataset_field_world, write_field_world
+    from g2chain.experiment.run_field_systems import dataset_field_world, write_field_world
     from g2chain.truth.field import field_truth
 
     field_world = dataset_field_world(cfg, "run2")
@@ -314,7 +314,7 @@ def _negative_bin_is_named(work, tmp_path):
     import h5py
 
     from g2chain.omega_a.histograms import HistogramError
-    from g2chain.omega_a.pipeline import run_analysis
+    from g2chain.omega_a.run_omega_a import run_analysis
 
     bad = tmp_path / "bad_calorimeters.h5"
     shutil.copy(work / "results/run2/experiment/calorimeters.h5", bad)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from g2chain.experiment import field_measurements, field_world
-from g2chain.field.analysis import analyse_field
+from g2chain.field.omega_p import analyse_field
 
 from .test_field_units import DATA
 from .test_field_world import M1, SETTINGS

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from g2chain.config import ConfigError, validate_config
-from g2chain.experiment import field_measurements, field_pipeline
+from g2chain.experiment import field_measurements, run_field_systems
 from g2chain.field import weighting
-from g2chain.field.analysis import analyse_field
+from g2chain.field.omega_p import analyse_field
 from g2chain.truth.field import field_truth
 
 from .conftest import SCHEMA
@@ -65,9 +65,9 @@ def test_numbers_from_a_nested_command_line_value_are_typed(base_cfg):
 
 def _bridge_per_rate(cfg, dataset="run2"):
     """Analyse the dataset's world with the config's trolley plan: (bridge / estimated M, M, its error)."""
-    world = field_pipeline.dataset_field_world(cfg, dataset)
-    s = field_pipeline.field_settings(cfg, dataset)
-    meas = field_measurements.measure_field(world, s, field_pipeline.true_probe_offsets(cfg, dataset), np.random.default_rng(7))
+    world = run_field_systems.dataset_field_world(cfg, dataset)
+    s = run_field_systems.field_settings(cfg, dataset)
+    meas = field_measurements.measure_field(world, s, run_field_systems.true_probe_offsets(cfg, dataset), np.random.default_rng(7))
     out = analyse_field(meas, np.array([1.0] + [0.0] * 11), s["ramp_model"])
     m = out["brownian_rate_hz_per_sqrt_s"]
     return out["brownian_bridge_hz"] / m, m, out["brownian_rate_err"]
@@ -139,9 +139,9 @@ def test_trolley_temperature_is_corrected_with_the_bench_coefficient(base_cfg):
     coefficient times the runs' temperatures weighted as tracking weighs the runs (half weight
     at the ends: linear interpolation between runs)."""
     cfg = _cfg(base_cfg, dataset_days=12.0, trolley_temperature_rms_c=2.0)
-    s = field_pipeline.field_settings(cfg, "run2")
-    world = field_pipeline.dataset_field_world(cfg, "run2")
-    meas = field_measurements.measure_field(world, s, field_pipeline.true_probe_offsets(cfg, "run2"), np.random.default_rng(3))
+    s = run_field_systems.field_settings(cfg, "run2")
+    world = run_field_systems.dataset_field_world(cfg, "run2")
+    meas = field_measurements.measure_field(world, s, run_field_systems.true_probe_offsets(cfg, "run2"), np.random.default_rng(3))
     k = np.array([1.0] + [0.0] * 11)
     coeff = s["trolley_temperature_coeff_hz_per_c"]
     right = analyse_field(meas, k, s["ramp_model"], temperature_coeff_hz_per_c=coeff)["omega_p_hz"]

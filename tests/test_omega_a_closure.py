@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from g2chain.blinding import software_offset_ppm
-from g2chain.experiment.pipeline import produce_in_memory
-from g2chain.omega_a.analysis import fit_analysis
+from g2chain.experiment.run_production import produce_in_memory
+from g2chain.omega_a.analysis_fit import fit_analysis
 from g2chain.omega_a.groups import analysis_spec, load_groups
 from g2chain.omega_a.wiggle import build_wiggle
 from g2chain.omega_a.wiggle_model import omega_from_r

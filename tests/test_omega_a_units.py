@@ -247,7 +247,7 @@ def test_fit_errors_agree_with_a_numerical_hessian_and_limits_hold():
     free = ["N0", "A0", "R", "phi0"]
     res = minimizer.fit(data, {**seeding.five_parameter_start(t[sel], y[sel], 0.0), "tau": 64.4}, free, 0.0)
     # the chi^2 Hessian by finite differences of the analytic gradient, at the minimum
-    ls = minimizer.LeastSquares(data, 0.0, 0)
+    ls = minimizer.WhitenedResiduals(data, 0.0, 0)
     p = res.vector()
     idx = [wiggle_model.INDEX[n] for n in free]
 

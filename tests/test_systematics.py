@@ -6,7 +6,7 @@ import copy
 import numpy as np
 import pytest
 
-from g2chain.omega_a import analysis, wiggle
+from g2chain.omega_a import variations, wiggle
 from g2chain.omega_a.groups import analysis_spec, load_groups
 from g2chain.omega_a.minimizer import FitResult
 from g2chain.omega_a.pileup import pileup_estimate, second_order_fraction
@@ -68,22 +68,22 @@ def test_varied_fit_setup_changes_only_what_it_names():
     spec = analysis_spec(GROUPS, "III-T", "run2")  # exp+C, drift term with fixed tau
     free = ["R", "A_cbo_N", "C_cbo", "k_loss", "A_drift"]
     values = {"R": 1.0, "C_cbo": 0.1, "k_loss": -0.01, "tau_drift": 15.0}
-    s2, v2, f2 = analysis.varied_fit_setup(spec, values, free, analysis.Variation(envelope="exp"))
+    s2, v2, f2 = variations.varied_fit_setup(spec, values, free, variations.Variation(envelope="exp"))
     assert s2.envelope == "exp" and "C_cbo" not in f2 and v2["C_cbo"] == 0.0 and values["C_cbo"] == 0.1
-    s3, v3, f3 = analysis.varied_fit_setup(s2, v2, f2, analysis.Variation(envelope="exp+C"))
+    s3, v3, f3 = variations.varied_fit_setup(s2, v2, f2, variations.Variation(envelope="exp+C"))
     assert s3.envelope == "exp+C" and "C_cbo" in f3 and v3["C_cbo"] == 0.0
-    _, v4, f4 = analysis.varied_fit_setup(spec, values, free, analysis.Variation(tau_drift_us=10.0, k_loss_zero=True))
+    _, v4, f4 = variations.varied_fit_setup(spec, values, free, variations.Variation(tau_drift_us=10.0, k_loss_zero=True))
     assert v4["tau_drift"] == 10.0 and v4["k_loss"] == 0.0 and "k_loss" not in f4 and f4[:3] == free[:3]
 
 
 def test_tilted_losses_change_the_shape_by_the_tilt():
     edges = np.linspace(0.0, 700.0, 71)
     counts = np.full(70, 100.0)
-    up = analysis.tilted_losses(edges, counts, 0.1)
+    up = variations.tilted_losses(edges, counts, 0.1)
     # 1 + tilt (t - t_mid)/span: the last bin over the first gains (1 + 0.1 * 69/140)/(1 - 0.1 * 69/140)
     assert up[-1] / up[0] == pytest.approx((1 + 0.1 * 69 / 140) / (1 - 0.1 * 69 / 140))
     assert up.sum() == pytest.approx(counts.sum())  # symmetric bins: the total is kept
-    assert np.array_equal(analysis.tilted_losses(edges, counts, 0.0), counts)
+    assert np.array_equal(variations.tilted_losses(edges, counts, 0.0), counts)
 
 
 def test_slow_term_amplitude_from_the_chi2_parabola():
@@ -94,7 +94,7 @@ def test_slow_term_amplitude_from_the_chi2_parabola():
         return {"full": FitResult({"R": slope * a * 1e-3}, {}, ["R"], np.eye(1), 100 + (a - a0) ** 2 / s**2, 1, 0,
                                   "exp")}
 
-    src = Source("slow term", "x", "slow term", (analysis.Variation(slow_gain=step), analysis.Variation(slow_gain=-step)))
+    src = Source("slow term", "x", "slow term", (variations.Variation(slow_gain=step), variations.Variation(slow_gain=-step)))
     fits = [fit(step), fit(-step)]
     shifts = [slope * step, -slope * step]
     row = _slow_term(src, fits, shifts, fit(0.0)["full"].chi2)
@@ -122,7 +122,7 @@ def test_pileup_time_shift_moves_the_estimate_in_time(base_cfg):
     calo, _, _, _ = experiment_views(base_cfg, "run2", 3e5, 3)
     spec = analysis_spec(GROUPS, "I-T", "run2")
     base, _, _ = wiggle.event_histogram_et(calo, spec)
-    shifted, _, _ = wiggle.event_histogram_et(calo, spec, analysis.Variation(pileup_shift_ns=5.0))
+    shifted, _, _ = wiggle.event_histogram_et(calo, spec, variations.Variation(pileup_shift_ns=5.0))
     est, _ = pileup_estimate(*(calo[f"pileup/{spec.pileup}/{k}"] for k in
                                ("doubles", "singles", "triples", "triple_pairs", "triple_singles")))
     # the corrected histogram changes by +dt d(est)/dt (times the fitted normalisation, ~1)
@@ -163,10 +163,10 @@ def test_histogram_variations_share_the_nominal_randomization(base_cfg):
     calo = experiment_views(base_cfg, "run2", 2e5, 6)[0]
     spec = analysis_spec(GROUPS, "I-T", "run2")
     cache = {}
-    for v in (analysis.NOMINAL, analysis.Variation(pileup_sigma=1.0), analysis.Variation(infill_sigma=-1.0)):
+    for v in (variations.NOMINAL, variations.Variation(pileup_sigma=1.0), variations.Variation(infill_sigma=-1.0)):
         fresh = wiggle.event_histogram_et(calo, spec, v)
         cached = wiggle.event_histogram_et(calo, spec, v, randomized=cache)
         assert np.array_equal(fresh[0], cached[0]) and np.array_equal(fresh[1], cached[1])
     assert list(cache) == [0]
-    resampled = wiggle.event_histogram_et(calo, spec, analysis.Variation(seed_offset=1), randomized=cache)[0]
+    resampled = wiggle.event_histogram_et(calo, spec, variations.Variation(seed_offset=1), randomized=cache)[0]
     assert sorted(cache) == [0, 1] and not np.array_equal(resampled, wiggle.event_histogram_et(calo, spec)[0])

@@ -12,7 +12,7 @@ except ConfigError as err:
 
 DATASETS = sorted(config["datasets"])
 
-from g2chain.experiment.field_pipeline import MEASUREMENT_KEYS, WORLD_KEYS
+from g2chain.experiment.run_field_systems import MEASUREMENT_KEYS, WORLD_KEYS
 from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
 from g2chain.studies.correlation_trials import correlation_jobs
 

@@ -1,6 +1,6 @@
-"""Adapter: rule beam_dynamics_analysis -> beam_dynamics.pipeline.run_beam_dynamics, and its figure."""
+"""Adapter: rule beam_dynamics_analysis -> beam_dynamics.run_beam_dynamics.run_beam_dynamics, and its figure."""
 
-from g2chain.beam_dynamics.pipeline import run_beam_dynamics
+from g2chain.beam_dynamics.run_beam_dynamics import run_beam_dynamics
 from g2chain.figures.beam_dynamics import beam_dynamics_summary
 
 sm = snakemake  # noqa: F821

@@ -1,6 +1,6 @@
-"""Adapter: rule combine -> g2chain.combine.pipeline.run_combine."""
+"""Adapter: rule combine -> g2chain.combine.run_combination.run_combine."""
 
-from g2chain.combine.pipeline import run_combine
+from g2chain.combine.run_combination import run_combine
 
 sm = snakemake  # noqa: F821
 run_combine(sm.params.config, list(sm.params.datasets), list(sm.input.averages), list(sm.input.corrections),

@@ -1,6 +1,6 @@
-"""Adapter: rule field_analysis -> field.pipeline.run_field, and its figure."""
+"""Adapter: rule field_analysis -> field.run_field.run_field, and its figure."""
 
-from g2chain.field.pipeline import run_field
+from g2chain.field.run_field import run_field
 from g2chain.figures.field import field_summary
 
 sm = snakemake  # noqa: F821

@@ -1,6 +1,6 @@
 """Adapter: rule field_world -> the dataset's field world (experiment) and its truth (truth.field)."""
 
-from g2chain.experiment.field_pipeline import dataset_field_world, write_field_world
+from g2chain.experiment.run_field_systems import dataset_field_world, write_field_world
 from g2chain.truth.field import field_truth
 
 sm = snakemake  # noqa: F821

@@ -1,6 +1,6 @@
-"""Adapter: rule merge -> experiment.pipeline.merge_dataset, and the truth's summary of it."""
+"""Adapter: rule merge -> experiment.run_production.merge_dataset, and the truth's summary of it."""
 
-from g2chain.experiment.pipeline import merge_dataset, read_world
+from g2chain.experiment.run_production import merge_dataset, read_world
 from g2chain.truth.production import write_truth_summary
 
 sm = snakemake  # noqa: F821

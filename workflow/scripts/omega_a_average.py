@@ -1,9 +1,9 @@
-"""Adapter: rule omega_a_dataset_average -> g2chain.omega_a.pipeline.dataset_average."""
+"""Adapter: rule omega_a_dataset_average -> g2chain.omega_a.run_omega_a.dataset_average."""
 
 import sys
 
 from g2chain.figures.omega_a import omega_a_average
-from g2chain.omega_a.pipeline import dataset_average
+from g2chain.omega_a.run_omega_a import dataset_average
 
 sm = snakemake  # noqa: F821
 try:

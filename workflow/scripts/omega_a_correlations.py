@@ -1,10 +1,10 @@
-"""Adapter: rule omega_a_correlations -> omega_a.pipeline.combine_correlations, and the heat map
+"""Adapter: rule omega_a_correlations -> omega_a.run_omega_a.combine_correlations, and the heat map
 beside the paper's Table XXVII."""
 
 from g2chain.figures.omega_a import omega_a_correlations
 from g2chain.io import config_hash
 from g2chain.omega_a.correlations import paper_correlations
-from g2chain.omega_a.pipeline import combine_correlations
+from g2chain.omega_a.run_omega_a import combine_correlations
 
 sm = snakemake  # noqa: F821
 corr = combine_correlations(list(sm.input), sm.output.h5, sm.output.text, config_hash(sm.params.config))

@@ -1,4 +1,4 @@
-"""Adapter: rule omega_a_fit -> omega_a.pipeline.run_analysis_and_systematics (one analysis of
+"""Adapter: rule omega_a_fit -> omega_a.run_omega_a.run_analysis_and_systematics (one analysis of
 one dataset: its fit and systematic table), and the fit's figure.
 
 A failure (non-converged fit, bad input) is written to the log of the failing step as one line
@@ -8,7 +8,7 @@ and stops the rule; no result file is written.
 import sys
 
 from g2chain.figures.omega_a import omega_a_fit
-from g2chain.omega_a.pipeline import run_analysis_and_systematics
+from g2chain.omega_a.run_omega_a import run_analysis_and_systematics
 
 sm = snakemake  # noqa: F821
 try:

@@ -1,7 +1,7 @@
-"""Adapter: rule omega_a_average -> omega_a.pipeline.combined_pulls, and the pull histogram."""
+"""Adapter: rule omega_a_average -> omega_a.run_omega_a.combined_pulls, and the pull histogram."""
 
 from g2chain.figures.omega_a import omega_a_pulls
-from g2chain.omega_a.pipeline import combined_pulls
+from g2chain.omega_a.run_omega_a import combined_pulls
 
 sm = snakemake  # noqa: F821
 record, per = combined_pulls(list(sm.input), sm.output.pulls)

@@ -1,9 +1,9 @@
-"""Adapter: rule omega_a_scans -> g2chain.omega_a.pipeline.run_scans (one analysis of one dataset)."""
+"""Adapter: rule omega_a_scans -> g2chain.omega_a.run_omega_a.run_scans (one analysis of one dataset)."""
 
 import sys
 
 from g2chain.figures.omega_a import omega_a_scans
-from g2chain.omega_a.pipeline import run_scans
+from g2chain.omega_a.run_omega_a import run_scans
 
 sm = snakemake  # noqa: F821
 try:

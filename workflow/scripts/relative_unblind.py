@@ -1,7 +1,7 @@
-"""Adapter: rule relative_unblind -> omega_a.pipeline.relative_unblind, and the comparison plot."""
+"""Adapter: rule relative_unblind -> omega_a.run_omega_a.relative_unblind, and the comparison plot."""
 
 from g2chain.figures.omega_a import omega_a_comparison
-from g2chain.omega_a.pipeline import relative_unblind
+from g2chain.omega_a.run_omega_a import relative_unblind
 
 sm = snakemake  # noqa: F821
 table = relative_unblind(sm.wildcards.dataset, list(sm.input.results), sm.input.groups, sm.output.table)

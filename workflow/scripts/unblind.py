@@ -1,7 +1,7 @@
-"""Adapter: rule unblind -> combine.pipeline.run_unblind with the hardware blinds that
+"""Adapter: rule unblind -> combine.run_combination.run_unblind with the hardware blinds that
 truth.closure.hardware_blinds reads from the sealed worlds."""
 
-from g2chain.combine.pipeline import run_unblind
+from g2chain.combine.run_combination import run_unblind
 from g2chain.truth.closure import hardware_blinds
 
 sm = snakemake  # noqa: F821

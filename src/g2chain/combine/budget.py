@@ -15,7 +15,7 @@ import math
 
 from ..units import quadrature
 from .amu import CONSTANT_ROWS
-from .ratio import FIELD_ROW
+from .r_mu import FIELD_ROW
 
 # (quantity, section, carries a correction)
 ROWS = [

@@ -11,7 +11,7 @@ import numpy as np
 import yaml
 
 from .amu import a_mu_from_ratio
-from .ratio import covariance, gls_average
+from .r_mu import covariance, gls_average
 
 
 def _split(g: dict, stat, syst) -> tuple[float, float]:

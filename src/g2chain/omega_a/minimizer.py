@@ -119,7 +119,7 @@ def model_jacobian(data: FitData, p: np.ndarray, delta_r: float, envelope: int):
     return wiggle_model.wiggle_jacobian(data.t, p, delta_r, envelope, data.loss_edges, data.loss_counts)
 
 
-class LeastSquares:
+class WhitenedResiduals:
     """Eq. 6 as a sum of squares, chi^2 = |z|^2: z are the whitened residuals (y - f)/sigma, or
     L^-1 (y - f) with the banded Cholesky factor L of the bin covariance, plus one row
     (mean - p)/sigma per Gaussian penalty. ``__call__`` returns z and the whitened Jacobian
@@ -177,7 +177,7 @@ def gauss_newton_covariance(jw: np.ndarray, ridge: float = 0.0) -> np.ndarray:
     return (inv_chol.T @ inv_chol) / np.outer(d, d)
 
 
-def levenberg_marquardt(ls: LeastSquares, p0: np.ndarray, cols: np.ndarray, lower: np.ndarray,
+def levenberg_marquardt(ls: WhitenedResiduals, p0: np.ndarray, cols: np.ndarray, lower: np.ndarray,
                         upper: np.ndarray, edm_goal: float = 1e-8, max_iter: int = 200):
     """Minimise |z|^2 over the parameters ``cols`` from p0 with the analytic Jacobian.
 
@@ -277,7 +277,7 @@ def fit(data: FitData, start: dict, free: list, delta_r: float, envelope: str = 
     unknown = [n for n in free if n not in wiggle_model.INDEX]
     if unknown:
         raise FitError(f"unknown free parameter(s): {', '.join(unknown)}")
-    ls = LeastSquares(data, delta_r, env, penalties)
+    ls = WhitenedResiduals(data, delta_r, env, penalties)
     cols = np.array([wiggle_model.INDEX[n] for n in free], dtype=np.int64)
     lower = np.array([limits.get(n, (-np.inf, np.inf))[0] for n in free])
     upper = np.array([limits.get(n, (-np.inf, np.inf))[1] for n in free])
@@ -334,7 +334,7 @@ def _result(p, cov, free, chi, ndf, nfev, envelope) -> FitResult:
     return FitResult(values, errors, list(free), cov, chi, ndf, nfev, envelope)
 
 
-def _migrad(ls: LeastSquares, p: np.ndarray, free: list, limits: dict, strategy: int,
+def _migrad(ls: WhitenedResiduals, p: np.ndarray, free: list, limits: dict, strategy: int,
             with_hessian: bool = True) -> Minuit:
     """Minuit on |z|^2 over the free parameters only, from p, with the analytic gradient and
     (``with_hessian``) the Gauss-Newton Hessian (one Jacobian evaluation serves both at a point);

@@ -116,7 +116,7 @@ def _hesse_at(data: minimizer.FitData, values: dict, free: list, delta_r: float,
     Used for the scan's reference point when it is the base fit's own window: re-running the
     minimisation from a minimum only adds its convergence noise, so the base minimum is kept.
     """
-    ls = minimizer.LeastSquares(data, delta_r, wiggle_model.ENVELOPES[envelope], penalties)
+    ls = minimizer.WhitenedResiduals(data, delta_r, wiggle_model.ENVELOPES[envelope], penalties)
     p0 = wiggle_model.parameter_vector(values)
     z, jw = ls(p0)
     idx = [wiggle_model.INDEX[n] for n in free]

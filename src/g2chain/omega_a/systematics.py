@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..records.uncertainty import CATEGORIES
-from .analysis import fit_analysis
+from .analysis_fit import fit_analysis
 from .groups import AnalysisSpec
 from .pileup import second_order_fraction
 from .variations import NOMINAL, Variation

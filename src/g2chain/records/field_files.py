@@ -1,6 +1,6 @@
 """What the field systems recorded (experiment/field.h5), read back into the analysis' data
 structure (``FieldMeasurements``). The layout is written by
-``experiment.field_pipeline.write_field_measurements``."""
+``experiment.run_field_systems.write_field_measurements``."""
 
 from __future__ import annotations
 

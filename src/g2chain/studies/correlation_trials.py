@@ -15,11 +15,11 @@ import time
 
 import numpy as np
 
-from ..experiment.pipeline import produce_in_memory
+from ..experiment.run_production import produce_in_memory
 from ..io import write_json
-from ..omega_a.analysis import fit_analysis
+from ..omega_a.analysis_fit import fit_analysis
 from ..omega_a.groups import analysis_names, analysis_spec, load_groups
-from ..omega_a.pipeline import GROUPS_SCHEMA
+from ..omega_a.run_omega_a import GROUPS_SCHEMA
 from ..omega_a.wiggle import build_wiggle
 from ..progress import Progress
 from ..truth.field import dataset_field_truth

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..beam_dynamics.differential_decay import t_method_radial_slope
 from ..experiment.beam import injection
-from ..experiment.pipeline import read_world
+from ..experiment.run_production import read_world
 from ..experiment.world import build_conditions
 from ..io import write_json
 from ..numerics import weighted_slope

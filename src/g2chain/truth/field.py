@@ -7,8 +7,8 @@ import numpy as np
 
 from ..config import field_settings
 from ..experiment.beam import stored_beam
-from ..experiment.field_pipeline import dataset_field_world
 from ..experiment.field_world import FieldWorld, muon_weighted_map, true_omega_p
+from ..experiment.run_field_systems import dataset_field_world
 from ..experiment.world import build_conditions
 from ..field.transients import precession_shift
 from ..io import config_hash

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..io import read_json, write_json
 from .amu import a_mu_from_ratio, constant_components
 from .budget import budget_csv, budget_html, budget_markdown, budget_table
-from .ratio import combine_datasets, dataset_ratio
+from .r_mu import combine_datasets, dataset_ratio
 
 
 def _write_text(path, text: str):

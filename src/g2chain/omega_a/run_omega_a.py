@@ -9,7 +9,7 @@ import numpy as np
 
 from ..blinding import software_offset_ppm
 from ..io import read_h5, read_json, write_json
-from .analysis import fit_analysis, result_record
+from .analysis_fit import fit_analysis, result_record
 from .groups import analysis_spec, load_groups
 from .wiggle import build_wiggle
 

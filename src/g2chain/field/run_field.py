@@ -17,7 +17,7 @@ from ..io import read_h5, write_json
 from ..physics.multipoles import multipole_basis
 from ..records.field_files import read_field_measurements
 from ..records.field_layout import trolley_probe_positions
-from .analysis import analyse_field
+from .omega_p import analyse_field
 from .transients import fit_esq_trace, fit_kicker_trace
 from .weighting import (
     azimuthal_projections,

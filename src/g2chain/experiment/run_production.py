@@ -11,8 +11,8 @@ from ..io import config_hash, read_h5, write_h5
 from ..progress import Progress
 from ..records import experiment_files as records
 from ..seeds import dataset_key
-from .field_pipeline import read_field_world
 from .production import simulate_chunk
+from .run_field_systems import read_field_world
 from .world import WORLD_UNITS, build_conditions, build_world, dataset_settings
 
 
