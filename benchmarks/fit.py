@@ -42,7 +42,8 @@ TRUTH = {
 # tolerances stop ~1e-5 in chi^2 (a few 1e-3 sigma) above it. Their minimum and covariance are
 # therefore compared at tight tolerances with the model's analytic Jacobian handed to them too.
 TIGHT = {"ftol": 1e-14, "xtol": 1e-14, "gtol": 0.0}
-FREE = [p for p in wiggle_model.PARAMS if p in TRUTH and p != "tau_drift"]  # 28: the drift time constant fixed (III, IV, VI)
+# 28: the drift time constant fixed (III, IV, VI)
+FREE = [p for p in wiggle_model.PARAMS if p in TRUTH and p != "tau_drift"]
 
 
 def make_data(seed=1):
@@ -83,7 +84,8 @@ def scipy_fit(data, start, tight=False, analytic=False):
     def jac(t, *q):
         p = base.copy()
         p[idx] = q
-        return wiggle_model.wiggle_jacobian(t, p, DELTA_R, wiggle_model.ENVELOPES[ENVELOPE], data.loss_edges, data.loss_counts)[1][:, idx]
+        env = wiggle_model.ENVELOPES[ENVELOPE]
+        return wiggle_model.wiggle_jacobian(t, p, DELTA_R, env, data.loss_edges, data.loss_counts)[1][:, idx]
 
     def f(t, *q):
         p = base.copy()
@@ -109,7 +111,8 @@ def lmfit_fit(data, start, tight=False, analytic=False):
     def resid(ps):
         p = base.copy()
         p[idx] = [ps[n].value for n in FREE]
-        return (wiggle_model.wiggle(data.t, p, DELTA_R, wiggle_model.ENVELOPES[ENVELOPE], data.loss_edges, data.loss_counts) - data.y) * w
+        env = wiggle_model.ENVELOPES[ENVELOPE]
+        return (wiggle_model.wiggle(data.t, p, DELTA_R, env, data.loss_edges, data.loss_counts) - data.y) * w
 
     def dfun(ps):
         p = base.copy()

@@ -4,6 +4,7 @@ from g2chain.field.run_field import run_field
 from g2chain.figures.field import field_summary
 
 sm = snakemake  # noqa: F821
-_, result = run_field(sm.params.config, sm.wildcards.dataset, sm.input.field, sm.input.trackers, sm.output.json, sm.log[0])
+_, result = run_field(sm.params.config, sm.wildcards.dataset, sm.input.field, sm.input.trackers, sm.output.json,
+                      sm.log[0])
 ds = sm.wildcards.dataset
 field_summary(result, sm.output.png, title=sm.params.config["datasets"][ds].get("label", ds))

@@ -5,5 +5,5 @@ from g2chain.truth.field import field_truth
 
 sm = snakemake  # noqa: F821
 world = dataset_field_world(sm.params.config, sm.wildcards.dataset)
-write_field_world(sm.params.config, sm.wildcards.dataset, world, field_truth(sm.params.config, sm.wildcards.dataset, world),
-                  sm.output[0])
+truth = field_truth(sm.params.config, sm.wildcards.dataset, world)
+write_field_world(sm.params.config, sm.wildcards.dataset, world, truth, sm.output[0])

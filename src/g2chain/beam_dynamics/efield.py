@@ -37,12 +37,15 @@ weighted by their total uncertainties. It measures positions, so its C_e has no 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from scipy.optimize import minimize_scalar, nnls
 
 from ..constants import APERTURE_MM
 from ..units import quadrature
 from . import fast_rotation
+from .corrections import EfieldCorrection
 
 
 def early_profile(ratio, t_us, t_ref_us: float, period_us: float, n_tau: int, fold_us=(0.1, 1.0)):
@@ -140,7 +143,8 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
     tc = 0.5 * (tau_edges[1:] + tau_edges[:-1])
     p = np.asarray(profile, dtype=float)
     h = (tc - p @ tc) * 1e3  # ns from the profile's centre
-    f_edges = fast_rotation.F0_MHZ * fast_rotation.MAGIC_RADIUS_MM / (fast_rotation.MAGIC_RADIUS_MM + x_edges)  # descending with x
+    r0 = fast_rotation.MAGIC_RADIUS_MM
+    f_edges = fast_rotation.F0_MHZ * r0 / (r0 + x_edges)  # descending with x
     n_x, n_tau = xc.size, tc.size
     basis = fast_rotation.debunching_basis(t_edges, f_edges[::-1], tau_edges).reshape(t.size, n_x, n_tau)[:, ::-1, :]
     a = basis / s[:, None, None]
@@ -210,7 +214,8 @@ def mean_x2_error(fit: dict) -> float:
 
 def predict_ratio(t_edges, rho, x_edges, tau_edges) -> np.ndarray:
     """Ratio a joint distribution rho [x cells, tau cells] gives on equal time bins (Eq. 16)."""
-    f_edges = fast_rotation.F0_MHZ * fast_rotation.MAGIC_RADIUS_MM / (fast_rotation.MAGIC_RADIUS_MM + np.asarray(x_edges, dtype=float))
+    r0 = fast_rotation.MAGIC_RADIUS_MM
+    f_edges = fast_rotation.F0_MHZ * r0 / (r0 + np.asarray(x_edges, dtype=float))
     flat = np.asarray(rho)[::-1].ravel()  # basis columns run in ascending frequency
     return fast_rotation.debunching_rate(t_edges, f_edges[::-1], tau_edges, flat)
 
@@ -219,10 +224,11 @@ def _fourier_ce(ratio, t, field_index, settings):
     d = fast_rotation.fourier_distribution(ratio, t, t_start_us=settings["fourier_start_us"],
                                 t_end_us=settings["fourier_end_us"])
     x, rho = d["x_mm"], d["rho"]
-    return d, fast_rotation.efield_correction(x, rho, field_index), fast_rotation.efield_blind_slope(x, rho, field_index)
+    return (d, fast_rotation.efield_correction(x, rho, field_index),
+            fast_rotation.efield_blind_slope(x, rho, field_index))
 
 
-def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -> dict:
+def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -> EfieldCorrection:
     """C_e of one dataset (ppb, at eps_hw = 0) by the chi^2 and Fourier methods and their
     combination. ``settings``: fit_window_us, rebin, n_x, n_tau, profile_window_us, profile_iterations,
     fourier_start_us, fourier_end_us, inflation, esq_alignment_ppb (external)."""
@@ -261,7 +267,8 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
     # the same fit tied to the folded profile as measured (wrapped tails kept, no correction for
     # the first turns' stretching): how much the profile treatment moves C_e
     fit_wrapped = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, profile, x_edges)
-    ce_wrapped = fast_rotation.efield_coefficient(field_index) * float(fit_wrapped["rho"].sum(1) @ fit_wrapped["x_mm"] ** 2)
+    ce_wrapped = (fast_rotation.efield_coefficient(field_index)
+                  * float(fit_wrapped["rho"].sum(1) @ fit_wrapped["x_mm"] ** 2))
     ce_c_err = ce_c * mean_x2_error(fit) / x2
     marg_x = fit["rho"].sum(1)
     slope_c = fast_rotation.efield_blind_slope(fit["x_mm"], marg_x, field_index)
@@ -289,7 +296,7 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
     infl = float(settings["inflation"])
     syst = infl * quadrature(syst_parts.values())
     ppb = 1e9
-    return {
+    record = {
         "C_e_ppb": ce * ppb,
         "stat_ppb": stat * ppb,
         "syst_ppb": syst * ppb,
@@ -308,18 +315,19 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
                         "stat_ppb": ce_f_err * ppb, "t0_us": four["t0_us"], "dCe_deps_ppb": slope_f * ppb},
         },
         "weights": {"chi2": float(w[0]), "fourier": float(w[1])},
-        "_fit": fit, "_fourier": four, "_ratio": (t, ratio), "_profile": (tau_edges, target),
     }
+    return EfieldCorrection("C_e", record, chi2_fit=fit, fourier=four, ratio=(t, ratio), profile=(tau_edges, target))
 
 
-def with_tracker_method(ce: dict, tracker: dict) -> dict:
+def with_tracker_method(fast_rotation_ce: EfieldCorrection, tracker: dict) -> EfieldCorrection:
     """The C_e combination of the fast-rotation and tracker methods (ppb, at eps_hw = 0): their
     weighted average with each method's total uncertainty, taken as uncorrelated (Sec. V A 3,
     Table VII). The fast-rotation result is already the chi^2 and Fourier methods' combination
     (``efield_analysis``; they share the data, so they enter as one method). The tracker's C_e
-    does not depend on the blinded clock. Returns a new result dict with the tracker method under
+    does not depend on the blinded clock. Returns a new result with the tracker method under
     ``methods``."""
     ppb = 1e9
+    ce = fast_rotation_ce.record
     m = ce["methods"]
     infl = ce["inflation"]
     fr_syst = dict(ce["systematics_ppb"])  # its parts before the 1.5 inflation (only syst_ppb carries it)
@@ -358,7 +366,6 @@ def with_tracker_method(ce: dict, tracker: dict) -> dict:
             "fit": {k: [p[k], e[k]] for k in p}, "chi2": tracker["fit"]["chi2"], "ndf": tracker["fit"]["ndf"],
             "error_scale": tracker["error_scale"],
             "vertices": float(series["n"].sum())}},
-        "_tracker": tracker,
     })
-    return out
+    return dataclasses.replace(fast_rotation_ce, record=out, tracker=tracker)
 

@@ -25,6 +25,7 @@ import numpy as np
 from ..constants import APERTURE_MM
 from ..records.trackers import radial_moments, vertical_efficiency
 from ..units import quadrature
+from .corrections import PhaseAcceptanceCorrection
 from .differential_decay import t_method_radial_slope
 from .phase_drift import oscillation_lines, slow_drift
 
@@ -89,7 +90,7 @@ def phase_acceptance_slope(t_us, h_txy, y_edges, maps: dict, vertical_falloff: f
 
 def phase_acceptance_analysis(t_us, h_txy, x_edges, y_edges, detector: dict, vertical_falloff: float,
                               omega_a: float, variations: dict, replicas: int = 20, seed: int = 0,
-                              averaged=None) -> dict:
+                              averaged=None) -> PhaseAcceptanceCorrection:
     """C_pa (ppb) with its statistical error (Poisson replicas of M^T(x, y, t)) and systematics:
     the phase maps, the acceptance maps and the trackers' vertical efficiency, each varied by its
     relative ``variations`` entry (half the spread of the +- variations). ``averaged``: the
@@ -122,10 +123,10 @@ def phase_acceptance_analysis(t_us, h_txy, x_edges, y_edges, detector: dict, ver
             raise ValueError(f"phase_acceptance variation '{name}': expected phase_maps, acceptance_maps or "
                              f"tracker_efficiency")
         syst[f"{name} +-{rel:.0%}"] = 0.5 * abs(shifted[1] - shifted[0])
-    return {"C_pa_ppb": value, "stat_ppb": float(np.std(reps, ddof=1)) if len(reps) > 1 else float("nan"),
-            "syst_ppb": quadrature(syst.values()), "systematics_ppb": syst,
-            "cbo_mhz": f_cbo, "lines_mhz": nominal["lines"], "_t_us": t, "_phi_pa": nominal["phi"],
-            "_phi_fit": nominal["fit"]}
+    record = {"C_pa_ppb": value, "stat_ppb": float(np.std(reps, ddof=1)) if len(reps) > 1 else float("nan"),
+              "syst_ppb": quadrature(syst.values()), "systematics_ppb": syst,
+              "cbo_mhz": f_cbo, "lines_mhz": nominal["lines"]}
+    return PhaseAcceptanceCorrection("C_pa", record, t_us=t, phi_pa=nominal["phi"], phi_fit=nominal["fit"])
 
 
 def period_average(h_t, period_us: float, bin_us: float):

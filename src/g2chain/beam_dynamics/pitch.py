@@ -25,6 +25,7 @@ from scipy.special import erf
 from ..constants import APERTURE_MM, MAGIC_RADIUS_MM
 from ..records.trackers import vertical_efficiency, vertices_in_window
 from ..units import quadrature
+from .corrections import PitchCorrection
 
 
 def amplitude_moments(y_edges, density, resolution_mm: float) -> tuple[float, float]:
@@ -106,7 +107,7 @@ def pitch_from_histogram(h_xy, x_edges, y_edges, field_index: float, resolution_
 
 def pitch_analysis(vertices, x_edges, y_edges, time_edges, window_us, field_index: float, resolution_mm: float,
                    vertical_falloff: float, acceptance: dict, variations: dict, n_boot: int = 40,
-                   seed: int = 0) -> dict:
+                   seed: int = 0) -> PitchCorrection:
     """C_p of one dataset with its uncertainties (ppb): the average of the two methods; the
     statistical error from Poisson replicas of the vertex histogram; systematics from the
     tracker resolution, the tracker efficiency shape and the calorimeter acceptance, each varied
@@ -137,8 +138,9 @@ def pitch_analysis(vertices, x_edges, y_edges, time_edges, window_us, field_inde
     syst["method difference"] = 0.5 * abs(nominal["method1"] - nominal["method2"])
     stat = float(np.std(boot, ddof=1))
     total_syst = quadrature(syst.values())
-    return {"C_p_ppb": nominal["C_p"], "method1_ppb": nominal["method1"], "method2_ppb": nominal["method2"],
+    record = {"C_p_ppb": nominal["C_p"], "method1_ppb": nominal["method1"], "method2_ppb": nominal["method2"],
             "stat_ppb": stat, "syst_ppb": total_syst, "systematics_ppb": syst,
             "total_ppb": float(np.hypot(stat, total_syst)), "mean_A2_mm2": nominal["mean_A2_mm2"],
-            "vertices": float(h.sum()), "_amplitudes_mm": nominal["amplitudes_mm"],
-            "_amplitude_weights": nominal["amplitude_weights"]}
+            "vertices": float(h.sum())}
+    return PitchCorrection("C_p", record, amplitudes_mm=nominal["amplitudes_mm"],
+                           amplitude_weights=nominal["amplitude_weights"])

@@ -17,7 +17,8 @@ from ..constants import OMEGA_REF
 from ..io import read_h5, write_json
 from ..records.trackers import vertices_in_time
 from ..units import quadrature
-from . import differential_decay, muon_loss
+from . import differential_decay
+from .corrections import BeamDynamicsResult, Correction, EfieldCorrection, MuonLossCorrection, muon_loss
 from .efield import efield_analysis, with_tracker_method
 from .phase_acceptance import betatron_averaged, phase_acceptance_analysis
 from .pitch import pitch_analysis
@@ -42,7 +43,7 @@ def read_trackers(path):
     return tuple(d[n] for n in names)
 
 
-def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> dict:
+def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> BeamDynamicsResult:
     """All corrections of one dataset (ppb) from in-memory records."""
     bd = cfg["beam_dynamics"]
     n = float(cfg["datasets"][dataset]["field_index"])
@@ -51,9 +52,10 @@ def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> d
     ce = efield_analysis(signal, bin_us, n, bd["efield"])
     vertices, x_edges, y_edges, t_edges = trackers
     # the trackers' method (Eq. 17-19): the bunch length from the fast-rotation profile
-    a_ns, b_ns, edge_ns = ce["methods"]["chi2"]["bunch_ns"]
+    a_ns, b_ns, edge_ns = ce.record["methods"]["chi2"]["bunch_ns"]
     tr = tracker_efield(vertices, x_edges, t_edges, n, det["tracker_resolution_mm"],
-                        differential_decay.t_method_radial_slope(det["acceptance_radial"], det["acceptance_radial_energy"]),
+                        differential_decay.t_method_radial_slope(det["acceptance_radial"],
+                                                                 det["acceptance_radial_energy"]),
                         (b_ns - a_ns) * 1e-3, (det["drift_angle_min_rad"], det["drift_angle_max_rad"]),
                         bd["efield"]["tracker"], edge_us=edge_ns * 1e-3)
     ce = with_tracker_method(ce, tr)
@@ -62,26 +64,27 @@ def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> d
     cp = pitch_analysis(vertices, x_edges, y_edges, t_edges, tuple(p["window_us"]), n, det["tracker_resolution_mm"],
                         p["tracker_vertical_falloff"], acceptance, p["variations"], n_boot=int(p["replicas"]))
     drifts = phase_drift_corrections(bd["phase_drifts"], n, det, ce, trackers, p["tracker_vertical_falloff"])
-    return {"C_e": ce, "C_p": cp, **drifts}
+    return BeamDynamicsResult(C_e=ce, C_p=cp, **drifts)
 
 
-def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: dict, trackers,
+def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: EfieldCorrection, trackers,
                             vertical_falloff: float, seed: int = 0) -> dict:
-    """C_dd, C_ml and C_pa (ppb) with statistical, systematic and external parts."""
+    """C_dd, C_ml and C_pa (ppb) with statistical, systematic and external parts:
+    {"C_dd": Correction, "C_ml": MuonLossCorrection, "C_pa": PhaseAcceptanceCorrection}."""
     win = tuple(settings["window_us"])
     dphi = settings["dphi0_ddelta_mrad_per_percent"] * 0.1  # mrad per % -> rad per unit delta
     dphi_err = settings["dphi0_ddelta_err_mrad_per_percent"] * 0.1
     model = settings["momentum_time_model"]
     # the momentum spread's relative uncertainty: C_e's (stat + syst), the same distribution
-    rel_var = float(np.hypot(ce["stat_ppb"], ce["syst_ppb"]) / ce["C_e_ppb"])
+    rel_var = float(np.hypot(ce.record["stat_ppb"], ce.record["syst_ppb"]) / ce.value_ppb)
     ppb = 1e9
 
     # --- C_dd (Eq. 28, 33, 34) from the chi^2 method's joint distribution
-    pop = differential_decay.joint_population(ce["_fit"], field_index)
+    pop = differential_decay.joint_population(ce.chi2_fit, field_index)
     acc = differential_decay.radial_acceptance(pop["x_e"], det["acceptance_radial"], det["acceptance_radial_energy"])
     dd = differential_decay.differential_decay_terms(pop, dphi, OMEGA_A, win, acc)
     bl, pt0 = dd["beamline"] * ppb, dd["p_t0"] * ppb
-    fit = ce["_fit"]
+    fit = ce.chi2_fit
     dd_syst = {"dphi0/ddelta measurement": abs(bl) * dphi_err / abs(dphi),
                "momentum spread (C_e)": float(np.hypot(bl, pt0)) * rel_var,
                "momentum-time model": abs(pt0) * model}
@@ -103,8 +106,8 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: d
     reps = []
     for _ in range(int(settings["replicas"])):
         hr = betatron_averaged(t, rng.poisson(h).astype(float), x_edges, f_cbo)[1]
-        reps.append(muon_loss.muon_loss_correction(muon_loss.radial_drift(tb, hr, x_edges, drift["lines_mhz"]), pop, keff,
-                                            field_index, OMEGA_A)["C_ml"] * ppb)
+        drift_r = muon_loss.radial_drift(tb, hr, x_edges, drift["lines_mhz"])
+        reps.append(muon_loss.muon_loss_correction(drift_r, pop, keff, field_index, OMEGA_A)["C_ml"] * ppb)
     c = ml["C_ml"] * ppb
     keff_err = float(np.hypot(dphi_err, OMEGA_A * dd["dtau_ddelta_us"] * model))
     ml_syst = {"(dphi/ddelta)_eff": abs(c) * keff_err / abs(keff),
@@ -112,8 +115,7 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: d
                * rel_var}
     c_ml = {"C_ml_ppb": c, "stat_ppb": float(np.std(reps, ddof=1)), "syst_ppb": quadrature(ml_syst.values()),
             "external_ppb": {}, "systematics_ppb": ml_syst, "dphi_ddelta_eff_mrad_per_percent": keff * 10.0,
-            **{k: v for k, v in ml.items() if k.startswith(("drift", "ddelta"))}, "cbo_mhz": f_cbo,
-            "_drift": drift}
+            **{k: v for k, v in ml.items() if k.startswith(("drift", "ddelta"))}, "cbo_mhz": f_cbo}
 
     # --- C_pa (Eq. 35-37) from M^T(x, y, t) and the detector model's maps
     maps_det = {k: det[k] for k in ("acceptance_radial", "acceptance_radial_energy", "acceptance_vertical",
@@ -122,21 +124,18 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: d
     pa = phase_acceptance_analysis(t, h, x_edges, y_edges, maps_det, vertical_falloff, OMEGA_A,
                                    settings["variations"], int(settings["replicas"]), seed + 1,
                                    averaged=(tb, hb, f_cbo))
-    return {"C_dd": c_dd, "C_ml": c_ml, "C_pa": pa}
+    return {"C_dd": Correction("C_dd", c_dd), "C_ml": MuonLossCorrection("C_ml", c_ml, drift=drift), "C_pa": pa}
 
 
-def corrections_summary(dataset: str, res: dict) -> dict:
+def corrections_summary(dataset: str, res: BeamDynamicsResult) -> dict:
     """The corrections.json content: each correction with its statistical and systematic parts,
-    evaluated vs external marked; private arrays (keys starting with '_') dropped."""
-    ce, cp = res["C_e"], res["C_p"]
+    evaluated vs external marked, then each correction's full record."""
+    ce, cp = res.C_e.record, res.C_p.record
 
     def entry(r, key, dvalue_deps=0.0):
         ext = r.get("external_ppb", {})
         return {"value": r[key], "stat": r["stat_ppb"], "syst": r["syst_ppb"], "external": quadrature(ext.values()),
                 "dvalue_deps": dvalue_deps, "kind": "evaluated", "correlated_syst": True}
-
-    def public(r):
-        return {k: v for k, v in r.items() if not k.startswith("_")}
 
     return {
         "dataset": dataset,
@@ -144,15 +143,16 @@ def corrections_summary(dataset: str, res: dict) -> dict:
         "corrections": {
             "C_e": entry(ce, "C_e_ppb", ce["dCe_deps_ppb"]),
             "C_p": entry(cp, "C_p_ppb"),
-            "C_ml": entry(res["C_ml"], "C_ml_ppb"),
-            "C_dd": entry(res["C_dd"], "C_dd_ppb"),
-            "C_pa": entry(res["C_pa"], "C_pa_ppb"),
+            "C_ml": entry(res.C_ml.record, "C_ml_ppb"),
+            "C_dd": entry(res.C_dd.record, "C_dd_ppb"),
+            "C_pa": entry(res.C_pa.record, "C_pa_ppb"),
         },
-        **{name: public(res[name]) for name in ("C_e", "C_p", "C_ml", "C_dd", "C_pa")},
+        **{name: c.record for name, c in res.corrections().items()},
     }
 
 
-def run_beam_dynamics(cfg: dict, dataset: str, calorimeters_path, trackers_path, out_json) -> tuple[dict, dict]:
+def run_beam_dynamics(cfg: dict, dataset: str, calorimeters_path, trackers_path,
+                      out_json) -> tuple[dict, BeamDynamicsResult]:
     """Rule beam_dynamics_analysis: read, analyse, write corrections.json. Returns the summary and
     the full result (``figures.beam_dynamics.beam_dynamics_summary`` draws it)."""
     res = analyse_beam_dynamics(cfg, dataset, read_fast_rotation(calorimeters_path), read_trackers(trackers_path))

@@ -8,6 +8,7 @@ kinds are never merged, and each carries whether it is correlated across dataset
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,28 @@ TABLE_XXII = {
     "transient_esq": ("Transient ESQ", "VI G 2"),
 }
 
+
+
+@dataclass
+class FieldResult:
+    """The field analysis of one dataset (Sec. VI). ``record``: what omega_p.json holds — omega~'_p
+    in Hz, its uncertainty table in ppb (Table XXII rows, each marked evaluated or external and
+    correlated or not across datasets), B_K and B_Q in ppb. The arrays are what the figure shows:
+    the azimuthal map (Hz) at ``phi`` (rad), the tracked moments at ``tracked_times_s``, the
+    trolley runs' times and tracking offsets of m_1 (Hz), the muon-weighted k_i(phi), and the
+    kicker and ESQ traces (fractional field, over ``trace_t_us``) with their fits."""
+
+    record: dict
+    phi: np.ndarray
+    field_map_hz: np.ndarray
+    tracked_times_s: np.ndarray
+    tracked_moments_hz: np.ndarray
+    trolley_times_s: np.ndarray
+    tracking_offsets_m1_hz: np.ndarray
+    projections_of_phi: np.ndarray
+    trace_t_us: np.ndarray
+    traces: dict
+    trace_fits: dict
 
 def _entry(row, source, kind, correlated, ppb):
     return {"row": row, "source": source, "kind": kind, "correlated": bool(correlated), "ppb": float(abs(ppb))}
@@ -90,10 +113,10 @@ def _map_noise_hz(residual_rms, n_azimuths: int, k_bar) -> float:
     return float(per_probe * np.sqrt(np.sum(lever**2)) / np.sqrt(n_azimuths * len(residual_rms)))
 
 
-def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, field_path, trackers_path) -> dict:
+def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, field_path,
+                    trackers_path) -> FieldResult:
     """omega~'_p of one dataset with its uncertainty table; ``settings``: the dataset's field
-    block (fit start, tying, gaps, ramp model, external rows). Returns the record written as
-    omega_p.json plus arrays for the plots (keys starting with '_')."""
+    block (fit start, tying, gaps, ramp model, external rows)."""
     meas, traces = read_field_measurements(field_path)
     trk, _ = read_h5(trackers_path, kind="trackers")
     beam = tracker_beam(trk["vertices"], trk["x_edges"], trk["y_edges"], trk["time_edges"],
@@ -173,14 +196,16 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
                   "beam_at_trackers": "mm (vertices: count)",
                   "omega_p_tilde_err_hz": "Hz, rows VI B-F (without the transients, which are B_K's and B_Q's)"},
     }
-    plot = {"_phi": phi, "_map": fmap, "_times_s": out["tracked_times_s"], "_tracked": out["tracked_moments_hz"],
-            "_runs_s": meas.trolley_times_s, "_offsets_m1_hz": np.array(out["tracking_offsets_m1_hz"]),
-            "_k_phi": k_phi, "_t_us": t_us, "_kicker": np.asarray(traces["kicker"]), "_esq": np.asarray(traces["esq"]),
-            "_kicker_fit": kick, "_esq_fit": esq}
-    return {**record, **plot}
+    return FieldResult(record, phi=phi, field_map_hz=fmap, tracked_times_s=out["tracked_times_s"],
+                       tracked_moments_hz=out["tracked_moments_hz"], trolley_times_s=meas.trolley_times_s,
+                       tracking_offsets_m1_hz=np.array(out["tracking_offsets_m1_hz"]), projections_of_phi=k_phi,
+                       trace_t_us=t_us,
+                       traces={"kicker": np.asarray(traces["kicker"]), "esq": np.asarray(traces["esq"])},
+                       trace_fits={"kicker": kick, "esq": esq})
 
 
-def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json, log_path=None) -> tuple[dict, dict]:
+def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json,
+              log_path=None) -> tuple[dict, FieldResult]:
     """Rule ``field_analysis``: analyse one dataset and write omega_p.json (and a one-line summary
     with the elapsed time to ``log_path``). Returns the record and the full result
     (``figures.field.field_summary`` draws it)."""
@@ -192,7 +217,7 @@ def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json, log_
     ds = cfg["datasets"][dataset]
     res = float(dataset_settings(cfg, dataset)["detector"]["tracker_resolution_mm"])
     result = analyse_dataset(field_settings(cfg, dataset), float(ds["field_index"]), res, field_path, trackers_path)
-    record = {"dataset": dataset, **{k: v for k, v in result.items() if not k.startswith("_")}}
+    record = {"dataset": dataset, **result.record}
     write_json(out_json, record)
     if log_path:
         Path(log_path).write_text(f"{dataset}: omega~'_p = {record['omega_p_tilde_hz']:.3f} +- "

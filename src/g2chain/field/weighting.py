@@ -49,7 +49,8 @@ def extrapolate_beam(x_rms_tkr: float, y_rms_tkr: float, beta_x, beta_y, dispers
     return x_mean, x_rms, y_rms
 
 
-def gaussian_projections(x_mean, x_rms, y_rms, n_max: int = 12, r0: float = MULTIPOLE_R0_MM, order: int = 24) -> np.ndarray:
+def gaussian_projections(x_mean, x_rms, y_rms, n_max: int = 12, r0: float = MULTIPOLE_R0_MM,
+                         order: int = 24) -> np.ndarray:
     """k_i (Eq. 42) of an upright Gaussian beam (<y> = 0) at each azimuth: [..., n_max], by
     Gauss-Hermite quadrature (exact for the polynomial f_i up to degree 2 order - 1)."""
     from numpy.polynomial.hermite_e import hermegauss

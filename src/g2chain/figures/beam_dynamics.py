@@ -5,19 +5,20 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..beam_dynamics.corrections import BeamDynamicsResult
 from ..beam_dynamics.spectrometric import moment_model, state_bins
 
 
-def beam_dynamics_summary(result: dict, title: str, out_path):
+def beam_dynamics_summary(result: BeamDynamicsResult, title: str, out_path):
     """C_e and C_p of one dataset on one page: the fast-rotation ratio (early and late), the x_e
     distributions of the two C_e methods (Fig. 13), the fitted momentum-injection-time joint
     distribution (Fig. 14), C_e per method (Fig. 15), the vertical amplitude distribution; the
     trackers' mean radius with its fitted drift (C_ml), phi_pa(t) (Fig. 21) and the three phase-drift
     corrections with their parts."""
-    ce, cp = result["C_e"], result["C_p"]
-    fit, four = ce["_fit"], ce["_fourier"]
-    t, ratio = ce["_ratio"]
-    tracker = ce.get("_tracker")
+    ce, cp = result.C_e.record, result.C_p.record
+    fit, four = result.C_e.chi2_fit, result.C_e.fourier
+    t, ratio = result.C_e.ratio
+    tracker = result.C_e.tracker
     fig, ax = plt.subplots(4 if tracker else 3, 3, figsize=(16, 17.3 if tracker else 13))
     fig.suptitle(f"{title}: C_e = {ce['C_e_ppb']:.0f} +- {ce['stat_ppb']:.0f} (stat) +- {ce['syst_ppb']:.0f} (syst) ppb"
                  f" (blinded clock),  C_p = {cp['C_p_ppb']:.1f} +- {cp['stat_ppb']:.1f} +- {cp['syst_ppb']:.1f} ppb")
@@ -63,7 +64,7 @@ def beam_dynamics_summary(result: dict, title: str, out_path):
     a.set(ylabel="C_e [ppb] (blinded clock)", title="C_e per method (Fig. 15)")
     a.legend(fontsize=8)
     a = ax[1, 2]
-    amp, w = cp["_amplitudes_mm"], cp["_amplitude_weights"]
+    amp, w = result.C_p.amplitudes_mm, result.C_p.amplitude_weights
     a.step(amp, w / w.sum(), where="mid")
     a.set(xlabel="vertical betatron amplitude [mm]", ylabel="fraction",
           title=f"amplitude distribution (method 2): C_p {cp['method2_ppb']:.1f}, method 1 {cp['method1_ppb']:.1f} ppb")
@@ -113,9 +114,9 @@ def _coarse(t, y, w, k: int = 20):
     return (t[:n].reshape(-1, k) * ws).sum(1) / ws.sum(1), (y[:n].reshape(-1, k) * ws).sum(1) / ws.sum(1)
 
 
-def _phase_drift_panels(ax, result: dict):
-    ml, pa, dd = result["C_ml"], result["C_pa"], result["C_dd"]
-    d = ml["_drift"]
+def _phase_drift_panels(ax, result: BeamDynamicsResult):
+    ml, pa, dd = result.C_ml.record, result.C_pa.record, result.C_dd.record
+    d = result.C_ml.drift
     a = ax[0]
     early = d["t_us"] < 400.0  # where the points are not noise
     tc, xc = _coarse(d["t_us"][early], d["mean_x_mm"][early], d["counts"][early])
@@ -129,10 +130,10 @@ def _phase_drift_panels(ax, result: dict):
           title=f"mean decay radius: C_ml = {ml['C_ml_ppb']:.0f} ppb")
     a.legend(fontsize=8)
     a = ax[1]
-    t, phi = pa["_t_us"], pa["_phi_pa"]
+    t, phi = result.C_pa.t_us, result.C_pa.phi_pa
     early = t < 400.0
     t, phi = t[early], phi[early]
-    fp = pa["_phi_fit"]
+    fp = result.C_pa.phi_fit
     w = np.exp(-t / 64.4)
     tc, pc = _coarse(t, phi, w)
     a.plot(tc, pc * 1e3, ".", ms=3, label="Eq. 37 on M^T(x, y, t)")

@@ -101,7 +101,8 @@ def asymmetry_weights(a: np.ndarray, err: np.ndarray, e_min_gev: float, edges=bi
     return np.where((lo >= e_min_gev - 1e-9) & np.isfinite(err), a, 0.0)
 
 
-def randomize_cyclotron(fine_et: np.ndarray, rng: np.random.Generator, per_bin: int = binning.FINE_PER_BIN) -> np.ndarray:
+def randomize_cyclotron(fine_et: np.ndarray, rng: np.random.Generator,
+                        per_bin: int = binning.FINE_PER_BIN) -> np.ndarray:
     """Event-based +-T_c/2 randomization, rebinned to the analysis bins (Sec. IV C 3).
 
     Each positron's time is shifted by u ~ U(-T/2, T/2), T the analysis bin width (= T_c), then

@@ -142,7 +142,8 @@ class WhitenedResiduals:
         f, jac = model_jacobian(self.data, p, self.delta_r, self.envelope)
         r = self.data.y - f
         if self.inv_sigma is None:
-            z, jw = wiggle_model.whiten_banded(self.data.chol, r), wiggle_model.whiten_banded_columns(self.data.chol, jac)
+            chol = self.data.chol
+            z, jw = wiggle_model.whiten_banded(chol, r), wiggle_model.whiten_banded_columns(chol, jac)
         else:
             z, jw = r * self.inv_sigma, jac * self.inv_sigma[:, None]
         if self.penalties:

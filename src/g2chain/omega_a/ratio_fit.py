@@ -122,7 +122,8 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts, reuse
     if reuse is None:
         start.update({k: r5.values[k] for k in five_free})
         stage2 = five_free + [p for p in free if p in ("A_cbo_N", "phi_cbo_N", "omega_cbo", "tau_cbo")]
-        res = minimizer.fit(data, start, stage2, spec.delta_r_ppm, spec.envelope, limits=fit_limits(data), intermediate=True)
+        res = minimizer.fit(data, start, stage2, spec.delta_r_ppm, spec.envelope, limits=fit_limits(data),
+                            intermediate=True)
         res, free, fixed_weak = staged_fit(data, res.values, free, spec, {}, with_free=True)
         check_nested(r5, res, spec.name)
     else:

@@ -136,7 +136,8 @@ def run_scans(dataset: str, analysis: str, calorimeters_path, lost_muons_path, g
     v_calo = np.einsum("e,cet->ct", w**2, per_calo)
     scan_c = per_calorimeter_scan(y_calo, v_calo, t, window, base, spec.delta_r_ppm, spec.envelope, le, lc)
     counts_e, var_e, _ = _event_counts(calo, spec)
-    scan_e = energy_scan(counts_e, var_e, t, window, binning.ENERGY_EDGES_GEV, base, spec.delta_r_ppm, spec.envelope, le,
+    scan_e = energy_scan(counts_e, var_e, t, window, binning.ENERGY_EDGES_GEV, base, spec.delta_r_ppm, spec.envelope,
+                         le,
                          lc)
     record = {"analysis": analysis, "dataset": dataset, "start_time": _jsonable(scan_t),
               "per_calorimeter": _jsonable(scan_c), "energy": _jsonable(scan_e)}

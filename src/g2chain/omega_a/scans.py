@@ -123,7 +123,8 @@ def _hesse_at(data: minimizer.FitData, values: dict, free: list, delta_r: float,
     cov = minimizer.gauss_newton_covariance(jw[:, idx])
     errors = dict.fromkeys(wiggle_model.PARAMS, 0.0)
     errors.update({n: float(np.sqrt(cov[k, k])) for k, n in enumerate(free)})
-    return minimizer.FitResult(dict(values), errors, list(free), cov, float(z @ z), data.t.size - len(free), 1, envelope)
+    return minimizer.FitResult(dict(values), errors, list(free), cov, float(z @ z), data.t.size - len(free), 1,
+                               envelope)
 
 
 def seed_histogram(t, y, var, base: minimizer.FitResult, delta_r: float, envelope: str, loss_edges, loss_counts,
@@ -157,7 +158,8 @@ def seed_histogram(t, y, var, base: minimizer.FitResult, delta_r: float, envelop
         raise minimizer.FitError("seed: non-positive normalisation (empty histogram?)")
     values.update(N0=float(n0), A0=math.hypot(c, s) / n0, phi0=math.atan2(s, c))
     if use_cbo:
-        f1 = wiggle_model.wiggle(t, wiggle_model.parameter_vector(values | {"A_cbo_N": 0.0}), delta_r, env, loss_edges, loss_counts)
+        p1 = wiggle_model.parameter_vector(values | {"A_cbo_N": 0.0})
+        f1 = wiggle_model.wiggle(t, p1, delta_r, env, loss_edges, loss_counts)
         e = _envelope_values(t, values, envelope)
         psi = values["omega_cbo"] * (t - values["A_drift"] * values["tau_drift"] * np.exp(-t / values["tau_drift"]))
         rel = y / f1 - 1.0
@@ -175,7 +177,8 @@ def fit_histogram(t, y, var, base: minimizer.FitResult, delta_r: float, envelope
     loss_edges, loss_counts = np.asarray(loss_edges, float), np.asarray(loss_counts, float)
     start = seed_histogram(t, y, var, base, delta_r, envelope, loss_edges, loss_counts,
                            cbo="A_cbo_N" in free)
-    data = minimizer.FitData(t, y, minimizer.first_pass_variance(y, var), loss_edges=loss_edges, loss_counts=loss_counts)
+    data = minimizer.FitData(t, y, minimizer.first_pass_variance(y, var), loss_edges=loss_edges,
+                             loss_counts=loss_counts)
     limits = {k: v for k, v in fit_limits(data).items() if k != "A0"}  # A(E) changes sign with energy
     first = minimizer.fit(data, start, free, delta_r, envelope, limits=limits, intermediate=True)
     f1 = wiggle_model.wiggle(t, first.vector(), delta_r, wiggle_model.ENVELOPES[envelope], loss_edges, loss_counts)
@@ -277,7 +280,8 @@ def start_time_scan(t, y, var, base: minimizer.FitResult, delta_r: float, envelo
         raise ValueError(f"starts: first start {starts[0]} us gives {n_bins[0]} bins, the base fit had {base_bins};"
                          " pass reference='refit' to scan from another start")
     if variance == "pearson":
-        f_base = wiggle_model.wiggle(t, base.vector(), delta_r, wiggle_model.ENVELOPES[envelope], loss_edges, loss_counts)
+        env = wiggle_model.ENVELOPES[envelope]
+        f_base = wiggle_model.wiggle(t, base.vector(), delta_r, env, loss_edges, loss_counts)
         fit_var = minimizer.pearson_variance(y, var, f_base)
     else:
         if np.any(var[masks[0]] <= 0):

@@ -72,14 +72,16 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
     values, released = dict(start), []
     for stage in STAGES:
         released += [p for p in stage if p in free]
-        values = minimizer.fit(data, values, released, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data),
+        values = minimizer.fit(data, values, released, spec.delta_r_ppm, spec.envelope, penalties,
+                               limits=fit_limits(data),
                        intermediate=True).values
     trial = minimizer.fit(data, values, free, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data),
                   intermediate=True)
     if variance_update is not None:
         # Pearson variances from the all-free model, then the all-free minimum again with them
         variance_update(trial.vector())
-        trial = minimizer.fit(data, trial.values, free, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data),
+        trial = minimizer.fit(data, trial.values, free, spec.delta_r_ppm, spec.envelope, penalties,
+                              limits=fit_limits(data),
                       intermediate=True)
     fixed = []
     for amp, shapes in TERM_SHAPES.items():
@@ -98,7 +100,8 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
     for _ in range(8):
         final_free = [p for p in free if p not in fixed]
         try:
-            res = minimizer.fit(data, values, final_free, spec.delta_r_ppm, spec.envelope, penalties, limits=fit_limits(data))
+            res = minimizer.fit(data, values, final_free, spec.delta_r_ppm, spec.envelope, penalties,
+                                limits=fit_limits(data))
             return (res, final_free, fixed) if with_free else res
         except minimizer.FitError as err:
             if _hold_at_limit(err, values, fixed):
@@ -179,7 +182,8 @@ def fit_limits(data: minimizer.FitData | None = None) -> dict:
               **dict.fromkeys(("A_cbo_N", "A_cbo_A", "A_cbo_phi", "A_2cbo", "A_xy", "A_vw", "A_y"), (-0.5, 0.5))}
     if data is not None and np.sum(data.loss_counts) > 0:
         t_end = float(np.max(data.grid_t if data.grid_t is not None else data.t))
-        lam_max = float(wiggle_model.loss_integral(np.array([t_end]), GAMMA_TAU_NOMINAL_US, data.loss_edges, data.loss_counts)[0])
+        lam_max = float(wiggle_model.loss_integral(np.array([t_end]), GAMMA_TAU_NOMINAL_US, data.loss_edges,
+                                                   data.loss_counts)[0])
         if lam_max > 0:
             limits["k_loss"] = (-0.5 / lam_max, 0.5 / lam_max)
     return limits
