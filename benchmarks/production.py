@@ -3,6 +3,8 @@ rate as a fraction of the RNG-bound limit (numpy Generator drawing the kernel's 
 
     python benchmarks/production.py [positrons_per_process]   (default 1e7; a default-config
                                                               chunk is 2.5e7)
+    python benchmarks/production.py --against REV [positrons] (this kernel against the one of git
+                                                              revision REV, alternating in one process)
 """
 
 from __future__ import annotations
@@ -42,7 +44,74 @@ def run(positrons: float, chunk: int = 0):
     return elapsed, dict(zip(experiment_files.COUNTER_NAMES, views["counters"].tolist(), strict=True)), peak
 
 
+def _previous_package(rev: str):
+    """The g2chain package of git revision ``rev``, imported as ``g2chain_prev`` (its imports are
+    relative, so it runs beside this one in the same process)."""
+    import importlib
+    import io
+    import subprocess
+    import tarfile
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="g2chain_prev_"))
+    tar = subprocess.run(["git", "archive", rev, "src/g2chain"], cwd=ROOT, capture_output=True, check=True).stdout
+    tarfile.open(fileobj=io.BytesIO(tar)).extractall(tmp, filter="data")
+    (tmp / "src" / "g2chain").rename(tmp / "g2chain_prev")
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module("g2chain_prev")
+
+
+def _kernel_of(package, positrons: float, chunk: int):
+    """A closure timing one chunk of ``package``'s kernel under the default run2 conditions."""
+    import importlib
+
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    name = package.__name__
+    world_mod = importlib.import_module(f"{name}.experiment.world")
+    production_mod = importlib.import_module(f"{name}.experiment.production")
+    try:
+        field = importlib.import_module(f"{name}.truth.field").dataset_field_truth(cfg, "run2")
+        world = world_mod.build_world(cfg, "run2", field)
+        key = importlib.import_module(f"{name}.seeds").dataset_key("run2")
+    except ModuleNotFoundError:  # before the truth layer: the world computed its field itself
+        world = world_mod.build_world(cfg, "run2")
+        key = importlib.import_module(f"{name}.experiment.rng").dataset_key("run2")
+    cond = world_mod.build_conditions(cfg, "run2", world)
+    det = world_mod.dataset_settings(cfg, "run2")["detector"]
+    production_mod.simulate_chunk(cond, 1e3, 1, key, chunk, 4, det)  # compile / load cache
+
+    def timed():
+        start = time.perf_counter()
+        views = production_mod.simulate_chunk(cond, positrons, 1, key, chunk, 4, det)
+        return time.perf_counter() - start, views
+
+    return timed
+
+
+def against(rev: str, positrons: float, rounds: int = 3):
+    """This kernel and the one of ``rev``, alternating in one process: rates and their ratio."""
+    import g2chain
+
+    kernels = {"this": _kernel_of(g2chain, positrons, 0), rev: _kernel_of(_previous_package(rev), positrons, 0)}
+    times = {k: [] for k in kernels}
+    same = True
+    for _ in range(rounds):
+        views = {}
+        for k, f in kernels.items():
+            dt, views[k] = f()
+            times[k].append(dt)
+        same &= all(np.array_equal(views["this"][v], views[rev][v]) for v in views["this"])
+    hits = positrons
+    rate = {k: hits / min(v) for k, v in times.items()}
+    for k, v in times.items():
+        print(f"{k:>10}: best of {rounds} {min(v):.2f} s ({', '.join(f'{t:.2f}' for t in v)}) -> {rate[k]:.3g} e+/s")
+    print(f"this / {rev}: {rate['this'] / rate[rev]:.3f} in rate; views identical: {same}")
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--against":
+        against(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 1e7)
+        return
     n = float(sys.argv[1]) if len(sys.argv) > 1 else 1e7
     elapsed, c, peak = run(n)
     e1 = c["hits_above_1gev"]

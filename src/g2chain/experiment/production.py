@@ -131,13 +131,252 @@ def _record_positron(recon, k, t, e, calo_hist, fine_hist, fast_rot, weight):
                 fast_rot[ir] += 1
 
 
+# The steps of one muon and of one fill. Each is inlined into run_fills at Numba's IR level
+# (inline="always"), so it is compiled with run_fills' own fastmath flags: splitting the kernel
+# into named steps changes neither its numbers nor its speed.
+@njit(inline="always", cache=True)
+def _inject(c, s, sqrt12, rho_corr, x_ref):
+    """Injection of one muon (1 uniform, 6 normal variates): the bunch profile and the
+    kicker-induced delta-t0 correlation, the equilibrium radius x_e = R0 delta/(1 - n), and the
+    betatron offsets. Every muon leaves the inflector near one radius x_i, so its offset from its
+    own closed orbit is x_i - x_e (Eq. 17, state i); the mean offset is the coherent one (CBO), as
+    in beam.injection_offset. Returns (t0, delta, x_e, x0, px0, y0, py0)."""
+    u = uniform(s)
+    z_t, z_d = normal_pair(s)
+    zx, zpx = normal_pair(s)
+    zy, zpy = normal_pair(s)
+    t0 = c.bunch_width * (u - 0.5) + c.bunch_edge * z_t
+    delta = c.delta_mean + c.delta_rms * (c.rho_dt * (u - 0.5) * sqrt12 + rho_corr * z_d)
+    x_e = c.r0 * delta / (1.0 - c.n)
+    x0 = c.x_coh + x_ref - x_e + c.sigma_inj * zx
+    px0 = c.sigma_x * zpx
+    y0 = c.y_coh + c.sigma_y * (1.0 + c.vw_mismatch) * zy
+    py0 = c.sigma_y * (1.0 - c.vw_mismatch) * zpy
+    return t0, delta, x_e, x0, px0, y0, py0
+
+
+@njit(inline="always", cache=True)
+def _loss_time(c, s, rho, rho_scrape, delta, t0):
+    """When a stored muon is lost (1e30: not before it decays): a muon reaching past the scraping
+    radius is shaved off at random before t_scrape; the others are lost slowly, at a rate that
+    grows with their reach rho and their momentum. Returns (t_loss, uniforms, exponentials drawn)."""
+    if rho >= rho_scrape:
+        return t0 + uniform(s) * (c.t_scrape - t0), 1, 0
+    if c.loss_rate > 0.0:
+        lam = c.loss_rate * math.exp(
+            (rho - rho_scrape) / c.loss_width + c.loss_mom * (delta - c.delta_mean) / c.delta_rms
+        )
+        return c.t_scrape + exponential(s) / lam, 0, 1
+    return 1e30, 0, 0
+
+
+@njit(inline="always", cache=True)
+def _record_loss(c, s, t_loss, one_plus_eps, lost, truth_lost):
+    """A lost muon (1 uniform): the true loss spectrum, and with efficiency triple_eff a triple
+    coincidence 5 ns later on the blinded clock (the recorded L(t))."""
+    tb = int(t_loss / T_BIN)
+    if 0 <= tb < N_T:
+        truth_lost[tb] += 1
+    if uniform(s) < c.triple_eff:
+        tb = int((t_loss + 0.005) / one_plus_eps / T_BIN)
+        if 0 <= tb < N_T:
+            lost[tb] += 1
+
+
+@njit(inline="always", cache=True)
+def _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2, sqrt_1mn, sqrt_n):
+    """(x, y, azimuth) at decay: the betatron phases advance with the turns travelled at the muon's
+    own cyclotron frequency (the bunch debunches), with chromatic and amplitude-dependent tunes
+    (the CBO and the vertical waist decohere). Phases in turns: see trig.py."""
+    ap = c.aperture
+    omega_c = c.omega_c0 * c.r0 / (c.r0 + x_e)
+    turns = omega_c * (t_dec - t0) / _TWO_PI
+    nu_x = sqrt_1mn * (1.0 + c.chrom_x * delta) + c.detune_x * a_x2 / (ap * ap)
+    nu_y = sqrt_n * (1.0 + c.chrom_y * delta) + c.detune_y * a_y2 / (ap * ap)
+    cx, sx_ = cos_sin_turns(nu_x * turns)
+    cy, sy_ = cos_sin_turns(nu_y * turns)
+    x = x_e + x0 * cx + px0 * sx_
+    y = y0 * cy + py0 * sy_
+    return x, y, _TWO_PI * (turns - math.floor(turns))
+
+
+@njit(inline="always", cache=True)
+def _track(c, s, azimuth, x, y, yn, t_dec, one_plus_eps, tracker):
+    """The straw trackers: a decay 0.05-0.35 rad upstream of a station is seen with an efficiency
+    falling with the vertical position, its vertex smeared by the resolution and binned on the
+    blinded clock. Returns (uniforms, normals drawn, vertices recorded)."""
+    n_uni = n_nor = n_trk = 0
+    for st_i in range(2):
+        d = _STATIONS[st_i] - azimuth
+        if c.drift_min <= d < c.drift_max:
+            n_uni += 1
+            if uniform(s) < c.tracker_eff * (1.0 - TRACKER_VERTICAL_FALLOFF * yn * yn):
+                ex, ey = normal_pair(s)
+                n_nor += 2
+                ix = int((x + c.tracker_res * ex + XY_MAX) / XY_BIN)
+                iy = int((y + c.tracker_res * ey + XY_MAX) / XY_BIN)
+                it = int(t_dec / one_plus_eps / T_TRACK)
+                if 0 <= ix < N_XY and 0 <= iy < N_XY and 0 <= it < N_T_TRACK:
+                    tracker[st_i, it, ix, iy] += 1
+                    n_trk += 1
+    return n_uni, n_nor, n_trk
+
+
+@njit(inline="always", cache=True)
+def _acceptance(c, kappa_calo, calo, yfrac, xn, yn):
+    """The calorimeter acceptance, which depends on energy and decay position. Each calorimeter's
+    radial sensitivity differs a little (kappa_calo): with 24 identical calorimeters the CBO, seen
+    at each with a phase set by its azimuth, would cancel in their sum."""
+    return (
+        c.acc_scale
+        * (c.acc_low + (1.0 - c.acc_low) * yfrac)
+        * (1.0 + kappa_calo[calo] * xn + c.kappa_a * (yfrac - 0.5) * xn)
+        * (1.0 + c.eta_y * yn - c.zeta_y * yn * yn)
+    )
+
+
+@njit(inline="always", cache=True)
+def _accumulate_truth(c, truth, t_hit, e_true, yfrac, delta, phi_acc, t0, t_dec, ce, cp):
+    """The sealed truth of a detected positron, by true energy and time: its count, its
+    asymmetry-weighted detected spin-phase offset (cos, sin) and its E-field and pitch terms."""
+    tb = int(t_hit / T_TRUTH)
+    if tb < N_T_TRUTH:
+        eb = energy_bin(e_true)
+        dphase = (
+            c.dphi0_ddelta * delta
+            + phi_acc
+            + c.omega_a * ((t_dec - t0 - t_hit) - (ce + cp) * (t_dec - t0))
+        )
+        asym = asymmetry_of(yfrac)
+        truth[0, eb, tb] += 1.0
+        cos_d, sin_d = cos_sin_turns(dphase / _TWO_PI)
+        truth[1, eb, tb] += asym * cos_d
+        truth[2, eb, tb] += asym * sin_d
+        truth[3, eb, tb] += ce
+        truth[4, eb, tb] += cp
+
+
+@njit(inline="always", cache=True)
+def _order_by_calorimeter(h_t, h_k, nh, rank, calo_count, by_calo):
+    """Global time order of a fill's hits (``rank``), then a stable partition by calorimeter
+    (``by_calo``): each calorimeter's hits in time order, calorimeter after calorimeter."""
+    order = np.argsort(h_t[:nh])
+    calo_count[:] = 0
+    for g in range(nh):
+        rank[order[g]] = g
+        calo_count[h_k[order[g]] + 1] += 1
+    for kk in range(N_CALOS):
+        calo_count[kk + 1] += calo_count[kk]
+    for g in range(nh):
+        idx = order[g]
+        kk = h_k[idx]
+        by_calo[calo_count[kk]] = idx
+        calo_count[kk] += 1
+
+
+@njit(inline="always", cache=True)
+def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, st, se, sx, sy, rt, out_k,
+                    q_calo, q_fine, q_fine2, counters):
+    """The m hits of calorimeter k in time order, gain applied (long-term, in-fill sag with
+    recovery, short-term sag after the previous hit), into st, se, sx, sy; their energies above
+    the threshold summed into the energy-integrated (Q) readout."""
+    prev_t = -1e9
+    prev_e = 0.0
+    for q in range(m):
+        idx = by_calo[first + q]
+        t = h_t[idx]
+        g = gain_lt[k] * (1.0 - c.gain_if_amp * math.exp(-t / c.gain_if_tau))
+        g *= 1.0 - c.gain_st_amp * prev_e * math.exp(-(t - prev_t) / c.gain_st_tau)
+        e = h_e[idx] * g
+        prev_t, prev_e = t, h_e[idx]
+        st[q], se[q], sx[q], sy[q] = t, e, h_x[idx], h_y[idx]
+        rt[q] = rank[idx]
+        out_k[rank[idx]] = k
+        if e > 1.0:
+            counters[C_HITS_1GEV] += 1
+        if e > c.q_threshold:
+            iq = int(t / TQ)
+            if iq < N_TQ:
+                q_calo[k, iq] += e
+            iq = int(t / TQF)
+            if iq < N_TQF:
+                q_fine[iq] += e
+                q_fine2[iq] += e * e  # for the energy-weighted histogram's variance
+
+
+@njit(inline="always", cache=True)
+def _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e, counters) -> int:
+    """Local reconstruction: hits closer in time than the resolving time merge (energy-weighted
+    time). Each positron is written at its seed hit's rank (out_t[0], out_e[0]) and listed in
+    pos_t, pos_e for the positron-level shadow window; returns their number."""
+    nr = 0
+    q = 0
+    while q < m:
+        esum, tw = se[q], se[q] * st[q]
+        r = q + 1
+        while r < m and st[r] - st[q] < c.tau_res:
+            esum += se[r]
+            tw += se[r] * st[r]
+            r += 1
+        counters[C_MERGED_LOCAL] += r - q - 1
+        slot = int(rt[q])
+        out_t[0, slot] = tw / esum if esum > 0.0 else st[q]
+        out_e[0, slot] = max(esum, 0.0)
+        pos_t[nr] = out_t[0, slot]
+        pos_e[nr] = esum
+        nr += 1
+        q = r
+    return nr
+
+
+@njit(inline="always", cache=True)
+def _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e, counters):
+    """Global reconstruction: hits merge only if they are also close on the crystal face; each
+    positron is written at its seed hit's rank (out_t[1], out_e[1])."""
+    used[:m] = False
+    for q in range(m):
+        if used[q]:
+            continue
+        esum, tw = se[q], se[q] * st[q]
+        r = q + 1
+        while r < m and st[r] - st[q] < c.tau_res:
+            if (not used[r]) and abs(sx[r] - sx[q]) < c.global_sep and abs(sy[r] - sy[q]) < c.global_sep:
+                used[r] = True
+                esum += se[r]
+                tw += se[r] * st[r]
+                counters[C_MERGED_GLOBAL] += 1
+            r += 1
+        slot = int(rt[q])
+        out_t[1, slot] = tw / esum if esum > 0.0 else st[q]
+        out_e[1, slot] = max(esum, 0.0)
+
+
+@njit(inline="always", cache=True)
+def _write_fill(nh, out_t, out_e, out_k, calo_hist, fine_hist, fast_rot):
+    """The fill's positrons into the histograms in time order. The two reconstructions differ only
+    where hits merged: the global histograms are accumulated as local + (global - local), which
+    halves the writes per hit (a hit merged into an earlier one keeps out_e = -1 there)."""
+    for g in range(nh):
+        if out_e[0, g] < 0.0 and out_e[1, g] < 0.0:
+            continue
+        if out_e[0, g] == out_e[1, g] and out_t[0, g] == out_t[1, g]:
+            _record_positron(0, out_k[g], out_t[0, g], out_e[0, g], calo_hist, fine_hist, fast_rot, 1)
+        else:
+            if out_e[0, g] >= 0.0:
+                _record_positron(0, out_k[g], out_t[0, g], out_e[0, g], calo_hist, fine_hist, fast_rot, 1)
+                _record_positron(1, out_k[g], out_t[0, g], out_e[0, g], calo_hist, fine_hist, fast_rot, -1)
+            if out_e[1, g] >= 0.0:
+                _record_positron(1, out_k[g], out_t[1, g], out_e[1, g], calo_hist, fine_hist, fast_rot, 1)
+
+
 # fastmath: FMA contraction and reassociation (+5 %); nothing here relies on NaN or inf semantics.
 # error_model="numpy": no zero-division checks in the loop (+6 %); every division is guarded.
 @njit(cache=True, error_model="numpy", fastmath=True)
 def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q_calo, q_fine, q_fine2, pileup,
-              fast_rot,
-              tracker, lost, truth, truth_lost, counters):
-    """Simulate fills until ``target`` hits above 1 GeV are recorded; accumulate every view."""
+              fast_rot, tracker, lost, truth, truth_lost, counters):
+    """Simulate fills until ``target`` hits above 1 GeV are recorded; accumulate every view.
+    Per muon: injection, storage or loss, decay position, spin phase, Michel positron, trackers,
+    calorimeter; per fill: reconstruction per calorimeter and the recorded histograms."""
     max_hits = int(c.muons_per_fill * (1.0 + 8.0 * c.intensity_rms)) + 64
     h_t = np.empty(max_hits)
     h_key = np.empty(max_hits)
@@ -181,23 +420,9 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
         n_inj = n_uni = n_nor = n_sto = s_ce = s_cp = n_exp = n_scr = n_los = n_dec = n_trk = n_acc = 0.0
         for _m in range(nmu):
             n_inj += 1
-            # --- injection: bunch profile and kicker-induced delta-t0 correlation
-            u = uniform(s)
-            z_t, z_d = normal_pair(s)
-            zx, zpx = normal_pair(s)
-            zy, zpy = normal_pair(s)
+            t0, delta, x_e, x0, px0, y0, py0 = _inject(c, s, sqrt12, rho_corr, x_ref)
             n_uni += 1
             n_nor += 6
-            t0 = c.bunch_width * (u - 0.5) + c.bunch_edge * z_t
-            delta = c.delta_mean + c.delta_rms * (c.rho_dt * (u - 0.5) * sqrt12 + rho_corr * z_d)
-            x_e = c.r0 * delta / (1.0 - n)
-            # betatron motion in normalised coordinates: every muon leaves the inflector near one
-            # radius x_i, so its offset from its own closed orbit is x_i - x_e (Eq. 17, state i);
-            # the mean offset is the coherent one (CBO). As beam.injection_offset.
-            x0 = c.x_coh + x_ref - x_e + c.sigma_inj * zx
-            px0 = c.sigma_x * zpx
-            y0 = c.y_coh + c.sigma_y * (1.0 + c.vw_mismatch) * zy
-            py0 = c.sigma_y * (1.0 - c.vw_mismatch) * zpy
             a_x2 = x0 * x0 + px0 * px0
             a_y2 = y0 * y0 + py0 * py0
             reach = abs(x_e) + math.sqrt(a_x2)
@@ -213,80 +438,40 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
             s_cp += cp
             t_dec = t0 + gamma * c.tau_mu * exponential(s)
             n_exp += 1
-            # --- losses: scraping shaves the edge early; then a slow amplitude/momentum-driven loss
             rho = math.sqrt(rho2)
-            t_loss = 1e30
-            if rho >= rho_scrape:
-                t_loss = t0 + uniform(s) * (c.t_scrape - t0)
-                n_uni += 1
-            elif c.loss_rate > 0.0:
-                lam = c.loss_rate * math.exp(
-                    (rho - rho_scrape) / c.loss_width + c.loss_mom * (delta - c.delta_mean) / c.delta_rms
-                )
-                t_loss = c.t_scrape + exponential(s) / lam
-                n_exp += 1
+            t_loss, du, dx = _loss_time(c, s, rho, rho_scrape, delta, t0)
+            n_uni += du
+            n_exp += dx
             if t_loss < t_dec:
                 if rho >= rho_scrape:
                     n_scr += 1
                 else:
                     n_los += 1
-                tb = int(t_loss / T_BIN)
-                if 0 <= tb < N_T:
-                    truth_lost[tb] += 1
                 n_uni += 1
-                if uniform(s) < c.triple_eff:
-                    tb = int((t_loss + 0.005) / one_plus_eps / T_BIN)
-                    if 0 <= tb < N_T:
-                        lost[tb] += 1
+                _record_loss(c, s, t_loss, one_plus_eps, lost, truth_lost)
                 continue
             if t_dec >= t_end_true:
                 continue
             n_dec += 1
-            # --- position at decay: betatron phase advances with the azimuth travelled
-            # (phases in turns: see trig.py)
-            omega_c = c.omega_c0 * c.r0 / (c.r0 + x_e)
-            turns = omega_c * (t_dec - t0) / _TWO_PI
-            nu_x = sqrt_1mn * (1.0 + c.chrom_x * delta) + c.detune_x * a_x2 / (ap * ap)
-            nu_y = sqrt_n * (1.0 + c.chrom_y * delta) + c.detune_y * a_y2 / (ap * ap)
-            cx, sx_ = cos_sin_turns(nu_x * turns)
-            cy, sy_ = cos_sin_turns(nu_y * turns)
-            x = x_e + x0 * cx + px0 * sx_
-            y = y0 * cy + py0 * sy_
-            azimuth = _TWO_PI * (turns - math.floor(turns))
+            x, y, azimuth = _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2,
+                                               sqrt_1mn, sqrt_n)
             xn, yn = x / ap, y / ap
-            # --- spin: omega_a(true) lowered by this muon's E-field and pitch terms
+            # spin: omega_a(true) lowered by this muon's E-field and pitch terms (Eq. 13, 22),
+            # its initial phase correlated with delta, its detected phase shifted by the position
             omega_i = c.omega_a * (1.0 - ce - cp)
             phi_acc = c.phase_x * xn + c.phase_yy * yn * yn
             spin = c.phi0 + c.dphi0_ddelta * delta + omega_i * (t_dec - t0)
             cos_spin, _ = cos_sin_turns((spin + phi_acc) / _TWO_PI)
             yfrac = sample_energy_fraction(uniform(s), cos_spin, tables)
             n_uni += 1
-            # --- trackers: decays 0.05-0.35 rad upstream of a station, intermediate energies
-            if c.tracker_ymin < yfrac < c.tracker_ymax:
-                for st_i in range(2):
-                    d = _STATIONS[st_i] - azimuth
-                    if c.drift_min <= d < c.drift_max:
-                        n_uni += 1
-                        if uniform(s) < c.tracker_eff * (1.0 - TRACKER_VERTICAL_FALLOFF * yn * yn):
-                            ex, ey = normal_pair(s)
-                            n_nor += 2
-                            ix = int((x + c.tracker_res * ex + XY_MAX) / XY_BIN)
-                            iy = int((y + c.tracker_res * ey + XY_MAX) / XY_BIN)
-                            it = int(t_dec / one_plus_eps / T_TRACK)
-                            if 0 <= ix < N_XY and 0 <= iy < N_XY and 0 <= it < N_T_TRACK:
-                                tracker[st_i, it, ix, iy] += 1
-                                n_trk += 1
-            # --- calorimeter acceptance depends on energy and decay position. Each calorimeter's
-            # radial sensitivity differs a little (kappa_calo): with 24 identical calorimeters
-            # the CBO, seen at each with a phase set by its azimuth, would cancel in their sum.
+            if c.tracker_ymin < yfrac < c.tracker_ymax:  # intermediate energies reach the trackers
+                du, dn, dt = _track(c, s, azimuth, x, y, yn, t_dec, one_plus_eps, tracker)
+                n_uni += du
+                n_nor += dn
+                n_trk += dt
             drift = c.drift_min + drift_span * yfrac
             calo = int((azimuth + drift) / _CALO_WIDTH) % N_CALOS
-            acc = (
-                c.acc_scale
-                * (c.acc_low + (1.0 - c.acc_low) * yfrac)
-                * (1.0 + kappa_calo[calo] * xn + c.kappa_a * (yfrac - 0.5) * xn)
-                * (1.0 + c.eta_y * yn - c.zeta_y * yn * yn)
-            )
+            acc = _acceptance(c, kappa_calo, calo, yfrac, xn, yn)
             n_uni += 1
             if uniform(s) >= acc:
                 continue
@@ -304,22 +489,7 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
             h_x[nh] = 25.0 + 170.0 * (1.0 - yfrac) + 8.0 * z_x
             h_y[nh] = y
             nh += 1
-            # --- sealed truth: what the detected population carries, by true energy and time
-            tb = int(t_hit / T_TRUTH)
-            if tb < N_T_TRUTH:
-                eb = energy_bin(e_true)
-                dphase = (
-                    c.dphi0_ddelta * delta
-                    + phi_acc
-                    + c.omega_a * ((t_dec - t0 - t_hit) - (ce + cp) * (t_dec - t0))
-                )
-                asym = asymmetry_of(yfrac)
-                truth[0, eb, tb] += 1.0
-                cos_d, sin_d = cos_sin_turns(dphase / _TWO_PI)
-                truth[1, eb, tb] += asym * cos_d
-                truth[2, eb, tb] += asym * sin_d
-                truth[3, eb, tb] += ce
-                truth[4, eb, tb] += cp
+            _accumulate_truth(c, truth, t_hit, e_true, yfrac, delta, phi_acc, t0, t_dec, ce, cp)
 
         counters[C_INJECTED] += n_inj
         counters[C_UNIFORM] += n_uni
@@ -333,21 +503,9 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
         counters[C_DECAYED] += n_dec
         counters[C_TRACKED] += n_trk
         counters[C_ACCEPTED] += n_acc
-        # ---------------- per-fill reconstruction, per calorimeter in time order
-        # global time order, then a stable partition by calorimeter; reconstructed positrons are
-        # written at their seed hit's global rank so the histograms are filled in time order.
-        order = np.argsort(h_t[:nh])
-        calo_count[:] = 0
-        for g in range(nh):
-            rank[order[g]] = g
-            calo_count[h_k[order[g]] + 1] += 1
-        for kk in range(N_CALOS):
-            calo_count[kk + 1] += calo_count[kk]
-        for g in range(nh):
-            idx = order[g]
-            kk = h_k[idx]
-            by_calo[calo_count[kk]] = idx
-            calo_count[kk] += 1
+        # per-fill reconstruction, calorimeter by calorimeter in time order; reconstructed
+        # positrons are written at their seed hit's global rank so the histograms fill in time order
+        _order_by_calorimeter(h_t, h_k, nh, rank, calo_count, by_calo)
         out_e[:, :nh] = -1.0
         i = 0
         while i < nh:
@@ -356,81 +514,15 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
             while j < nh and h_k[by_calo[j]] == k:
                 j += 1
             m = j - i
-            prev_t = -1e9
-            prev_e = 0.0
-            for q in range(m):
-                idx = by_calo[i + q]
-                t = h_t[idx]
-                g = gain_lt[k] * (1.0 - c.gain_if_amp * math.exp(-t / c.gain_if_tau))
-                g *= 1.0 - c.gain_st_amp * prev_e * math.exp(-(t - prev_t) / c.gain_st_tau)
-                e = h_e[idx] * g
-                prev_t, prev_e = t, h_e[idx]
-                st[q], se[q], sx[q], sy[q] = t, e, h_x[idx], h_y[idx]
-                rt[q] = rank[idx]
-                out_k[rank[idx]] = k
-                if e > 1.0:
-                    counters[C_HITS_1GEV] += 1
-                if e > c.q_threshold:
-                    iq = int(t / TQ)
-                    if iq < N_TQ:
-                        q_calo[k, iq] += e
-                    iq = int(t / TQF)
-                    if iq < N_TQF:
-                        q_fine[iq] += e
-                        q_fine2[iq] += e * e  # for the energy-weighted histogram's variance
-            # local reconstruction: time-only merging within the resolving time
-            nr = 0
-            q = 0
-            while q < m:
-                esum, tw = se[q], se[q] * st[q]
-                r = q + 1
-                while r < m and st[r] - st[q] < c.tau_res:
-                    esum += se[r]
-                    tw += se[r] * st[r]
-                    r += 1
-                counters[C_MERGED_LOCAL] += r - q - 1
-                slot = int(rt[q])
-                out_t[0, slot] = tw / esum if esum > 0.0 else st[q]
-                out_e[0, slot] = max(esum, 0.0)
-                pos_t[nr] = out_t[0, slot]
-                pos_e[nr] = esum
-                nr += 1
-                q = r
+            _calibrate_hits(c, k, i, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, st, se, sx, sy, rt, out_k,
+                            q_calo, q_fine, q_fine2, counters)
+            nr = _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e, counters)
             _shadow(pos_t, pos_e, sx, sy, nr, c.shadow_gap, c.tau_res, c.global_sep, False, pileup[0])
             _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, False, pileup[1])
-            # global reconstruction: merge only hits that are also close on the crystal face
-            used[:m] = False
-            for q in range(m):
-                if used[q]:
-                    continue
-                esum, tw = se[q], se[q] * st[q]
-                r = q + 1
-                while r < m and st[r] - st[q] < c.tau_res:
-                    if (not used[r]) and abs(sx[r] - sx[q]) < c.global_sep and abs(sy[r] - sy[q]) < c.global_sep:
-                        used[r] = True
-                        esum += se[r]
-                        tw += se[r] * st[r]
-                        counters[C_MERGED_GLOBAL] += 1
-                    r += 1
-                slot = int(rt[q])
-                out_t[1, slot] = tw / esum if esum > 0.0 else st[q]
-                out_e[1, slot] = max(esum, 0.0)
+            _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e, counters)
             _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, True, pileup[2])
             i = j
-        # the two reconstructions differ only where hits merged: the global histograms are
-        # accumulated as local + (global - local), which halves the writes per hit
-        # (a hit merged into an earlier one in a reconstruction keeps out_e = -1 there)
-        for g in range(nh):
-            if out_e[0, g] < 0.0 and out_e[1, g] < 0.0:
-                continue
-            if out_e[0, g] == out_e[1, g] and out_t[0, g] == out_t[1, g]:
-                _record_positron(0, out_k[g], out_t[0, g], out_e[0, g], calo_hist, fine_hist, fast_rot, 1)
-            else:
-                if out_e[0, g] >= 0.0:
-                    _record_positron(0, out_k[g], out_t[0, g], out_e[0, g], calo_hist, fine_hist, fast_rot, 1)
-                    _record_positron(1, out_k[g], out_t[0, g], out_e[0, g], calo_hist, fine_hist, fast_rot, -1)
-                if out_e[1, g] >= 0.0:
-                    _record_positron(1, out_k[g], out_t[1, g], out_e[1, g], calo_hist, fine_hist, fast_rot, 1)
+        _write_fill(nh, out_t, out_e, out_k, calo_hist, fine_hist, fast_rot)
         counters[C_FILLS] += 1
 
 
