@@ -50,7 +50,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         ref = ci_budget(None, Path(tmp))
         spread = [ci_budget(s, Path(tmp)) for s in args.seeds]
-    lines = ["# The ci config's budget (ppb) for the CI regression test (tests/test_determinism_and_workflow.py).",
+    lines = ["# The ci config's budget (ppb) for the CI regression test (tests/workflow/test_ci_workflow.py).",
              f"# Made by tests/regression/make_budget_reference.py --seeds {' '.join(map(str, args.seeds))}:",
              f"# value: the config's own seed; tolerance: {FACTOR:g} x the standard deviation over the",
              f"# {len(args.seeds)} extra seeds (floor {FLOOR_PPB} ppb); seed_std: that standard deviation.",

@@ -106,7 +106,8 @@ WORLD_CONFIG = ("seed", "truth", "blinding", "datasets.{dataset}", *dataset_bloc
 _CORR = config["omega_a_correlations"]["dataset"]
 CORRELATION_STUDY_CONFIG = ("seed", "truth", "blinding", "omega_a_correlations", "field", f"datasets.{_CORR}",
                             *dataset_blocks(_CORR))
-MEASURE_FIELD_CONFIG = ("seed", *field_keys(MEASUREMENT_KEYS))
+# the measurement runs on the world's access plan (a world key), so it reads both parts
+MEASURE_FIELD_CONFIG = ("seed", *field_keys(WORLD_KEYS + MEASUREMENT_KEYS))
 
 
 def combination_inputs(wildcards=None):

@@ -17,8 +17,8 @@ from ..constants import OMEGA_REF
 from ..io import read_h5, write_json
 from ..records.trackers import vertices_in_time
 from ..units import quadrature
-from . import differential_decay
-from .corrections import BeamDynamicsResult, Correction, EfieldCorrection, MuonLossCorrection, muon_loss
+from . import differential_decay, muon_loss
+from .corrections import BeamDynamicsResult, Correction, EfieldCorrection, MuonLossCorrection
 from .efield import efield_analysis, with_tracker_method
 from .phase_acceptance import betatron_averaged, phase_acceptance_analysis
 from .pitch import pitch_analysis

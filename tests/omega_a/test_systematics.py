@@ -1,0 +1,174 @@
+"""omega_a systematic categories: each source's mechanics against analytic expectations, and the
+categories respond to the toy's effects and vanish without them."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from g2chain.omega_a import variations, wiggle
+from g2chain.omega_a.groups import analysis_spec, load_groups
+from g2chain.omega_a.minimizer import FitResult
+from g2chain.omega_a.pileup import pileup_estimate, second_order_fraction
+from g2chain.omega_a.systematics import (
+    CATEGORIES,
+    Source,
+    _slow_term,
+    category_total,
+    category_totals,
+    plan_sources,
+    systematic_table,
+)
+
+from ..conftest import ROOT
+from ..helpers import experiment_views
+
+GROUPS = load_groups(ROOT / "config" / "groups.yaml", ROOT / "workflow" / "schemas" / "groups.schema.yaml")
+
+
+def _nominal(free, **values):
+    return FitResult({"k_loss": 0.0, "C_cbo": 0.0, **values}, {}, list(free), np.eye(len(free)), 0.0, 1, 0, "exp")
+
+
+def test_sources_follow_the_analysis_choices(base_cfg):
+    settings = base_cfg["omega_a_systematics"]
+    names = {}
+    for name, k_loss in (("I-A", 0.01), ("III-RA", -0.02), ("VII-Q", 0.0)):
+        spec = analysis_spec(GROUPS, name, "run2")
+        nominal = _nominal(["R", "k_loss"] if k_loss else ["R"], k_loss=k_loss)
+        names[name] = {(s.category, s.name) for s in plan_sources(spec, nominal, settings)}
+    # I-A: no CBO drift term, shadow pileup, k_loss free and positive
+    assert ("cbo", "frequency-drift time constant") not in names["I-A"]
+    assert ("slow term", "k_loss >= 0") not in names["I-A"] and ("other", "loss-spectrum shape") in names["I-A"]
+    # III-RA: drift term, ratio construction, k_loss < 0 needs the shift back to zero
+    assert {("cbo", "frequency-drift time constant"), ("other", "ratio lifetime"),
+            ("slow term", "k_loss >= 0")} <= names["III-RA"]
+    # VII-Q: no pileup correction, no gain correction, no randomization, k_loss fixed here
+    assert not any(c in ("pileup", "gain") for c, _ in names["VII-Q"])
+    assert ("other", "randomization seed") not in names["VII-Q"]
+    with pytest.raises(ValueError, match="omega_a_systematics: missing"):
+        plan_sources(analysis_spec(GROUPS, "I-A", "run2"), _nominal(["R"]), {"envelopes": ["exp"]})
+
+
+def test_cbo_envelope_and_drift_add_in_quadrature(base_cfg):
+    """Sec. IV J, ref. [39]: the CBO envelope and frequency-drift systematics are independent and
+    add in quadrature; every other source adds linearly inside its category."""
+    spec = analysis_spec(GROUPS, "III-RA", "run2")
+    sources = plan_sources(spec, _nominal(["R"]), base_cfg["omega_a_systematics"])
+    independent = {s.name for s in sources if s.independent}
+    assert independent == {"envelope family", "frequency-drift time constant"}
+    assert category_total([(3.0, True), (4.0, True)]) == pytest.approx(5.0)
+    assert category_total([(3.0, False), (4.0, False)]) == pytest.approx(7.0)
+    # a correlated pair (linear sum 5) with an independent 12: sqrt(5^2 + 12^2)
+    assert category_total([(2.0, False), (3.0, False), (12.0, True)]) == pytest.approx(13.0)
+    assert category_total([]) == 0.0
+
+
+def test_varied_fit_setup_changes_only_what_it_names():
+    spec = analysis_spec(GROUPS, "III-T", "run2")  # exp+C, drift term with fixed tau
+    free = ["R", "A_cbo_N", "C_cbo", "k_loss", "A_drift"]
+    values = {"R": 1.0, "C_cbo": 0.1, "k_loss": -0.01, "tau_drift": 15.0}
+    s2, v2, f2 = variations.varied_fit_setup(spec, values, free, variations.Variation(envelope="exp"))
+    assert s2.envelope == "exp" and "C_cbo" not in f2 and v2["C_cbo"] == 0.0 and values["C_cbo"] == 0.1
+    s3, v3, f3 = variations.varied_fit_setup(s2, v2, f2, variations.Variation(envelope="exp+C"))
+    assert s3.envelope == "exp+C" and "C_cbo" in f3 and v3["C_cbo"] == 0.0
+    _, v4, f4 = variations.varied_fit_setup(spec, values, free,
+                                            variations.Variation(tau_drift_us=10.0, k_loss_zero=True))
+    assert v4["tau_drift"] == 10.0 and v4["k_loss"] == 0.0 and "k_loss" not in f4 and f4[:3] == free[:3]
+
+
+def test_tilted_losses_change_the_shape_by_the_tilt():
+    edges = np.linspace(0.0, 700.0, 71)
+    counts = np.full(70, 100.0)
+    up = variations.tilted_losses(edges, counts, 0.1)
+    # 1 + tilt (t - t_mid)/span: the last bin over the first gains (1 + 0.1 * 69/140)/(1 - 0.1 * 69/140)
+    assert up[-1] / up[0] == pytest.approx((1 + 0.1 * 69 / 140) / (1 - 0.1 * 69 / 140))
+    assert up.sum() == pytest.approx(counts.sum())  # symmetric bins: the total is kept
+    assert np.array_equal(variations.tilted_losses(edges, counts, 0.0), counts)
+
+
+def test_slow_term_amplitude_from_the_chi2_parabola():
+    # chi^2(a) = 100 + (a - a0)^2 / s^2 with a0 = 4e-4, s = 5e-4; R moves 20000 ppb per unit a
+    a0, s, slope, step = 4e-4, 5e-4, 2.0e4, 1e-3
+
+    def fit(a):
+        return {"full": FitResult({"R": slope * a * 1e-3}, {}, ["R"], np.eye(1), 100 + (a - a0) ** 2 / s**2, 1, 0,
+                                  "exp")}
+
+    src = Source("slow term", "x", "slow term",
+                 (variations.Variation(slow_gain=step), variations.Variation(slow_gain=-step)))
+    fits = [fit(step), fit(-step)]
+    shifts = [slope * step, -slope * step]
+    row = _slow_term(src, fits, shifts, fit(0.0)["full"].chi2)
+    assert row["amplitude_best"] == pytest.approx(a0)
+    assert row["amplitude_error"] == pytest.approx(s)
+    assert row["ppb"] == pytest.approx(slope * a0)
+
+
+def test_second_order_fraction_is_lambda_for_a_poisson_stream():
+    # shadow spectra of a stream with lambda: D - S = lambda (f*f - 2f), second order ~ lambda^2
+    f = np.array([10.0, 5.0, 1.0])
+    ff = np.array([0.0, 8.0, 8.0])
+    fff = np.array([0.0, 0.0, 16.0])
+    lam = 0.05
+    d, s = lam * ff * 100, lam * 2 * f * 100
+    t, p3, s3 = lam**2 * fff * 100, 3 * lam**2 * ff * 100, 3 * lam**2 * f * 100
+    q = second_order_fraction(d, s, t, p3, s3)
+    first = np.abs(d - s).sum()
+    second = np.abs(pileup_estimate(d, s, t, p3, s3)[0] - (d - s)).sum()
+    assert q == pytest.approx(second / first)
+    assert 0.2 * lam < q < 5 * lam
+
+
+def test_pileup_time_shift_moves_the_estimate_in_time(base_cfg):
+    calo, _, _, _ = experiment_views(base_cfg, "run2", 3e5, 3)
+    spec = analysis_spec(GROUPS, "I-T", "run2")
+    base, _, _ = wiggle.event_histogram_et(calo, spec)
+    shifted, _, _ = wiggle.event_histogram_et(calo, spec, variations.Variation(pileup_shift_ns=5.0))
+    est, _ = pileup_estimate(*(calo[f"pileup/{spec.pileup}/{k}"] for k in
+                               ("doubles", "singles", "triples", "triple_pairs", "triple_singles")))
+    # the corrected histogram changes by +dt d(est)/dt (times the fitted normalisation, ~1)
+    expected = 5e-3 * np.gradient(est, 0.1492, axis=1)
+    diff = shifted - base
+    assert np.corrcoef(diff.ravel(), expected.ravel())[0, 1] > 0.99
+    assert np.sum(diff * expected) / np.sum(expected**2) == pytest.approx(1.0, abs=0.2)
+
+
+def _table(base_cfg, name="I-T", **detector):
+    cfg = copy.deepcopy(base_cfg)
+    cfg["detector"].update(detector)
+    calo, loss, _, _ = experiment_views(cfg, "run2", 2e6, 5)
+    spec = analysis_spec(GROUPS, name, "run2")
+    table = systematic_table(calo, loss, spec, float(cfg["datasets"]["run2"]["field_index"]),
+                             cfg["omega_a_systematics"])
+    print(table["analysis"], detector or "default", {k: round(v, 3) for k, v in category_totals(table).items()})
+    return table
+
+
+@pytest.mark.slow
+def test_pileup_and_gain_systematics_follow_the_toy(base_cfg):
+    table = _table(base_cfg)
+    default = category_totals(table)
+    assert set(default) == set(CATEGORIES)
+    assert default["pileup"] > 0.1 and default["gain"] > 0.1  # both effects are in the toy
+    assert default["cbo"] > 0.0 and default["slow term"] > 0.0
+    assert table["total_ppb"] == pytest.approx(np.sqrt(sum(v**2 for v in default.values())))
+    seed = table["categories"]["other"]["sources"]["randomization seed"]
+    assert seed["ppb"] == 0.0 and seed["spread_ppb"] > 0  # reported, inside sigma_stat, not added
+    assert category_totals(_table(base_cfg, resolving_time_ns=0.0))["pileup"] < 1.0  # nothing merges
+    assert category_totals(_table(base_cfg, gain_in_fill=0.0, gain_short_term=0.0))["gain"] < 1.0  # no sag
+
+
+def test_histogram_variations_share_the_nominal_randomization(base_cfg):
+    # the systematic table keeps the +-T_c/2 randomized counts between gain and pileup variations:
+    # the cached histogram must be the one built from scratch
+    calo = experiment_views(base_cfg, "run2", 2e5, 6)[0]
+    spec = analysis_spec(GROUPS, "I-T", "run2")
+    cache = {}
+    for v in (variations.NOMINAL, variations.Variation(pileup_sigma=1.0), variations.Variation(infill_sigma=-1.0)):
+        fresh = wiggle.event_histogram_et(calo, spec, v)
+        cached = wiggle.event_histogram_et(calo, spec, v, randomized=cache)
+        assert np.array_equal(fresh[0], cached[0]) and np.array_equal(fresh[1], cached[1])
+    assert list(cache) == [0]
+    resampled = wiggle.event_histogram_et(calo, spec, variations.Variation(seed_offset=1), randomized=cache)[0]
+    assert sorted(cache) == [0, 1] and not np.array_equal(resampled, wiggle.event_histogram_et(calo, spec)[0])
