@@ -227,3 +227,11 @@ def test_a_bad_adapter_is_caught(tmp_path):
     (tmp_path / "closure.py").write_text("from g2chain.truth.closure import closure\n")
     assert script_violations(tmp_path, {"g2chain.truth.closure"}) == [
         "workflow/scripts/omega_a_fit.py imports g2chain.truth.closure"]
+
+
+def test_every_module_imports():
+    """Every module of the library imports (a moved name is caught here, not in a workflow job)."""
+    import importlib
+
+    for module in sorted(import_graph(SRC)):
+        importlib.import_module(module)
