@@ -31,7 +31,7 @@ def closure_pull(cfg, dataset, name, positrons, seed):
     wiggle = build_wiggle(calo, spec)
     fits = fit_analysis(wiggle, spec, float(cfg["datasets"][dataset]["field_index"]), loss["time_edges"],
                         loss["triple_coincidences"])
-    full = fits["full"]
+    full = fits.full
     omega = omega_from_r(full.values["R"], software_offset_ppm(GROUPS["groups"][spec.group]["phrase"]))
     omega_true_clock = omega / (1.0 + world["eps_hw"])
     weights = np.asarray(wiggle.weights) if wiggle.weights is not None else records.method_weights("Q")

@@ -2,6 +2,7 @@
 categories respond to the toy's effects and vanish without them."""
 
 import copy
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -92,14 +93,14 @@ def test_slow_term_amplitude_from_the_chi2_parabola():
     a0, s, slope, step = 4e-4, 5e-4, 2.0e4, 1e-3
 
     def fit(a):
-        return {"full": FitResult({"R": slope * a * 1e-3}, {}, ["R"], np.eye(1), 100 + (a - a0) ** 2 / s**2, 1, 0,
-                                  "exp")}
+        full = FitResult({"R": slope * a * 1e-3}, {}, ["R"], np.eye(1), 100 + (a - a0) ** 2 / s**2, 1, 0, "exp")
+        return SimpleNamespace(full=full)  # the part of an AnalysisFit the slow-term row reads
 
     src = Source("slow term", "x", "slow term",
                  (variations.Variation(slow_gain=step), variations.Variation(slow_gain=-step)))
     fits = [fit(step), fit(-step)]
     shifts = [slope * step, -slope * step]
-    row = _slow_term(src, fits, shifts, fit(0.0)["full"].chi2)
+    row = _slow_term(src, fits, shifts, fit(0.0).full.chi2)
     assert row["amplitude_best"] == pytest.approx(a0)
     assert row["amplitude_error"] == pytest.approx(s)
     assert row["ppb"] == pytest.approx(slope * a0)

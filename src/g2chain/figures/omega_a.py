@@ -6,13 +6,14 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..omega_a.staged_fit import AnalysisFit
 from ..physics.ring import beam_frequencies
 
 
-def omega_a_fit(fits: dict, record: dict, field_index: float, out_path):
+def omega_a_fit(fits: AnalysisFit, record: dict, field_index: float, out_path):
     """One analysis on one page: the wiggle (or ratio) with its fit, pulls, and the residual
     spectra of the five-parameter and the full fit with the Table II frequencies marked."""
-    t, y, model, sigma = fits["t"], fits["y"], fits["model"], fits["sigma"]
+    t, y, model, sigma = fits.t, fits.y, fits.model, fits.sigma
     fig, axes = plt.subplots(2, 2, figsize=(13, 8))
     ax = axes[0, 0]
     ratio = record["method"].startswith("R")
@@ -45,7 +46,7 @@ def omega_a_fit(fits: dict, record: dict, field_index: float, out_path):
     lines = {"f_CBO": nominal["omega_cbo"], "f_VW": nominal["omega_vw"], "f_y": nominal["omega_y"],
              "f_a": 1.4394}
     for ax, key, title in ((axes[1, 0], "spectrum5", "five-parameter fit"), (axes[1, 1], "spectrum_full", "full fit")):
-        freq, amp = fits[key]
+        freq, amp = getattr(fits, key)
         ax.plot(freq, amp, lw=0.6)
         ax.set_xlim(0, 3.35)
         ax.set_xlabel("frequency [MHz]")

@@ -14,7 +14,7 @@ from . import minimizer, wiggle_model
 from .groups import AnalysisSpec
 from .ratio_fit import fit_ratio_analysis
 from .seeding import GAMMA_TAU_NOMINAL_US, five_parameter_fit, residual_spectrum, seed_terms
-from .staged_fit import _nested_test, check_nested, refit_parameter_set, staged_fit
+from .staged_fit import AnalysisFit, _nested_test, check_nested, refit_parameter_set, staged_fit
 from .variations import NOMINAL, Variation, tilted_losses, varied_fit_setup
 from .wiggle import Wiggle, window_mask
 
@@ -63,28 +63,28 @@ def fit_analysis(wiggle: Wiggle, spec: AnalysisSpec, field_index: float, loss_ed
     f_full = minimizer.model_values(data, res.vector(), spec.delta_r_ppm, wiggle_model.ENVELOPES[env])
     sigma = np.sqrt(data.var) if chol is None else np.sqrt(wiggle.cov_band[0, sel])
     spectrum_full = residual_spectrum(t, (y - f_full) / sigma)
-    return {"five": res5, "full": res, "t": t, "y": y, "sigma": sigma, "model": f_full,
-            "model5": f5, "spectrum5": spectrum5, "spectrum_full": spectrum_full, "fixed_weak": fixed_weak}
+    return AnalysisFit(five=res5, full=res, t=t, y=y, sigma=sigma, model=f_full, model5=f5, spectrum5=spectrum5,
+                       spectrum_full=spectrum_full, fixed_weak=fixed_weak)
 
 
-def result_record(spec: AnalysisSpec, wiggle: Wiggle, fits: dict) -> dict:
+def result_record(spec: AnalysisSpec, wiggle: Wiggle, fits: AnalysisFit) -> dict:
     """The JSON record of one analysis (blinded R: hardware clock blind and the group's Delta R)."""
-    full, five = fits["full"], fits["five"]
+    full, five = fits.full, fits.five
     record = {
         "analysis": spec.name, "group": spec.group, "method": spec.method, "dataset": spec.dataset,
         "blinding": "hardware and software (R carries the group's Delta R, Eq. 5)",
         "R_ppm": full.values["R"], "R_err_ppm": full.errors["R"],
         "chi2": full.chi2, "ndf": full.ndf, "chi2_ndf": full.chi2 / full.ndf,
-        "p_value": fits.get("pvalue", full.pvalue),
+        "p_value": fits.p_value,
         "five_parameter": {"R_ppm": five.values["R"], "R_err_ppm": five.errors["R"], "chi2": five.chi2,
-                           "ndf": five.ndf, "p_value": fits.get("five_pvalue", five.pvalue),
-                           **_nested_test(five, full, fits.get("chi2_scale", 1.0))},
-        "window_us": list(spec.window_us), "bin_us": wiggle.bin_us, "n_bins": int(fits["t"].size),
+                           "ndf": five.ndf, "p_value": fits.five_p_value,
+                           **_nested_test(five, full, fits.chi2_scale)},
+        "window_us": list(spec.window_us), "bin_us": wiggle.bin_us, "n_bins": int(fits.t.size),
         "envelope": full.envelope, "free_parameters": full.free,
         "parameters": {n: {"value": full.values[n], "error": full.errors[n]} for n in wiggle_model.PARAMS},
         "covariance": full.covariance.tolist(), "nfev": full.nfev,
-        "fixed_unresolved": fits.get("fixed_weak", []),
-        "ratio_bins_dropped": fits.get("ratio_bins_dropped", 0),
+        "fixed_unresolved": fits.fixed_weak,
+        "ratio_bins_dropped": fits.ratio_bins_dropped,
         "corrections": wiggle.info,
     }
     return record

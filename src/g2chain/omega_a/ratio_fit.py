@@ -20,7 +20,7 @@ from scipy.special import chdtrc  # chi^2 survival function chdtrc(ndf, chi2)
 from . import minimizer, wiggle_model
 from .ratio import ratio_histogram
 from .seeding import GAMMA_TAU_NOMINAL_US, five_parameter_fit, residual_spectrum, seed_terms
-from .staged_fit import check_nested, fit_limits, refit_parameter_set, staged_fit
+from .staged_fit import AnalysisFit, check_nested, fit_limits, refit_parameter_set, staged_fit
 from .variations import NOMINAL, varied_fit_setup
 from .wiggle import window_mask
 
@@ -145,7 +145,7 @@ def fit_ratio_analysis(wiggle, spec, field_index, loss_edges, loss_counts, reuse
     r5.ndf = int(round(nu5))
     pvalue5 = float(chdtrc(nu5, r5.chi2 / scale))
     sigma = np.sqrt(var)
-    return {"five": r5, "full": res, "t": t, "y": r, "sigma": sigma, "model": model, "model5": None,
-            "spectrum5": spectrum5, "spectrum_full": residual_spectrum(t, (r - model) / sigma),
-            "pvalue": pvalue, "five_pvalue": pvalue5, "chi2_scale": scale, "fixed_weak": fixed_weak,
-            "ratio_bins_dropped": dropped + low_stat}
+    return AnalysisFit(five=r5, full=res, t=t, y=r, sigma=sigma, model=model, model5=None,
+                       spectrum5=spectrum5, spectrum_full=residual_spectrum(t, (r - model) / sigma),
+                       fixed_weak=fixed_weak, pvalue=pvalue, five_pvalue=pvalue5, chi2_scale=scale,
+                       ratio_bins_dropped=dropped + low_stat)

@@ -4,13 +4,51 @@ fixed, and the full fit is tested against the five-parameter fit it nests."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import chdtrc  # chi^2 survival function chdtrc(ndf, chi2)
 
 from . import minimizer, wiggle_model
 from .groups import AnalysisSpec
+from .minimizer import FitResult
 from .seeding import GAMMA_TAU_NOMINAL_US
+
+
+@dataclass
+class AnalysisFit:
+    """The fits of one analysis (what ``analysis_fit.fit_analysis`` returns): the five-parameter
+    fit ``five`` and the ``full`` fit of Eq. 7 on the window's bins ``t`` (us, blinded clock) with
+    data ``y``, their uncertainties ``sigma`` and the full model; the residual spectra
+    (frequency MHz, amplitude) of both fits; the unresolved terms held fixed. For a ratio fit
+    (Eq. 10) the covariance of the ratio's bins makes chi^2 not a sum of independent terms: its
+    p-values ``pvalue``, ``five_pvalue`` come from the sandwich covariance and ``chi2_scale``
+    scales the nested test; ``ratio_bins_dropped`` counts the bins with too few entries. For an
+    event-based fit these stay None, 1 and 0, and the fits' own p-values hold."""
+
+    five: FitResult
+    full: FitResult
+    t: np.ndarray
+    y: np.ndarray
+    sigma: np.ndarray
+    model: np.ndarray
+    model5: np.ndarray | None
+    spectrum5: tuple
+    spectrum_full: tuple
+    fixed_weak: list
+    pvalue: float | None = None
+    five_pvalue: float | None = None
+    chi2_scale: float = 1.0
+    ratio_bins_dropped: int = 0
+
+    @property
+    def p_value(self) -> float:
+        """The full fit's p-value (the sandwich one for a ratio fit)."""
+        return self.full.pvalue if self.pvalue is None else self.pvalue
+
+    @property
+    def five_p_value(self) -> float:
+        return self.five.pvalue if self.five_pvalue is None else self.five_pvalue
 
 
 def check_nested(five: minimizer.FitResult, full: minimizer.FitResult, name: str):

@@ -128,7 +128,7 @@ class _Refitter:
 
 
 def _pvalue(fits: dict) -> float:
-    return float(fits.get("pvalue", fits["full"].pvalue))
+    return float(fits.p_value)
 
 
 def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: float, settings: dict, nominal=None,
@@ -140,22 +140,22 @@ def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: fl
     s = _checked(settings)
     if nominal is None:
         nominal = fit_analysis(build_wiggle(calo, spec), spec, field_index, loss["time_edges"],
-                               loss["triple_coincidences"])["full"]
+                               loss["triple_coincidences"]).full
     sources = plan_sources(spec, nominal, s) if sources is None else sources
     run = _Refitter(calo, loss, spec, field_index, nominal, nominal_wiggle)
     # the baseline is the nominal refitted the way the variations are (same start, same
     # variances update), so that a variation that changes nothing shifts R by exactly zero
     base = run(NOMINAL)
-    r0 = float(base["full"].values["R"])
+    r0 = float(base.full.values["R"])
     table = {"analysis": spec.name, "dataset": spec.dataset, "R_nominal_ppm": r0,
-             "chi2_nominal": base["full"].chi2, "p_value_nominal": _pvalue(base),
+             "chi2_nominal": base.full.chi2, "p_value_nominal": _pvalue(base),
              "combination": "sources in a category add linearly, independent ones (CBO envelope, CBO drift) "
                             "in quadrature to that sum; categories in quadrature",
              "categories": {c: {"sources": {}, "ppb": 0.0} for c in CATEGORIES}}
     contributions = {c: [] for c in CATEGORIES}
     for src in sources:
         fits = [run(v) for v in src.variations]
-        shifts = [1e3 * (f["full"].values["R"] - r0) for f in fits]
+        shifts = [1e3 * (f.full.values["R"] - r0) for f in fits]
         row = {"kind": src.kind}
         if src.kind == "bracket":
             row.update(shift_up_ppb=shifts[0], shift_down_ppb=shifts[1], ppb=0.5 * abs(shifts[0] - shifts[1]))
@@ -170,7 +170,7 @@ def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: fl
             q = _second_order_fraction(calo, spec)
             row.update(first_order_shift_ppb=shifts[0], second_order_fraction=q, ppb=q * abs(shifts[0]))
         elif src.kind == "slow term":
-            row.update(_slow_term(src, fits, shifts, base["full"].chi2))
+            row.update(_slow_term(src, fits, shifts, base.full.chi2))
         elif src.kind == "statistical":
             row.update(shifts_ppb=shifts, spread_ppb=float(np.std([0.0, *shifts], ddof=1)), ppb=0.0,
                        note="resampling of the same positrons: inside sigma_stat, not added")
@@ -197,7 +197,7 @@ def _slow_term(src: Source, fits, shifts, chi2_0: float) -> dict:
     """The gain-like slow term: its amplitude from the chi^2 parabola through -step, 0, +step,
     and the R shift at that amplitude (R is linear in a small correction)."""
     step = src.variations[0].slow_gain
-    c_up, c_dn = fits[0]["full"].chi2, fits[1]["full"].chi2
+    c_up, c_dn = fits[0].full.chi2, fits[1].full.chi2
     slope = (shifts[0] - shifts[1]) / (2 * step)  # ppb per unit amplitude
     curvature = (c_up + c_dn - 2 * chi2_0) / step**2
     grad = (c_up - c_dn) / (2 * step)

@@ -61,7 +61,7 @@ def analyse_trial(cfg: dict, groups: dict, dataset: str, names, calo: dict, loss
         try:
             fits = fit_analysis(build_wiggle(calo, spec), spec, field_index, loss["time_edges"],
                                 loss["triple_coincidences"])
-            out[name] = {"R_ppm": float(fits["full"].values["R"]), "R_err_ppm": float(fits["full"].errors["R"])}
+            out[name] = {"R_ppm": float(fits.full.values["R"]), "R_err_ppm": float(fits.full.errors["R"])}
         except (ValueError, RuntimeError) as exc:
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
     return out
