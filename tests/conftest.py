@@ -10,7 +10,7 @@ import pytest
 import yaml
 from scipy.optimize import curve_fit
 
-from g2chain.experiment import production as P
+from g2chain.experiment import production as production_kernel
 from g2chain.experiment.world import build_conditions, build_world, dataset_settings
 from g2chain.records import experiment_files
 from g2chain.records.binning import T_BIN_US
@@ -71,8 +71,9 @@ def produce(cfg, dataset="run2", positrons=3e5, chunk=0, n_chunks=1, seed=None, 
             cfg[block].update(upd)
     world = build_world(cfg, dataset, dataset_field_truth(cfg, dataset))
     cond = build_conditions(cfg, dataset, world)._replace(**cond_overrides)
-    views = P.simulate_chunk(cond, positrons, cfg["seed"] if seed is None else seed, dataset_key(dataset), chunk,
-                             n_chunks, dataset_settings(cfg, dataset)["detector"])
+    seed = cfg["seed"] if seed is None else seed
+    views = production_kernel.simulate_chunk(cond, positrons, seed, dataset_key(dataset), chunk, n_chunks,
+                                             dataset_settings(cfg, dataset)["detector"])
     return views, cond
 
 

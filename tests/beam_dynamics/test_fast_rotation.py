@@ -46,14 +46,14 @@ def test_fourier_method_is_biased_by_the_momentum_time_correlation(base_cfg):
     """Issue 6: the Fourier method assumes rho(f, tau) separable. Without the kicker's delta-t0
     correlation it recovers the detected population's C_e (seeds 5-8 at 1e7 e+: -2.4 % to +4.5 %,
     so 12 % is 4 sigma); with the default correlation it comes out tens of % high (+55 % here)."""
-    from g2chain.truth import production as records
+    from g2chain.truth import production as production_truth
 
     from ..conftest import produce
 
     dev = {}
     for rho_dt in (0.0, 0.2):
         views, cond = produce(base_cfg, positrons=1e7, seed=5, beam={"delta_t0_correlation": rho_dt})
-        truth = records.true_omega_a_m(views["truth"], cond.omega_a, "T")["mean_ce_ppb"]
+        truth = production_truth.true_omega_a_m(views["truth"], cond.omega_a, "T")["mean_ce_ppb"]
         sig = views["fast_rot"].astype(float)
         ratio, _ = fast_rotation.fast_rotation_ratio(sig, 0.001)
         d = fast_rotation.fourier_distribution(ratio, (np.arange(sig.size) + 0.5) * 0.001)

@@ -7,7 +7,7 @@ import pytest
 
 from g2chain.beam_dynamics import pitch
 from g2chain.records import binning
-from g2chain.truth import production as records
+from g2chain.truth import production as production_truth
 
 from ..conftest import produce
 
@@ -54,7 +54,7 @@ def test_calorimeter_weighting_is_the_phase_averaged_acceptance():
 @pytest.mark.slow
 def test_pitch_correction_closes_on_the_production_truth(base_cfg):
     views, cond = produce(base_cfg, positrons=3e6, seed=21)
-    truth = records.true_omega_a_m(views["truth"], cond.omega_a, "T")["mean_cp_ppb"]
+    truth = production_truth.true_omega_a_m(views["truth"], cond.omega_a, "T")["mean_cp_ppb"]
     edges_t = binning.time_edges(binning.T_TRACK_US, binning.N_T_TRACK)
     det = base_cfg["detector"]
     out = pitch.pitch_analysis(views["tracker"], EDGES, EDGES, edges_t, (30.1, 660.0), cond.n,

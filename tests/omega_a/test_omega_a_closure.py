@@ -16,7 +16,7 @@ from g2chain.omega_a.analysis_fit import fit_analysis
 from g2chain.omega_a.groups import analysis_spec, load_groups
 from g2chain.omega_a.wiggle import build_wiggle
 from g2chain.omega_a.wiggle_model import omega_from_r
-from g2chain.truth import production as records
+from g2chain.truth import production as production_truth
 
 from ..conftest import ROOT
 from ..helpers import experiment_views
@@ -34,8 +34,8 @@ def closure_pull(cfg, dataset, name, positrons, seed):
     full = fits.full
     omega = omega_from_r(full.values["R"], software_offset_ppm(GROUPS["groups"][spec.group]["phrase"]))
     omega_true_clock = omega / (1.0 + world["eps_hw"])
-    weights = np.asarray(wiggle.weights) if wiggle.weights is not None else records.method_weights("Q")
-    true = records.true_omega_a_m_weighted(truth, world["omega_a_true"], weights, spec.window_us)
+    weights = np.asarray(wiggle.weights) if wiggle.weights is not None else production_truth.method_weights("Q")
+    true = production_truth.true_omega_a_m_weighted(truth, world["omega_a_true"], weights, spec.window_us)
     sigma = full.errors["R"] * 1e-6 * omega_true_clock
     return (omega_true_clock - true) / sigma, full
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from g2chain.experiment.world import build_conditions, build_world
 from g2chain.truth import beam as beam_truth
-from g2chain.truth import production as records
+from g2chain.truth import production as production_truth
 from g2chain.truth.field import dataset_field_truth
 
 from ..conftest import produce
@@ -52,7 +52,7 @@ def test_expectation_weighting_matches_the_production_truth(base_cfg):
     """The same weighting gives the detected population's C_e and C_p that the production records
     muon by muon (3e6 e+: per-muon means to ~0.3 %)."""
     views, cond = produce(base_cfg, positrons=3e6, seed=31)
-    prod = records.true_omega_a_m(views["truth"], cond.omega_a, "T")
+    prod = production_truth.true_omega_a_m(views["truth"], cond.omega_a, "T")
     out = beam_truth.phase_drift_truth(cond, beam_truth.sample_stored_muons(cond, 400_000, 5, "run2"))
     print(f"C_e {out['C_e_ppb']:.1f} vs {prod['mean_ce_ppb']:.1f}; "
           f"C_p {out['C_p_ppb']:.1f} vs {prod['mean_cp_ppb']:.1f}")

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..io import config_hash, read_h5, write_h5
 from ..progress import Progress
-from ..records import experiment_files as records
+from ..records import experiment_files
 from ..seeds import dataset_key
 from .production import simulate_chunk
 from .run_field_systems import read_field_world
@@ -59,10 +59,10 @@ def write_chunk(cfg: dict, dataset: str, chunk: int, world_path, path, log=None)
     views = simulate_chunk(cond, target, int(cfg["seed"]), dataset_key(dataset), chunk, n_chunks,
                            dataset_settings(cfg, dataset)["detector"], progress=progress)
     elapsed = time.perf_counter() - start
-    records.write_chunk(path, views, {"dataset": dataset, "chunk": chunk, "n_chunks": n_chunks},
+    experiment_files.write_chunk(path, views, {"dataset": dataset, "chunk": chunk, "n_chunks": n_chunks},
                         config_hash(cfg))
     if log:
-        counters = dict(zip(records.COUNTER_NAMES, views["counters"].tolist(), strict=True))
+        counters = dict(zip(experiment_files.COUNTER_NAMES, views["counters"].tolist(), strict=True))
         rate = counters["hits_above_1gev"] / elapsed
         with open(log, "a") as f:
             f.write(f"{dataset} chunk {chunk}/{n_chunks}: {counters['hits_above_1gev']:.0f} e+ > 1 GeV in "
@@ -76,14 +76,14 @@ def merge_dataset(cfg: dict, dataset: str, chunk_paths, out: dict) -> dict:
     ``out`` maps 'calorimeters', 'trackers', 'lost_muons', 'truth' to paths. Returns the merged
     views (``truth.production.truth_summary`` makes the truth's JSON summary of them).
     """
-    total, longterm = records.read_chunks(chunk_paths)
+    total, longterm = experiment_files.read_chunks(chunk_paths)
     h = config_hash(cfg)
     attrs = {"dataset": dataset, "clock": "blinded"}
-    write_h5(out["calorimeters"], records.experiment_datasets(
+    write_h5(out["calorimeters"], experiment_files.experiment_datasets(
         total, longterm, dataset_settings(cfg, dataset)["detector"]["pedestal_noise_gev"]), attrs, "calorimeters", h)
-    write_h5(out["trackers"], records.tracker_datasets(total), attrs, "trackers", h)
-    write_h5(out["lost_muons"], records.loss_datasets(total), attrs, "lost_muons", h)
-    write_h5(out["truth"], records.truth_datasets(total), {"dataset": dataset}, "production_truth", h)
+    write_h5(out["trackers"], experiment_files.tracker_datasets(total), attrs, "trackers", h)
+    write_h5(out["lost_muons"], experiment_files.loss_datasets(total), attrs, "lost_muons", h)
+    write_h5(out["truth"], experiment_files.truth_datasets(total), {"dataset": dataset}, "production_truth", h)
     return total
 
 
@@ -97,7 +97,7 @@ def produce_in_memory(cfg: dict, dataset: str, positrons: float, seed: int, fiel
     det = dataset_settings(cfg, dataset)["detector"]
     views = simulate_chunk(cond, positrons, seed, dataset_key(dataset), 0, 1, det)
     views = {k: (v.astype(np.int64) if v.dtype == np.int32 else v) for k, v in views.items()}
-    calo = {k: v[0] for k, v in records.experiment_datasets(views, [views["laser_longterm"]],
+    calo = {k: v[0] for k, v in experiment_files.experiment_datasets(views, [views["laser_longterm"]],
                                                              det["pedestal_noise_gev"]).items()}
-    loss = {k: v[0] for k, v in records.loss_datasets(views).items()}
+    loss = {k: v[0] for k, v in experiment_files.loss_datasets(views).items()}
     return calo, loss, world, views["truth"]
