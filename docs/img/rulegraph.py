@@ -3,7 +3,8 @@
     python docs/img/rulegraph.py            # needs graphviz's `dot` (Debian: apt-get install graphviz)
 
 Snakemake's own --rulegraph, without the `all` node, with the rules grouped into the physics
-branches and the rules allowed to read sealed truth drawn dashed.
+branches and the correlation study, and the rules that read sealed/ or whose adapters import the
+truth layer (docs/architecture.md) drawn dashed.
 """
 
 from __future__ import annotations
@@ -15,18 +16,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# branch -> (title, colour, rules); every rule of the workflow must be in one (tests/test_readme.py)
+# branch -> (title, colour, rules); every rule of the workflow must be in exactly one (main() checks)
 BRANCHES = {
     "experiment": ("experiment: the toy and its sealed truth", "#e8f0fb",
                    ["field_world", "world", "simulate_chunk", "merge", "measure_field", "beam_truth", "summary_plot"]),
     "omega_a": ("omega_a: 19 analyses, systematics, correlations, average (Sec. IV)", "#eaf7ee",
-                ["omega_a_fit", "omega_a_scans", "relative_unblind", "omega_a_correlation_trials",
-                 "omega_a_correlations", "omega_a_dataset_average", "omega_a_average"]),
+                ["omega_a_fit", "omega_a_scans", "relative_unblind", "omega_a_correlations",
+                 "omega_a_dataset_average", "omega_a_average"]),
+    "studies": ("studies: the correlation trials on their own world", "#eef3f5", ["omega_a_correlation_trials"]),
     "field": ("field: omega~'_p, B_K, B_Q (Sec. VI)", "#fdf3e3", ["field_analysis"]),
     "beam_dynamics": ("beam dynamics: C_e, C_p, C_ml, C_dd, C_pa (Sec. V)", "#fbeaea", ["beam_dynamics_analysis"]),
     "combination": ("combination: R'_mu, a_mu, budget (Sec. VIII)", "#f1ecfa", ["combine", "unblind", "closure"]),
 }
-READS_TRUTH = {"world", "simulate_chunk", "merge", "measure_field", "field_world", "beam_truth", "unblind", "closure"}
+# rules whose adapters import the truth layer or that read sealed/
+READS_TRUTH = {"field_world", "world", "simulate_chunk", "merge", "measure_field", "beam_truth", "unblind", "closure"}
 
 
 def rule_graph(cwd=ROOT) -> tuple[dict, list]:
@@ -51,14 +54,18 @@ def branch_dot(nodes: dict, edges: list) -> str:
                 lines.append(f'    "{r}" [label="{r}"{style}];')
         lines.append("  }")
     lines += [f'  "{a}" -> "{b}";' for a, b in edges if "all" not in (a, b)]
-    lines.append('  legend [shape=plaintext, style="", label="dashed: may read sealed/ truth"];')
+    lines.append('  legend [shape=plaintext, style="", label="dashed: reads sealed/ or imports truth/"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 def main():
     nodes, edges = rule_graph()
-    missing = set(nodes.values()) - {"all"} - {r for _, _, rules in BRANCHES.values() for r in rules}
+    assigned = [r for _, _, rules in BRANCHES.values() for r in rules]
+    twice = {r for r in assigned if assigned.count(r) > 1}
+    if twice:
+        sys.exit(f"rules in more than one branch in {__file__}: {', '.join(sorted(twice))}")
+    missing = set(nodes.values()) - {"all"} - set(assigned)
     if missing:
         sys.exit(f"rules not assigned to a branch in {__file__}: {', '.join(sorted(missing))}")
     out = Path(__file__).with_suffix(".png")

@@ -24,7 +24,8 @@ rule beam_dynamics_analysis:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
         trackers="results/{dataset}/experiment/trackers.h5",
     params:
-        config=lambda w: step_config(w, "beam_dynamics", *dataset_scalars(), *dataset_blocks()),
+        config=lambda w: step_config(w, "beam_dynamics", *dataset_scalars(),
+                                     *dataset_blocks(detector=BEAM_DYNAMICS_DETECTOR)),
     output:
         json="results/{dataset}/analysis/beam_dynamics/corrections.json",
         png=report("results/{dataset}/analysis/beam_dynamics/beam_dynamics.png",

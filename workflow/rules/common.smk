@@ -79,12 +79,18 @@ def step_config(wildcards, *paths):
     return part
 
 
-def dataset_blocks(dataset="{dataset}", only=None):
-    """The paths of the common beam, detector and production blocks and the dataset's overrides
-    (``only``: one key of the detector block)."""
-    if only:
-        return [f"detector.{only}", f"datasets.{dataset}.detector.{only}"]
+def dataset_blocks(dataset="{dataset}", detector=()):
+    """The paths of the common beam, detector and production blocks and the dataset's overrides;
+    with ``detector``, only those keys of the detector block."""
+    if detector:
+        return [p for k in detector for p in (f"detector.{k}", f"datasets.{dataset}.detector.{k}")]
     return [p for b in DATASET_BLOCKS for p in (b, f"datasets.{dataset}.{b}")]
+
+
+# the detector facts the beam-dynamics analysis uses (its detector model, Sec. V)
+BEAM_DYNAMICS_DETECTOR = ("tracker_resolution_mm", "acceptance_radial", "acceptance_radial_energy",
+                          "acceptance_vertical", "acceptance_vertical_quadratic", "phase_radial_mrad",
+                          "phase_vertical_quadratic_mrad", "drift_angle_min_rad", "drift_angle_max_rad")
 
 
 def dataset_scalars(dataset="{dataset}"):

@@ -69,7 +69,7 @@ rule merge:
         chunks=chunk_files,
         world="results/{dataset}/sealed/world.h5",
     params:
-        config=lambda w: step_config(w, *dataset_blocks(only="pedestal_noise_gev")),
+        config=lambda w: step_config(w, *dataset_blocks(detector=["pedestal_noise_gev"])),
     output:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
         trackers="results/{dataset}/experiment/trackers.h5",

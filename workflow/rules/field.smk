@@ -9,7 +9,7 @@ rule field_analysis:
         trackers="results/{dataset}/experiment/trackers.h5",
     params:
         config=lambda w: step_config(w, "field", "datasets.{dataset}.field", "datasets.{dataset}.field_index",
-                                     "datasets.{dataset}.label", *dataset_blocks(only="tracker_resolution_mm")),
+                                     "datasets.{dataset}.label", *dataset_blocks(detector=["tracker_resolution_mm"])),
     output:
         json="results/{dataset}/analysis/field/omega_p.json",
         png=report("results/{dataset}/analysis/field/field.png", caption="../report/field.rst", category="Field"),
