@@ -68,8 +68,7 @@ def beam_dynamics_summary(result: BeamDynamicsResult, title: str, out_path):
     a.step(amp, w / w.sum(), where="mid")
     a.set(xlabel="vertical betatron amplitude [mm]", ylabel="fraction",
           title=f"amplitude distribution (method 2): C_p {cp['method2_ppb']:.1f}, method 1 {cp['method1_ppb']:.1f} ppb")
-    if "C_ml" in result:
-        _phase_drift_panels(ax[2], result)
+    _phase_drift_panels(ax[2], result)
     if tracker:
         _spectrometric_panels(ax[3], tracker, fit)
     fig.tight_layout()
