@@ -3,8 +3,8 @@ rate as a fraction of the RNG-bound limit (numpy Generator drawing the kernel's 
 
     python benchmarks/production.py [positrons_per_process]   (default 1e7; a default-config
                                                               chunk is 2.5e7)
-    python benchmarks/production.py --against REV [positrons] (this kernel against the one of git
-                                                              revision REV, alternating in one process)
+    python benchmarks/production.py --against REV [positrons [rounds]]   (this kernel against the one
+                                   of git revision REV, alternating in one process; default 1e7, 5)
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def _kernel_of(package, positrons: float, chunk: int):
     return timed
 
 
-def against(rev: str, positrons: float, rounds: int = 3):
+def against(rev: str, positrons: float, rounds: int = 5):
     """This kernel and the one of ``rev``, alternating in one process: rates and their ratio."""
     import g2chain
 
@@ -105,12 +105,15 @@ def against(rev: str, positrons: float, rounds: int = 3):
     rate = {k: hits / min(v) for k, v in times.items()}
     for k, v in times.items():
         print(f"{k:>10}: best of {rounds} {min(v):.2f} s ({', '.join(f'{t:.2f}' for t in v)}) -> {rate[k]:.3g} e+/s")
-    print(f"this / {rev}: {rate['this'] / rate[rev]:.3f} in rate; views identical: {same}")
+    median = float(np.median(np.array(times[rev]) / np.array(times["this"])))
+    print(f"this / {rev}: {rate['this'] / rate[rev]:.3f} in best rate, {median:.3f} median of the rounds' ratios; "
+          f"views identical: {same}")
 
 
 def main():
     if len(sys.argv) > 2 and sys.argv[1] == "--against":
-        against(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 1e7)
+        against(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 1e7,
+                int(sys.argv[4]) if len(sys.argv) > 4 else 5)
         return
     n = float(sys.argv[1]) if len(sys.argv) > 1 else 1e7
     elapsed, c, peak = run(n)
