@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from g2chain.provenance import import_graph, imports_of
+
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 SCRIPTS = ROOT / "workflow" / "scripts"
 
 CORE = {"g2chain", "g2chain.constants", "g2chain.units", "g2chain.io", "g2chain.config", "g2chain.blinding",
-        "g2chain.progress", "g2chain.seeds", "g2chain.numerics"}
+        "g2chain.progress", "g2chain.seeds", "g2chain.numerics", "g2chain.provenance"}
 BRANCHES = ("omega_a", "field", "beam_dynamics")
 
 # What each layer may import besides the core (and itself). Whatever is not listed is refused.
@@ -48,40 +50,6 @@ def layer(module: str) -> str:
         return "core"
     part = module.split(".")[1]
     return part if part in ALLOWED else f"unknown:{part}"
-
-
-def module_name(path: Path, src: Path) -> str:
-    parts = list(path.relative_to(src).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imports_of(path: Path, module: str, known: set) -> set:
-    """Every g2chain module ``path`` imports, at any depth of the file (function bodies too).
-    ``from pkg import name`` counts as an import of pkg.name when that is a module."""
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            out |= {a.name for a in node.names if a.name.split(".")[0] == "g2chain"}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            if target.split(".")[0] != "g2chain":
-                continue
-            subs = {f"{target}.{a.name}" for a in node.names} & known
-            out |= subs if subs else {target}
-            if subs and len(subs) < len(node.names):
-                out.add(target)
-    return out - {module}
-
-
-def import_graph(src: Path) -> dict:
-    files = {module_name(p, src): p for p in sorted(src.rglob("*.py"))}
-    known = set(files)
-    return {m: imports_of(p, m, known) for m, p in files.items()}
 
 
 def layer_violations(graph: dict) -> list:

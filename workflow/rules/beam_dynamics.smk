@@ -8,6 +8,7 @@ rule beam_truth:
     input:
         world="results/{dataset}/sealed/world.h5",
     params:
+        code=code("beam_truth.py"),
         config=lambda w: step_config(w, "seed", "beam_dynamics.truth_muons", *dataset_scalars(), *dataset_blocks()),
     output:
         "results/{dataset}/sealed/beam_truth.json",
@@ -24,6 +25,7 @@ rule beam_dynamics_analysis:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
         trackers="results/{dataset}/experiment/trackers.h5",
     params:
+        code=code("beam_dynamics.py"),
         config=lambda w: step_config(w, "beam_dynamics", *dataset_scalars(),
                                      *dataset_blocks(detector=BEAM_DYNAMICS_DETECTOR)),
     output:

@@ -9,6 +9,7 @@ rule combine:
     input:
         **combination_inputs(),
     params:
+        code=code("combine.py"),
         config=lambda w: step_config(w, "combination.constants"),
         datasets=DATASETS,
     output:
@@ -28,6 +29,7 @@ rule unblind:
         **combination_inputs(),
         worlds=expand("results/{dataset}/sealed/world.h5", dataset=DATASETS),
     params:
+        code=code("unblind.py"),
         config=lambda w: step_config(w, "combination.constants"),
         datasets=DATASETS,
     output:
@@ -55,6 +57,7 @@ rule closure:
         production_truth_json=expand("results/{dataset}/sealed/production_truth.json", dataset=DATASETS),
         beam_truth=expand("results/{dataset}/sealed/beam_truth.json", dataset=DATASETS),
     params:
+        code=code("closure.py"),
         datasets=DATASETS,
     output:
         json="results/combined/closure.json",

@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 from g2chain.config import ConfigError, select, validate_config
+from g2chain.provenance import script_code_hash
 
 try:
     validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
@@ -60,6 +61,12 @@ def omega_a_outputs():
         + expand("results/{dataset}/analysis/omega_a/{analysis}.scans.json", dataset=DATASETS, analysis=scanned)
         + expand("results/{dataset}/analysis/omega_a/comparison.png", dataset=DATASETS)
     )
+
+
+def code(script):
+    """Hash of the library code a rule's script runs (the modules it imports and all they need):
+    a change of the library reruns the rules that run the changed code and nothing else."""
+    return script_code_hash(Path(workflow.basedir) / "scripts" / script)
 
 
 # What each step reads of the config (DESIGN §3: params hold exactly what the step uses). A rule

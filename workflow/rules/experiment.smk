@@ -6,6 +6,7 @@ rule field_world:
     conda:
         "../../environment.yml"
     params:
+        code=code("field_world.py"),
         config=lambda w: step_config(w, *FIELD_WORLD_CONFIG),
     output:
         "results/{dataset}/sealed/field_world.h5",
@@ -21,6 +22,7 @@ rule measure_field:
     input:
         world="results/{dataset}/sealed/field_world.h5",
     params:
+        code=code("measure_field.py"),
         config=lambda w: step_config(w, *MEASURE_FIELD_CONFIG),
     output:
         "results/{dataset}/experiment/field.h5",
@@ -36,6 +38,7 @@ rule world:
     input:
         field_world="results/{dataset}/sealed/field_world.h5",
     params:
+        code=code("world.py"),
         config=lambda w: step_config(w, *WORLD_CONFIG),
     output:
         "results/{dataset}/sealed/world.h5",
@@ -51,6 +54,7 @@ rule simulate_chunk:
     input:
         world="results/{dataset}/sealed/world.h5",
     params:
+        code=code("simulate_chunk.py"),
         config=lambda w: step_config(w, *WORLD_CONFIG),
     output:
         temp("results/{dataset}/sealed/chunks/chunk_{chunk}.h5"),
@@ -69,6 +73,7 @@ rule merge:
         chunks=chunk_files,
         world="results/{dataset}/sealed/world.h5",
     params:
+        code=code("merge.py"),
         config=lambda w: step_config(w, *dataset_blocks(detector=["pedestal_noise_gev"])),
     output:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
@@ -90,6 +95,8 @@ rule summary_plot:
     input:
         calorimeters="results/{dataset}/experiment/calorimeters.h5",
         trackers="results/{dataset}/experiment/trackers.h5",
+    params:
+        code=code("summary_plot.py"),
     output:
         report("results/{dataset}/experiment/summary.png", caption="../report/summary.rst", category="Experiment"),
     log:

@@ -8,6 +8,7 @@ rule field_analysis:
         field="results/{dataset}/experiment/field.h5",
         trackers="results/{dataset}/experiment/trackers.h5",
     params:
+        code=code("field.py"),
         config=lambda w: step_config(w, "field", "datasets.{dataset}.field", "datasets.{dataset}.field_index",
                                      "datasets.{dataset}.label", *dataset_blocks(detector=["tracker_resolution_mm"])),
     output:

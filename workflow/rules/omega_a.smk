@@ -11,6 +11,7 @@ rule omega_a_fit:
         lost_muons="results/{dataset}/experiment/lost_muons.h5",
         groups=groups_of,
     params:
+        code=code("omega_a_fit.py"),
         config=lambda w: step_config(w, "datasets.{dataset}.field_index", "omega_a_systematics"),
     output:
         result="results/{dataset}/analysis/omega_a/{analysis}.json",
@@ -37,6 +38,8 @@ rule relative_unblind:
         results=lambda wc: expand("results/{dataset}/analysis/omega_a/{analysis}.json", dataset=wc.dataset,
                                   analysis=ANALYSES),
         groups="config/groups.yaml",
+    params:
+        code=code("relative_unblind.py"),
     output:
         table="results/{dataset}/analysis/omega_a/relative_unblind.json",
         plot=report("results/{dataset}/analysis/omega_a/comparison.png", caption="../report/omega_a_comparison.rst",
@@ -60,6 +63,8 @@ rule omega_a_scans:
         lost_muons="results/{dataset}/experiment/lost_muons.h5",
         groups=groups_of,
         result="results/{dataset}/analysis/omega_a/{analysis}.json",
+    params:
+        code=code("omega_a_scans.py"),
     output:
         scans="results/{dataset}/analysis/omega_a/{analysis}.scans.json",
         plot=report(
@@ -80,6 +85,7 @@ rule omega_a_correlation_trials:
     input:
         groups="config/groups.yaml",
     params:
+        code=code("omega_a_correlation_trials.py"),
         config=lambda w: step_config(w, *CORRELATION_STUDY_CONFIG),
     output:
         "results/combined/omega_a_correlation_trials/job_{job}.json",
@@ -98,6 +104,7 @@ rule omega_a_correlations:
         expand("results/combined/omega_a_correlation_trials/job_{job}.json",
                job=range(correlation_jobs(config["omega_a_correlations"]))),
     params:
+        code=code("omega_a_correlations.py"),
         config=lambda w: step_config(w, "omega_a_correlations"),
     output:
         h5="results/combined/omega_a_correlations.h5",
@@ -126,6 +133,7 @@ rule omega_a_dataset_average:
         correlations="results/combined/omega_a_correlations.h5",
         groups="config/groups.yaml",
     params:
+        code=code("omega_a_average.py"),
         config=lambda w: step_config(w, "omega_a_average"),
     output:
         average="results/{dataset}/analysis/omega_a/average.json",
@@ -142,6 +150,8 @@ rule omega_a_average:
         "../../environment.yml"
     input:
         expand("results/{dataset}/analysis/omega_a/average.json", dataset=DATASETS),
+    params:
+        code=code("omega_a_pulls.py"),
     output:
         pulls="results/combined/omega_a_pulls.json",
         plot=report("results/combined/omega_a_pulls.png", caption="../report/omega_a_pulls.rst", category="omega_a",

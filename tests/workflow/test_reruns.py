@@ -1,0 +1,74 @@
+"""Nothing stale: on a copy of the finished ci run, a change plans the rules that read it and no
+other. Each case is a dry run (`snakemake -n`) whose planned rules are compared with the rules
+that read the changed key or run the changed code."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ..conftest import CI_TARGETS, ROOT
+
+# everything downstream of the omega_a average, which every omega_a change reaches
+AFTER_AVERAGE = {"omega_a_dataset_average", "omega_a_average", "combine", "unblind", "closure"}
+# a fresh production reruns every rule but the two correlation steps (their study has its own world)
+PRODUCTION_ON = {"field_world", "measure_field", "world", "simulate_chunk", "merge", "beam_truth", "summary_plot",
+                 "omega_a_fit", "omega_a_scans", "relative_unblind", "field_analysis", "beam_dynamics_analysis",
+                 *AFTER_AVERAGE}
+
+
+@pytest.fixture(scope="module")
+def finished(ci_run, tmp_path_factory):
+    """A copy of the finished ci run with its own copy of the library (so that a test may edit the
+    code), which plans nothing as it is."""
+    work = tmp_path_factory.mktemp("reruns") / "wf"
+    shutil.copytree(ci_run, work, symlinks=True)
+    shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    assert planned(work) == set()
+    return work
+
+
+def planned(work, *args) -> set:
+    """The rules a dry run plans on the ci config with ``args``, the library taken from work/src."""
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", *CI_TARGETS, "--configfile", "config/ci.yaml",
+                          *args], cwd=work, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(work / "src")})
+    assert run.returncode == 0, run.stderr[-2000:]
+    if "Nothing to be done" in run.stdout + run.stderr:
+        return set()
+    table = (run.stdout + run.stderr).split("Job stats:")[1]
+    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+$", table, re.M)} - {"total"}
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("change, expected", [
+    # the three stale cases of issue 20
+    ("omega_a_average={analyses: [I-A]}", AFTER_AVERAGE),
+    ("omega_a_systematics={slow_term_step: 5.0e-3}", {"omega_a_fit", *AFTER_AVERAGE}),
+    ("omega_a_correlations={seed_offset: 7000}", {"omega_a_correlation_trials", "omega_a_correlations",
+                                                  *AFTER_AVERAGE}),
+    # the seed makes new worlds: the production and the correlation study
+    ("seed=7", PRODUCTION_ON | {"omega_a_correlation_trials", "omega_a_correlations"}),
+    # a measurement key: the field measurements and analysis only (README, "Change a condition")
+    ("field={trolley_interval_days: 6}", {"measure_field", "field_analysis", "combine", "unblind", "closure"}),
+    # an analysis key of one branch
+    ("beam_dynamics={truth_muons: 100000}", {"beam_truth", "closure"}),
+    ("combination={constants: codata2018}", {"combine", "unblind", "closure"}),
+])
+def test_a_config_change_reruns_what_reads_it(finished, change, expected):
+    assert planned(finished, "--config", change) == expected
+
+
+@pytest.mark.workflow
+def test_a_code_change_reruns_the_rules_that_run_it(finished):
+    average = finished / "src" / "g2chain" / "omega_a" / "average.py"
+    text = average.read_text()
+    try:
+        average.write_text(text + "\n# a change of the code\n")
+        assert planned(finished) == OMEGA_A_CODE
+    finally:
+        average.write_text(text)
+    assert planned(finished) == set()
