@@ -14,6 +14,9 @@ from ..conftest import CI_TARGETS, ROOT
 
 # everything downstream of the omega_a average, which every omega_a change reaches
 AFTER_AVERAGE = {"omega_a_dataset_average", "omega_a_average", "combine", "unblind", "closure"}
+# the rules whose scripts run omega_a/run_omega_a.py, which needs omega_a/average.py, and what follows
+OMEGA_A_CODE = {"omega_a_fit", "omega_a_scans", "relative_unblind", "omega_a_correlation_trials",
+                "omega_a_correlations", *AFTER_AVERAGE}
 # a fresh production reruns every rule but the two correlation steps (their study has its own world)
 PRODUCTION_ON = {"field_world", "measure_field", "world", "simulate_chunk", "merge", "beam_truth", "summary_plot",
                  "omega_a_fit", "omega_a_scans", "relative_unblind", "field_analysis", "beam_dynamics_analysis",
