@@ -1,7 +1,17 @@
 """Blinding (DESIGN §2): a hardware clock blind and per-group software offsets (Eq. 5).
 
-Both blinds are derived from secret phrases by a cryptographic hash, so nobody reading the
-config learns them, yet the same phrase always gives the same offset.
+Each offset is a SHA-256 hash of a phrase, so the same phrase always gives the same offset.
+
+What the blinds protect against: an analyst tuning a choice (a fit function, a cut, a
+correction) while watching a_mu move towards an expected value. The numbers an analysis prints
+carry both blinds; the relative unblinding removes only the software offsets (the groups can be
+compared with each other, not with the truth), and only rule ``unblind`` removes the hardware one.
+
+What they do not protect against, in this project: the phrases are in the config files
+(``blinding.hardware_phrase``, each group's ``phrase`` in ``config/groups.yaml``), so anyone who
+reads them can compute both blinds with these functions, and the sealed files (``results/*/sealed/``)
+hold eps_hw and the truth in the clear. The blinds keep an honest analyst blind, not a curious
+one; in the experiment the hardware blind was set by people outside the analysis.
 """
 
 from __future__ import annotations
