@@ -35,6 +35,37 @@ def _message(error: jsonschema.ValidationError) -> str:
     return f"{_path(error)}: {error.message}"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML keeps the last one
+    silently: a second group 'III' would replace the first)."""
+
+
+def _no_duplicates(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError(f"duplicate key '{key}' (line {key_node.start_mark.line + 1})")
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def read_yaml(path) -> dict:
+    """A YAML file read strictly (no key twice); ConfigError with one line naming the file."""
+    path = Path(path)
+    try:
+        return yaml.load(path.read_text(), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
+    except FileNotFoundError:
+        raise ConfigError(f"config error: {path}: file not found") from None
+    except ConfigError as exc:
+        raise ConfigError(f"config error: {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config error: {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+
+
 def validate_against_schema(cfg, schema_path):
     """Validate any YAML document against a JSON schema; ``ConfigError`` with one line on the first
     error. Errors are ordered by their position in the document so the message is reproducible."""
@@ -126,13 +157,7 @@ def validate_config(cfg: dict, schema_path) -> dict:
 
 def load_config(path, schema_path) -> dict:
     """Read a YAML config file and validate it."""
-    try:
-        cfg = yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"config error: {path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config error: {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    return validate_config(cfg, schema_path)
+    return validate_config(read_yaml(path), schema_path)
 
 
 def overlay(base: dict, over: dict) -> dict:

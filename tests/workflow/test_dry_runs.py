@@ -54,3 +54,67 @@ def test_paper_config_plans_every_chunk(tmp_path):
         if len(parts) == 2 and parts[1].isdigit():
             counts[parts[0]] = int(parts[1])
     assert counts.get("simulate_chunk") == sum(paper["datasets"][ds]["chunks"] for ds in table_i), counts
+
+
+def _edit_groups(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+# (how to break the copy, the one line that must stop the plan); issue 20's list of mistakes that passed
+BAD_INPUTS = {
+    "duplicate group": (
+        lambda g: _edit_groups(g, "\n  II:\n", "\n  I:\n"),
+        "config error: config/groups.yaml: duplicate key 'I' (line"),
+    "envelope of a dataset that does not exist": (
+        lambda g: _edit_groups(g, "envelope: {run2: exp, run3a: exp, run3b: exp+C}",
+                               "envelope: {run2: exp, run3a: exp, run3c: exp+C}"),
+        "config error: config/groups.yaml: groups.I.envelope.run3c: not a dataset or run "
+        "(datasets: run2, run3a, run3b; runs: run2, run3)"),
+    "two groups sharing a software blind": (
+        lambda g: _edit_groups(g, 'phrase: "group I: a wiggle is a wiggle"',
+                               'phrase: "group II: shadows behind every hit"'),
+        "config error: config/groups.yaml: groups.II.phrase: the same as group I's (each group needs its own phrase)"),
+    "two groups sharing a randomization seed": (
+        lambda g: _edit_groups(g, "seed: 101", "seed: 202"),
+        "config error: config/groups.yaml: groups.II.seed: the same as group I's (each group needs its own seed)"),
+    "a reversed fit window": (
+        lambda g: _edit_groups(g, "window_us: [30.1, 660.0]", "window_us: [660.0, 30.1]"),
+        "config error: config/groups.yaml: defaults.window_us: [660, 30.1] is not ordered (start before end)"),
+    "a fit window too short for the fit's smoothing": (
+        lambda g: _edit_groups(g, "window_us: [30.1, 660.0]", "window_us: [30.1, 60.0]"),
+        "config error: config/groups.yaml: defaults.window_us: [30.1, 60] spans 29.9 us; the fit's variance smoothing "
+        "needs at least 44.9 us (301 bins of 149.2 ns)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_a_bad_groups_file_stops_the_plan_with_one_line(tmp_path, case):
+    edit, message = BAD_INPUTS[case]
+    work = copy_workflow(tmp_path / "wf")
+    groups = work / "config" / "groups.yaml"
+    groups.write_text(edit(groups.read_text()))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=work, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if "config error" in ln]
+    assert len(lines) == 1 and lines[0].startswith(message), proc.stderr[-1500:]
+    assert "Job stats" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("args, files, message", [
+    (["--config", "omega_a_average={analyses: [I-A, IX-A]}"], {},
+     "config error: omega_a_average.analyses: unknown analysis IX-A (the groups run I-T, I-A,"),
+    (["--configfile", "twice.yaml"], {"twice.yaml": "seed: 1\nseed: 2\n"},
+     "config error: twice.yaml: duplicate key 'seed' (line 2)"),
+])
+def test_a_bad_config_stops_the_plan_with_one_line(tmp_path, args, files, message):
+    work = copy_workflow(tmp_path / "wf")
+    for name, text in files.items():
+        (work / name).write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", *args], cwd=work,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if "config error" in ln]
+    assert len(lines) == 1 and lines[0].startswith(message), proc.stderr[-1500:]
+    assert "Job stats" not in proc.stdout + proc.stderr

@@ -1,11 +1,14 @@
 # Config validation (before any job), dataset lists and path helpers.
+import os
 import sys
 from pathlib import Path
 
-from g2chain.config import ConfigError, select, validate_config
+from g2chain.config import ConfigError, read_yaml, select, validate_config
 from g2chain.provenance import script_code_hash
 
 try:
+    for configfile_path in workflow.configfiles:  # Snakemake keeps the last of a key given twice: refuse it
+        read_yaml(os.path.relpath(configfile_path))
     validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 except ConfigError as err:
     sys.stderr.write(f"{err}\n")
@@ -18,11 +21,15 @@ from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
 from g2chain.studies.correlation_trials import correlation_jobs
 
 try:
-    GROUPS = load_groups("config/groups.yaml", Path(workflow.basedir) / "schemas" / "groups.schema.yaml")
+    GROUPS = load_groups("config/groups.yaml", Path(workflow.basedir) / "schemas" / "groups.schema.yaml", DATASETS)
+    ANALYSES = analysis_names(GROUPS)
+    unknown = [a for a in config["omega_a_average"]["analyses"] if a not in ANALYSES]
+    if unknown:
+        raise ConfigError(f"config error: omega_a_average.analyses: unknown analysis {', '.join(unknown)} "
+                          f"(the groups run {', '.join(ANALYSES)})")
 except ConfigError as err:
     sys.stderr.write(f"{err}\n")
     sys.exit(1)
-ANALYSES = analysis_names(GROUPS)
 
 
 wildcard_constraints:

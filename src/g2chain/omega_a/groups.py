@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
 
 from ..blinding import software_offset_ppm
-from ..config import ConfigError, validate_against_schema
+from ..config import ConfigError, read_yaml, validate_against_schema
+from ..records import binning
+from .minimizer import RATIO_SMOOTHING_BINS
 
 BASE_METHOD = {"T": "T", "A": "A", "Q": "Q", "RT": "T", "RA": "A", "RQ": "Q"}
 
@@ -82,15 +81,45 @@ class AnalysisSpec:
         return [p for p in PARAMS if p in free]
 
 
-def load_groups(path, schema_path) -> dict:
-    """Read and validate config/groups.yaml (ConfigError with one line naming the key)."""
-    path = Path(path)
-    try:
-        cfg = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"config error: {path}: {exc}") from None
+def load_groups(path, schema_path, datasets=None) -> dict:
+    """Read and validate config/groups.yaml (ConfigError with one line naming the file and key):
+    the schema, no key twice, no two groups sharing a software-blind phrase or a randomization
+    seed, and (given ``datasets``) every per-dataset envelope naming a dataset or a run."""
+    cfg = read_yaml(path)
     validate_against_schema(cfg, schema_path)
+    for field in ("phrase", "seed"):
+        owner = {}
+        for name, g in cfg["groups"].items():
+            if g[field] in owner:
+                raise ConfigError(f"config error: {path}: groups.{name}.{field}: the same as group "
+                                  f"{owner[g[field]]}'s (each group needs its own {field})")
+            owner[g[field]] = name
+    for name, g in [("defaults", cfg["defaults"]), *((f"groups.{k}", v) for k, v in cfg["groups"].items())]:
+        if "window_us" in g:
+            _check_window(str(path), name, g["window_us"], float(g.get("bin_ns", cfg["defaults"]["bin_ns"])))
+    if datasets is not None:
+        allowed = set(datasets) | {"run2", "run3"}
+        for name, g in cfg["groups"].items():
+            for key in g.get("envelope", {}):
+                if key not in allowed:
+                    raise ConfigError(f"config error: {path}: groups.{name}.envelope.{key}: not a dataset "
+                                      f"or run (datasets: {', '.join(sorted(datasets))}; runs: run2, run3)")
     return cfg
+
+
+def _check_window(file: str, where: str, window, bin_ns: float):
+    """A fit window must be ordered, inside the recorded time range and long enough for the
+    variance smoothing of the fit (``minimizer.RATIO_SMOOTHING_BINS`` bins)."""
+    lo, hi = (float(v) for v in window)
+    key = f"config error: {file}: {where}.window_us: [{lo:g}, {hi:g}]"
+    if not lo < hi:
+        raise ConfigError(f"{key} is not ordered (start before end)")
+    if lo < 0.0 or hi > binning.T_END_US:
+        raise ConfigError(f"{key} is outside the recorded 0-{binning.T_END_US:.1f} us")
+    need = RATIO_SMOOTHING_BINS * bin_ns * 1e-3
+    if hi - lo < need:
+        raise ConfigError(f"{key} spans {hi - lo:.1f} us; the fit's variance smoothing needs at least {need:.1f} us "
+                          f"({RATIO_SMOOTHING_BINS} bins of {bin_ns:g} ns)")
 
 
 def analysis_names(groups_cfg: dict) -> list:
