@@ -9,6 +9,7 @@ reproducible (no object timestamps). Reading a missing, truncated or foreign fil
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 import json
 import os
 from pathlib import Path
@@ -144,3 +145,20 @@ def _json_default(obj):
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     raise TypeError(f"cannot serialise {type(obj)}")
+
+
+@contextmanager
+def one_line_failure(log_path, what: str):
+    """For the workflow's scripts: an expected failure of a step (a missing, truncated or bad
+    file, a fit that does not converge, a bad value) becomes one line naming ``what`` (the dataset,
+    analysis or file), written to the rule's log and shown on the terminal, instead of a
+    traceback. Nothing is written to the step's outputs (every writer renames a finished file)."""
+    try:
+        yield
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        line = f"{what}: {type(exc).__name__}: {message}"
+        if log_path:
+            Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+            Path(log_path).write_text(line + "\n")
+        raise SystemExit(line) from None

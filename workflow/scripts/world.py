@@ -1,6 +1,9 @@
 """Adapter: rule world -> g2chain.experiment.run_production.write_world."""
 
 from g2chain.experiment.run_production import write_world
+from g2chain.io import one_line_failure
 
-write_world(snakemake.params.config, snakemake.wildcards.dataset, snakemake.output[0],  # noqa: F821
-            snakemake.input.field_world)  # noqa: F821
+sm = snakemake  # noqa: F821
+with one_line_failure(sm.log[0], f"{sm.wildcards.dataset} world"):
+    write_world(sm.params.config, sm.wildcards.dataset, sm.output[0],
+                sm.input.field_world)
