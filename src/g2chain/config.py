@@ -82,17 +82,42 @@ def validate_against_schema(cfg, schema_path):
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
-def typed_numbers(obj):
-    """Numbers given as strings become numbers, recursively. Snakemake reads a nested
-    ``--config field='{trolley_interval_days: 6}'`` with every value a string; the schema then
-    sees what the user meant."""
+def _subschema(schema, key):
+    """The schema of ``key`` inside an object ``schema`` (properties, then patternProperties)."""
+    if not isinstance(schema, dict):
+        return None
+    if key in schema.get("properties", {}):
+        return schema["properties"][key]
+    for pattern, sub in schema.get("patternProperties", {}).items():
+        if re.search(pattern, str(key)):
+            return sub
+    extra = schema.get("additionalProperties")
+    return extra if isinstance(extra, dict) else None
+
+
+def _wants_number(schema) -> bool:
+    """Whether a string value there should be read as a number: the schema asks for one and not
+    for a string (no schema there: as before, a number)."""
+    types = schema.get("type") if isinstance(schema, dict) else None
+    if types is None:
+        return True
+    types = {types} if isinstance(types, str) else set(types)
+    return bool(types & {"number", "integer"}) and "string" not in types
+
+
+def typed_numbers(obj, schema=None):
+    """Numbers given as strings become numbers where the schema asks for a number, recursively.
+    Snakemake reads a nested ``--config field='{trolley_interval_days: 6}'`` with every value a
+    string; the schema then sees what the user meant. A string the schema asks for stays a string
+    (a blinding phrase "1e5")."""
     if isinstance(obj, dict):
         for key, value in obj.items():
-            obj[key] = typed_numbers(value)
+            obj[key] = typed_numbers(value, _subschema(schema, key))
         return obj
     if isinstance(obj, list):
-        return [typed_numbers(v) for v in obj]
-    if isinstance(obj, str) and _NUMBER.match(obj.strip()):
+        items = schema.get("items") if isinstance(schema, dict) else None
+        return [typed_numbers(v, items) for v in obj]
+    if isinstance(obj, str) and _NUMBER.match(obj.strip()) and _wants_number(schema):
         return int(obj) if re.fullmatch(r"[+-]?\d+", obj.strip()) else float(obj)
     return obj
 
@@ -136,7 +161,7 @@ def _check_field(dataset: str, common: dict, own: dict):
 def validate_config(cfg: dict, schema_path) -> dict:
     """Validate the workflow config against its schema, then the cross-key physics checks.
     Numbers given as strings (a nested ``--config`` value) are typed first, in place."""
-    typed_numbers(cfg)
+    typed_numbers(cfg, yaml.safe_load(Path(schema_path).read_text()))
     validate_against_schema(cfg, schema_path)
     # cross-key physics checks the schema cannot express
     for name, ds in cfg["datasets"].items():

@@ -9,9 +9,9 @@ reproducible (no object timestamps). Reading a missing, truncated or foreign fil
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import h5py

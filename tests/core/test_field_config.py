@@ -34,3 +34,13 @@ def test_numbers_from_a_nested_command_line_value_are_typed(base_cfg):
     validate_config(cfg, SCHEMA)
     assert cfg["field"]["trolley_interval_days"] == 6 and cfg["field"]["kicker"]["tau_us"] == 80.0
     assert cfg["datasets"]["run2"]["label"] == "Run-2"
+
+
+def test_a_string_the_schema_asks_for_stays_a_string(base_cfg):
+    """A blinding phrase that looks like a number ("1e5", from the command line or a file) is a
+    phrase: it used to be turned into a number and then rejected."""
+    cfg = copy.deepcopy(base_cfg)
+    cfg["blinding"]["hardware_phrase"] = "1e5"
+    cfg["datasets"]["run2"]["label"] = "2023"
+    validate_config(cfg, SCHEMA)
+    assert cfg["blinding"]["hardware_phrase"] == "1e5" and cfg["datasets"]["run2"]["label"] == "2023"
