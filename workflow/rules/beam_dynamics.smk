@@ -26,7 +26,8 @@ rule beam_dynamics_analysis:
         trackers="results/{dataset}/experiment/trackers.h5",
     params:
         code=code("beam_dynamics.py"),
-        config=lambda w: step_config(w, "beam_dynamics", *dataset_scalars(),
+        config=lambda w: step_config(w, "beam_dynamics.efield", "beam_dynamics.pitch", "beam_dynamics.phase_drifts",
+                                     *dataset_scalars(),
                                      *dataset_blocks(detector=BEAM_DYNAMICS_DETECTOR)),
     output:
         json="results/{dataset}/analysis/beam_dynamics/corrections.json",
