@@ -16,13 +16,16 @@ from ..conftest import CI_TARGETS, ROOT
 TARGETS = {"all", "experiment", "omega_a", "correlations", "field", "beam_dynamics", "beam_truth_all"}
 # everything downstream of the omega_a average, which every omega_a change reaches
 AFTER_AVERAGE = {"omega_a_dataset_average", "omega_a_average", "combine", "unblind", "closure"}
-# the rules whose scripts run omega_a/run_omega_a.py, which needs omega_a/average.py, and what follows
-OMEGA_A_CODE = {"omega_a_fit", "omega_a_scans", "relative_unblind", "omega_a_correlation_trials",
-                "omega_a_correlations", *AFTER_AVERAGE}
 # a fresh production reruns every rule but the two correlation steps (their study has its own world)
 PRODUCTION_ON = {"field_world", "measure_field", "world", "simulate_chunk", "merge", "beam_truth", "summary_plot",
                  "omega_a_fit", "omega_a_scans", "relative_unblind", "field_analysis", "beam_dynamics_analysis",
                  *AFTER_AVERAGE}
+TRIALS = {"omega_a_correlation_trials", "omega_a_correlations"}
+# the blinds and the truth make a new world but leave the field world as it is
+NEW_WORLD = PRODUCTION_ON - {"field_world", "measure_field"}
+# the rules whose scripts run omega_a/run_omega_a.py, which needs omega_a/average.py, and what follows
+OMEGA_A_CODE = {"omega_a_fit", "omega_a_scans", "relative_unblind", "omega_a_correlation_trials",
+                "omega_a_correlations", *AFTER_AVERAGE}
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +58,20 @@ def planned(work, *args) -> set:
     # (the scans and the relative unblinding read the fit records: they follow them)
     ("omega_a_systematics={slow_term_step: 5.0e-3}", {"omega_a_fit", "omega_a_scans", "relative_unblind",
                                                       *AFTER_AVERAGE}),
-    ("omega_a_correlations={seed_offset: 7000}", {"omega_a_correlation_trials", "omega_a_correlations",
-                                                  *AFTER_AVERAGE}),
+    ("omega_a_correlations={seed_offset: 7000}", TRIALS | AFTER_AVERAGE),
     # the seed makes new worlds: the production and the correlation study
-    ("seed=7", PRODUCTION_ON | {"omega_a_correlation_trials", "omega_a_correlations"}),
+    ("seed=7", PRODUCTION_ON | TRIALS),
+    # every top-level block of the physics: the blinds are not the study's, a_mu is (randomized)
+    ("blinding={hardware_phrase: another phrase}", NEW_WORLD),
+    ("truth={a_mu: 1.1659e-3}", NEW_WORLD | TRIALS),
+    ("beam={scraping_time_us: 6.5}", PRODUCTION_ON | TRIALS),
+    # intended exception: the field world samples the stored beam with the production kernel's
+    # conditions, which hold the detector and production settings too, so it reruns on those
+    ("detector={energy_resolution: 0.07}", PRODUCTION_ON | TRIALS),
+    ("production={intensity_rms: 0.12}", PRODUCTION_ON | TRIALS),
+    # one dataset (not the study's): its chain only (the ci targets scan run2 alone)
+    ("datasets={run3b: {kicker_kV: 150}}", PRODUCTION_ON - {"omega_a_scans"}),
+    ("field={daily_cycle_ppm: 0.5}", PRODUCTION_ON | TRIALS),  # a world key
     # a measurement key: the field measurements and analysis only (README, "Change a condition")
     ("field={trolley_interval_days: 6}", {"measure_field", "field_analysis", "combine", "unblind", "closure"}),
     # an analysis key of one branch
@@ -72,7 +85,7 @@ def test_a_config_change_reruns_what_reads_it(finished, change, expected):
 @pytest.mark.workflow
 @pytest.mark.parametrize("module, expected", [
     ("omega_a/average.py", OMEGA_A_CODE),  # the omega_a rules and what follows, not the production
-    ("experiment/beam.py", PRODUCTION_ON | {"omega_a_correlation_trials", "omega_a_correlations"}),
+    ("experiment/beam.py", PRODUCTION_ON | TRIALS),
 ])
 def test_a_code_change_reruns_the_rules_that_run_it(finished, module, expected):
     source = finished / "src" / "g2chain" / module

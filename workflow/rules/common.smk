@@ -124,7 +124,7 @@ FIELD_WORLD_CONFIG = ("seed", *field_keys(WORLD_KEYS), *dataset_scalars(), *data
 WORLD_CONFIG = ("seed", "truth", "blinding", "datasets.{dataset}", *dataset_blocks())
 # the correlation study builds worlds of its own from the physics of the trials' dataset
 _CORR = config["omega_a_correlations"]["dataset"]
-CORRELATION_STUDY_CONFIG = ("seed", "truth", "blinding", "omega_a_correlations", *field_keys(WORLD_KEYS, _CORR),
+CORRELATION_STUDY_CONFIG = ("seed", "truth", "omega_a_correlations", *field_keys(WORLD_KEYS, _CORR),
                             f"datasets.{_CORR}", *dataset_blocks(_CORR))
 # the measurement runs on the world's access plan (a world key), so it reads both parts
 MEASURE_FIELD_CONFIG = ("seed", *field_keys(WORLD_KEYS + MEASUREMENT_KEYS))

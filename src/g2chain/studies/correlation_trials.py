@@ -36,7 +36,7 @@ def study_world(cfg: dict, groups: dict) -> tuple[dict, dict]:
     study = copy.deepcopy(cfg)
     study["seed"] = seed
     study["truth"]["a_mu"] = float(cfg["truth"]["a_mu"]) * (1.0 + STUDY_A_MU_RANGE * u)
-    study["blinding"]["hardware_phrase"] = f"correlation study {seed}"
+    study["blinding"] = {"hardware_phrase": f"correlation study {seed}"}  # the data's phrase is not read
     study_groups = copy.deepcopy(groups)
     for name, g in study_groups["groups"].items():
         g["phrase"] = f"correlation study {seed} {name}"
