@@ -8,6 +8,7 @@ a change of ``omega_a/`` then reruns the omega_a rules and not the production.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 from pathlib import Path
 
@@ -50,6 +51,20 @@ def import_graph(src: Path = SRC) -> dict:
     return {m: imports_of(p, m, known) for m, p in files.items()}
 
 
+@functools.lru_cache(maxsize=4)
+def _graph_and_sources(src: str) -> tuple[dict, dict]:
+    """The import graph of the package under ``src`` and each module's source bytes, read once
+    per process (a workflow hashes the code of every rule while it parses)."""
+    graph = import_graph(Path(src))
+    sources = {}
+    for m in graph:
+        path = Path(src) / (m.replace(".", "/") + ".py")
+        if not path.exists():
+            path = Path(src) / m.replace(".", "/") / "__init__.py"
+        sources[m] = path.read_bytes()
+    return graph, sources
+
+
 def closure(graph: dict, roots) -> set:
     """The modules ``roots`` import, directly or through others, with the roots themselves and
     the packages they sit in (whose ``__init__`` runs first)."""
@@ -67,17 +82,14 @@ def closure(graph: dict, roots) -> set:
 
 def code_hash(modules, src: Path = SRC) -> str:
     """Short hash of the source of ``modules`` and of every g2chain module they need."""
-    graph = import_graph(src)
+    graph, sources = _graph_and_sources(str(src))
     h = hashlib.sha256()
     for m in sorted(closure(graph, modules)):
-        path = src / (m.replace(".", "/") + ".py")
-        if not path.exists():
-            path = src / m.replace(".", "/") / "__init__.py"
-        h.update(m.encode() + b"\0" + path.read_bytes())
+        h.update(m.encode() + b"\0" + sources[m])
     return h.hexdigest()[:16]
 
 
 def script_code_hash(script: Path, src: Path = SRC) -> str:
     """``code_hash`` of the g2chain modules a workflow script imports."""
-    known = set(import_graph(src))
-    return code_hash(imports_of(Path(script), f"workflow.scripts.{Path(script).stem}", known), src)
+    graph, _ = _graph_and_sources(str(src))
+    return code_hash(imports_of(Path(script), f"workflow.scripts.{Path(script).stem}", set(graph)), src)

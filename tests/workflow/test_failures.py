@@ -20,7 +20,8 @@ def test_a_truncated_tracker_file_stops_the_beam_dynamics_job_with_one_line(ci_r
                           text=True, timeout=600)
     assert proc.returncode != 0
     log = (work / "logs/run2/beam_dynamics.log").read_text().splitlines()
-    assert len(log) == 1 and log[0].startswith("run2 beam dynamics: OSError: "), log
+    assert len(log) == 1 and log[0].startswith(
+        "run2 beam dynamics: DataFileError: results/run2/experiment/trackers.h5: not a readable HDF5 file"), log
     assert log[0] in proc.stderr  # the same line on the terminal
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (work / "results/run2/analysis/beam_dynamics/corrections.json").exists()
