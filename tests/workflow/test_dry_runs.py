@@ -81,6 +81,9 @@ BAD_INPUTS = {
     "a reversed fit window": (
         lambda g: _edit_groups(g, "window_us: [30.1, 660.0]", "window_us: [660.0, 30.1]"),
         "config error: config/groups.yaml: defaults.window_us: [660, 30.1] is not ordered (start before end)"),
+    "a fit window past the recorded time": (
+        lambda g: _edit_groups(g, "window_us: [30.1, 660.0]", "window_us: [30.1, 800.0]"),
+        "config error: config/groups.yaml: defaults.window_us: [30.1, 800] is outside the recorded 0-701.2 us"),
     "a fit window too short for the fit's smoothing": (
         lambda g: _edit_groups(g, "window_us: [30.1, 660.0]", "window_us: [30.1, 60.0]"),
         "config error: config/groups.yaml: defaults.window_us: [30.1, 60] spans 29.9 us; the fit's variance smoothing "
