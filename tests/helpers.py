@@ -54,3 +54,14 @@ def experiment_views(cfg, dataset, positrons, seed):
 
 def sha256_of(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def package_tree(root, files: dict):
+    """A toy ``g2chain`` package under ``root`` from {relative path: source}; returns ``root``."""
+    import textwrap
+
+    for rel, text in files.items():
+        f = root / "g2chain" / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(textwrap.dedent(text))
+    return root

@@ -6,12 +6,13 @@ imports included, and checked against the layers and for cycles."""
 from __future__ import annotations
 
 import ast
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from g2chain.provenance import import_graph, imports_of
+
+from .helpers import package_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -133,14 +134,6 @@ def test_no_snakemake_in_the_library():
         assert not any(str(n).split(".")[0] == "snakemake" for n in names), p
 
 
-def _tree(tmp_path: Path, files: dict) -> Path:
-    for rel, text in files.items():
-        f = tmp_path / "g2chain" / rel
-        f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(textwrap.dedent(text))
-    return tmp_path
-
-
 CLEAN = {
     "__init__.py": "",
     "io.py": "",
@@ -156,7 +149,7 @@ CLEAN = {
 
 
 def test_the_clean_toy_tree_passes(tmp_path):
-    graph = import_graph(_tree(tmp_path, CLEAN))
+    graph = import_graph(package_tree(tmp_path, CLEAN))
     assert graph["g2chain.omega_a.fit"] == {"g2chain.physics.ring"}
     assert layer_violations(graph) == [] and cycles(graph) == []
 
@@ -180,12 +173,12 @@ def test_the_clean_toy_tree_passes(tmp_path):
      "g2chain.experiment.world (experiment) imports g2chain.truth.closure"),
 ])
 def test_a_bad_import_is_caught(tmp_path, bad, expect):
-    graph = import_graph(_tree(tmp_path, {**CLEAN, **bad}))
+    graph = import_graph(package_tree(tmp_path, {**CLEAN, **bad}))
     assert expect in " | ".join(layer_violations(graph))
 
 
 def test_a_cycle_is_caught(tmp_path):
-    graph = import_graph(_tree(tmp_path, {**CLEAN, "omega_a/model.py": "from .fit import chi2\n",
+    graph = import_graph(package_tree(tmp_path, {**CLEAN, "omega_a/model.py": "from .fit import chi2\n",
                                           "omega_a/fit.py": "def g():\n    from . import model\n"}))
     assert cycles(graph) == [["g2chain.omega_a.fit", "g2chain.omega_a.model"]]
 

@@ -2,14 +2,7 @@
 
 from g2chain import provenance
 
-
-def _tree(root, files):
-    for rel, text in files.items():
-        f = root / "g2chain" / rel
-        f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(text)
-    return root
-
+from ..helpers import package_tree
 
 FILES = {
     "__init__.py": "", "io.py": "",
@@ -20,21 +13,21 @@ FILES = {
 
 
 def test_the_hash_follows_the_imports(tmp_path):
-    one = _tree(tmp_path / "one", FILES)
+    one = package_tree(tmp_path / "one", FILES)
     base = {m: provenance.code_hash([m], one) for m in ("g2chain.omega_a.fit", "g2chain.field.maps")}
     assert provenance.closure(provenance.import_graph(one), ["g2chain.omega_a.fit"]) == {
         "g2chain", "g2chain.omega_a", "g2chain.omega_a.fit", "g2chain.physics", "g2chain.physics.ring", "g2chain.io"}
     # a change below the fit (through a function-level import) changes its hash, not the field's
-    two = _tree(tmp_path / "two", {**FILES, "physics/ring.py": "from ..io import x\nC = 1\n"})
+    two = package_tree(tmp_path / "two", {**FILES, "physics/ring.py": "from ..io import x\nC = 1\n"})
     assert provenance.code_hash(["g2chain.omega_a.fit"], two) != base["g2chain.omega_a.fit"]
     assert provenance.code_hash(["g2chain.field.maps"], two) == base["g2chain.field.maps"]
     # the hash is of the code, not of where it lies
-    three = _tree(tmp_path / "three", FILES)
+    three = package_tree(tmp_path / "three", FILES)
     assert provenance.code_hash(["g2chain.omega_a.fit"], three) == base["g2chain.omega_a.fit"]
 
 
 def test_a_script_hashes_what_it_imports(tmp_path):
-    src = _tree(tmp_path / "src", FILES)
+    src = package_tree(tmp_path / "src", FILES)
     script = tmp_path / "omega_a_fit.py"
     script.write_text("from g2chain.omega_a.fit import f\n")
     assert provenance.script_code_hash(script, src) == provenance.code_hash(["g2chain.omega_a.fit"], src)

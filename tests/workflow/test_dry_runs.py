@@ -91,18 +91,24 @@ BAD_INPUTS = {
 }
 
 
+def assert_plan_stops_with(work, message, *args):
+    """A dry run in ``work`` fails with exactly one config-error line, starting with ``message``,
+    and plans no job."""
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", *args], cwd=work,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if "config error" in ln]
+    assert len(lines) == 1 and lines[0].startswith(message), proc.stderr[-1500:]
+    assert "Job stats" not in proc.stdout + proc.stderr
+
+
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_a_bad_groups_file_stops_the_plan_with_one_line(tmp_path, case):
     edit, message = BAD_INPUTS[case]
     work = copy_workflow(tmp_path / "wf")
     groups = work / "config" / "groups.yaml"
     groups.write_text(edit(groups.read_text()))
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=work, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode != 0
-    lines = [ln for ln in proc.stderr.splitlines() if "config error" in ln]
-    assert len(lines) == 1 and lines[0].startswith(message), proc.stderr[-1500:]
-    assert "Job stats" not in proc.stdout + proc.stderr
+    assert_plan_stops_with(work, message)
 
 
 @pytest.mark.parametrize("args, files, message", [
@@ -115,9 +121,4 @@ def test_a_bad_config_stops_the_plan_with_one_line(tmp_path, args, files, messag
     work = copy_workflow(tmp_path / "wf")
     for name, text in files.items():
         (work / name).write_text(text)
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", *args], cwd=work,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode != 0
-    lines = [ln for ln in proc.stderr.splitlines() if "config error" in ln]
-    assert len(lines) == 1 and lines[0].startswith(message), proc.stderr[-1500:]
-    assert "Job stats" not in proc.stdout + proc.stderr
+    assert_plan_stops_with(work, message, *args)
