@@ -27,18 +27,16 @@ def _trials(cfg_path: str, n: int, first_seed: int) -> tuple[float, float]:
     from g2chain.experiment.run_production import produce_in_memory
     from g2chain.omega_a.groups import analysis_names, load_groups
     from g2chain.studies.correlation_trials import analyse_trial, study_world
-    from g2chain.truth.field import dataset_field_truth
 
     cfg = yaml.safe_load(Path(cfg_path).read_text())
     s = cfg["omega_a_correlations"]
     groups = load_groups(ROOT / "config" / "groups.yaml", ROOT / "workflow" / "schemas" / "groups.schema.yaml")
     names = analysis_names(groups)
     cfg, groups = study_world(cfg, groups)
-    field = dataset_field_truth(cfg, s["dataset"])
     t_prod = t_fit = 0.0
     for k in range(n):
         t0 = time.perf_counter()
-        calo, loss, _, _ = produce_in_memory(cfg, s["dataset"], float(s["positrons_per_trial"]), first_seed + k, field)
+        calo, loss, _, _ = produce_in_memory(cfg, s["dataset"], float(s["positrons_per_trial"]), first_seed + k)
         t1 = time.perf_counter()
         analyse_trial(cfg, groups, s["dataset"], names, calo, loss)
         t_prod += t1 - t0

@@ -11,11 +11,11 @@ import yaml
 from scipy.optimize import curve_fit
 
 from g2chain.experiment import production as production_kernel
+from g2chain.experiment.run_production import cached_muon_field
 from g2chain.experiment.world import build_conditions, build_world, dataset_settings
 from g2chain.records import experiment_files
 from g2chain.records.binning import T_BIN_US
 from g2chain.seeds import dataset_key
-from g2chain.truth.field import dataset_field_truth
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -69,10 +69,11 @@ def produce(cfg, dataset="run2", positrons=3e5, chunk=0, n_chunks=1, seed=None, 
     for block, upd in (("beam", beam), ("detector", detector), ("production", production)):
         if upd:
             cfg[block].update(upd)
-    world = build_world(cfg, dataset, dataset_field_truth(cfg, dataset))
+    world = build_world(cfg, dataset)
     cond = build_conditions(cfg, dataset, world)._replace(**cond_overrides)
     seed = cfg["seed"] if seed is None else seed
-    views = production_kernel.simulate_chunk(cond, positrons, seed, dataset_key(dataset), chunk, n_chunks,
+    views = production_kernel.simulate_chunk(cond, cached_muon_field(cfg, dataset, world), positrons, seed,
+                                             dataset_key(dataset), chunk, n_chunks,
                                              dataset_settings(cfg, dataset)["detector"])
     return views, cond
 

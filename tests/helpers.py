@@ -15,7 +15,6 @@ import yaml
 from g2chain.config import validate_config
 from g2chain.experiment import field_world
 from g2chain.experiment.run_production import produce_in_memory
-from g2chain.truth.field import dataset_field_truth
 
 from .conftest import SCHEMA
 
@@ -43,13 +42,13 @@ def field_config(base_cfg, **field):
     """The default config with a quick field world (720 azimuths, 30 min steps) and ``field`` overrides,
     validated against the schema."""
     cfg = copy.deepcopy(base_cfg)
-    cfg["field"].update({"azimuths": 720, "time_step_s": 1800.0, "truth_muons": 20000, **field})
+    cfg["field"].update({"azimuths": 720, "time_step_s": 1800.0, **field})
     return validate_config(cfg, SCHEMA)
 
 
 def experiment_views(cfg, dataset, positrons, seed):
     """One production made in memory: (recorded calorimeter views, lost muons, world, truth)."""
-    return produce_in_memory(cfg, dataset, positrons, seed, dataset_field_truth(cfg, dataset))
+    return produce_in_memory(cfg, dataset, positrons, seed)
 
 
 def sha256_of(path):

@@ -38,7 +38,6 @@ ALLOWED = {
 # seen, and so that no new one comes in unnoticed; issue 21 makes these truths the production's own.
 KNOWN_TRUTH_SHARING = {
     ("g2chain.truth.beam", "g2chain.beam_dynamics.differential_decay"),  # t_method_radial_slope
-    ("g2chain.truth.field", "g2chain.field.transients"),  # precession_shift: B_K, B_Q as a 5-parameter fit sees them
 }
 # The workflow's adapters that may import truth: the rules that write or read sealed/ (DESIGN §2).
 TRUTH_ADAPTERS = {"field_world", "world", "merge", "beam_truth", "unblind", "closure"}

@@ -12,10 +12,8 @@ from ..helpers import sha256_of as _sha
 def test_same_config_same_bytes(tmp_path, base_cfg):
     cfg = {**base_cfg, "datasets": {"run2": {**base_cfg["datasets"]["run2"], "positrons": 2e4, "chunks": 2}}}
     from g2chain.experiment.run_field_systems import dataset_field_world, write_field_world
-    from g2chain.truth.field import field_truth
 
-    field_world = dataset_field_world(cfg, "run2")
-    write_field_world(cfg, "run2", field_world, field_truth(cfg, "run2", field_world), tmp_path / "field_world.h5")
+    write_field_world(cfg, "run2", dataset_field_world(cfg, "run2"), tmp_path / "field_world.h5")
     write_world(cfg, "run2", tmp_path / "world.h5", tmp_path / "field_world.h5")
     for name in ("a", "b"):
         write_chunk(cfg, "run2", 1, tmp_path / "world.h5", tmp_path / f"{name}.h5")

@@ -35,7 +35,7 @@ def closure_pull(cfg, dataset, name, positrons, seed):
     omega = omega_from_r(full.values["R"], software_offset_ppm(GROUPS["groups"][spec.group]["phrase"]))
     omega_true_clock = omega / (1.0 + world["eps_hw"])
     weights = np.asarray(wiggle.weights) if wiggle.weights is not None else production_truth.method_weights("Q")
-    true = production_truth.true_omega_a_m_weighted(truth, world["omega_a_true"], weights, spec.window_us)
+    true = production_truth.true_omega_a_m_weighted(truth, world["omega_a_ref"], weights, spec.window_us)
     sigma = full.errors["R"] * 1e-6 * omega_true_clock
     return (omega_true_clock - true) / sigma, full
 

@@ -10,7 +10,6 @@ import numpy as np
 from g2chain.experiment.world import build_conditions, build_world
 from g2chain.truth import beam as beam_truth
 from g2chain.truth import production as production_truth
-from g2chain.truth.field import dataset_field_truth
 
 from ..conftest import produce
 
@@ -18,7 +17,7 @@ from ..conftest import produce
 def _conditions(cfg, dataset="run2", beam=None):
     cfg = copy.deepcopy(cfg)
     cfg["beam"].update(beam or {})
-    return build_conditions(cfg, dataset, build_world(cfg, dataset, dataset_field_truth(cfg, dataset)))
+    return build_conditions(cfg, dataset, build_world(cfg, dataset))
 
 
 def test_beamline_term_is_dphi_ddelta_times_the_differential_decay_drift(base_cfg):

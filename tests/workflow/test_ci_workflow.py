@@ -32,7 +32,7 @@ def sealed_datasets(work):
         truth = production_truth(ds_dir / "sealed" / "production_truth.h5")
 
         def true_omega(rec, truth=truth, world=world):
-            return true_omega_a_m(truth, float(world["omega_a_true"]), rec)
+            return true_omega_a_m(truth, float(world["omega_a_ref"]), rec)
 
         yield ds_dir, float(world["eps_hw"]), true_omega
 
@@ -74,23 +74,22 @@ def omega_a_average_closure(work) -> dict:
 
 def field_closure(work) -> dict:
     """Per dataset, (omega~'_p - truth) / evaluated uncertainty and the B_K, B_Q pulls of
-    omega_p.json against the sealed field world (read only here)."""
-    from g2chain.experiment.run_field_systems import read_field_world
+    omega_p.json against what the production's T-method muons experienced (sealed, read only here)."""
     from g2chain.io import read_json
 
     out = {}
     for ds_dir in sorted((work / "results").iterdir()):
-        if not (ds_dir / "sealed" / "field_world.h5").exists():
+        if not (ds_dir / "sealed" / "production_truth.json").exists():
             continue
-        truth = read_field_world(ds_dir / "sealed" / "field_world.h5")[1]
+        truth = read_json(ds_dir / "sealed" / "production_truth.json")["methods"]["T"]
         rec = read_json(ds_dir / "analysis" / "field" / "omega_p.json")
         evaluated = rec["omega_p_tilde_err_hz"]["evaluated"]
         out[ds_dir.name] = {
             "omega_p": (rec["omega_p_tilde_hz"] - truth["omega_p_tilde_hz"]) / evaluated,
             "omega_p_ppb": (rec["omega_p_tilde_hz"] / truth["omega_p_tilde_hz"] - 1) * 1e9,
             "evaluated_ppb": rec["uncertainty_ppb"]["omega_p_evaluated"],
-            "B_K": (rec["B_K_ppb"] - truth["B_K"] * 1e9) / rec["B_K_err_ppb"],
-            "B_Q": (rec["B_Q_ppb"] - truth["B_Q"] * 1e9) / rec["B_Q_err_ppb"],
+            "B_K": (rec["B_K_ppb"] - truth["B_K_ppb"]) / rec["B_K_err_ppb"],
+            "B_Q": (rec["B_Q_ppb"] - truth["B_Q_ppb"]) / rec["B_Q_err_ppb"],
         }
     return out
 

@@ -117,11 +117,12 @@ def field_keys(keys, dataset="{dataset}"):
     return [p for k in keys for p in (f"field.{k}", f"datasets.{dataset}.field.{k}")]
 
 
-# the field world: what the truth depends on (a measurement or analysis key must not rebuild the
-# world or rerun the production); the beam conditions give the stored beam it is weighted with
-FIELD_WORLD_CONFIG = ("seed", *field_keys(WORLD_KEYS), *dataset_scalars(), *dataset_blocks())
-# the sealed world and the production: truth, blinds, beam, detector, statistics
-WORLD_CONFIG = ("seed", "truth", "blinding", "datasets.{dataset}", *dataset_blocks())
+# the field world: the magnet and its transients (a measurement or analysis key must not rebuild
+# the world or rerun the production)
+FIELD_WORLD_CONFIG = ("seed", *field_keys(WORLD_KEYS))
+# the sealed world and the production: truth, blinds, beam, detector, statistics, and the field
+# world's keys (the muons sample its field and transients; the field world file carries the map)
+WORLD_CONFIG = ("seed", "truth", "blinding", "datasets.{dataset}", *dataset_blocks(), *field_keys(WORLD_KEYS))
 # the correlation study builds worlds of its own from the physics of the trials' dataset
 _CORR = config["omega_a_correlations"]["dataset"]
 CORRELATION_STUDY_CONFIG = ("seed", "truth", "omega_a_correlations", *field_keys(WORLD_KEYS, _CORR),

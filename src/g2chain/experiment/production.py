@@ -4,8 +4,10 @@ Per muon (DESIGN §5): momentum offset delta with a kicker-induced correlation t
 time t0; equilibrium radius x_e = R0 delta/(1-n) and cyclotron frequency from it (the bunch
 debunches); radial and vertical betatron motion with amplitude-dependent tunes (CBO and the
 vertical waist emerge at a fixed calorimeter and decohere); aperture and scraping losses, then a
-slow amplitude- and momentum-dependent loss; a spin precessing at omega_a(true) lowered by the
-muon's own E-field and pitch terms (Eq. 13, Eq. 22), with a delta-correlated initial phase;
+slow amplitude- and momentum-dependent loss; a spin precessing at a_mu (e/m) B, B the field the
+muon samples on its own orbit at its fill's time in the dataset (``muon_field``), lowered by its
+own E-field and pitch terms (Eq. 13, Eq. 22), plus the phase the kicker and ESQ transients add
+while it is stored, with a delta-correlated initial phase;
 decay after gamma(delta) tau_mu; a lab-frame Michel positron; calorimeter acceptance and
 detected phase depending on energy and decay position.
 
@@ -19,13 +21,16 @@ Recorded times are on the blinded clock t / (1 + eps_hw).
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
 from ..constants import C_MM_PER_US, N_CALOS, TRACKER_VERTICAL_FALLOFF
+from ..physics.multipoles import MULTIPOLE_R0_MM
 from ..records import binning
 from .decay import asymmetry_of, inverse_cdf_tables, sample_energy_fraction
+from .muon_field import COD_TABLE_SIZE, N_COEF, MuonField, fill_coefficients, orbit_field_fraction, transient_phase
 from .rng import exponential, normal_pair, seed_state, uniform
 from .trig import cos_sin_turns
 
@@ -49,6 +54,14 @@ T_TRUTH, N_T_TRUTH = binning.T_TRUTH_US, binning.N_T_TRUTH
 T_TRACK, N_T_TRACK = binning.T_TRACK_US, binning.N_T_TRACK
 N_XY, XY_MAX, XY_BIN = binning.N_XY_TRACK, binning.XY_TRACK_MAX_MM, binning.XY_TRACK_BIN_MM
 N_E = binning.N_E
+N_TRUTH_ROWS = 8  # n, a_cos, a_sin, sum_ce, sum_cp, sum_field, sum_phase_kicker, sum_phase_esq
+_GOLDEN = 0.5 * (math.sqrt(5.0) - 1.0)
+_COD_PER_RAD = COD_TABLE_SIZE / (2.0 * math.pi)
+
+# The field world as the kernel reads it (``muon_field.MuonField``) and where this chunk's fills
+# sit in the dataset's muon schedule: fill k is stored when a share lo + width frac(q0 + k g) of
+# the muons has been (g the golden ratio: fills cover the slice evenly, whatever their number).
+KernelField = namedtuple("KernelField", ["t_s", "coef", "schedule", "x_cod", "transient", "q0", "lo", "width"])
 
 
 @njit(inline="always", cache=True)
@@ -215,16 +228,22 @@ def _acceptance(c, kappa_calo, calo, yfrac, xn, yn):
 
 
 @njit(inline="always", cache=True)
-def _accumulate_truth(c, truth, t_hit, e_true, yfrac, delta, phi_acc, t0, t_dec, ce, cp):
+def _accumulate_truth(c, truth, t_hit, e_true, yfrac, delta, phi_acc, t0, t_dec, d_omega, ce, cp, eps_b, phi_k,
+                      phi_q):
     """The sealed truth of a detected positron, by true energy and time: its count, its
-    asymmetry-weighted detected spin-phase offset (cos, sin) and its E-field and pitch terms."""
+    asymmetry-weighted detected spin-phase offset from omega_ref t (cos, sin), its E-field and
+    pitch terms, the fractional field it sampled (B / f_ref - 1) and the phases the kicker and
+    ESQ transients added (``d_omega``: its omega_a minus omega_ref)."""
     tb = int(t_hit / T_TRUTH)
     if tb < N_T_TRUTH:
         eb = energy_bin(e_true)
         dphase = (
             c.dphi0_ddelta * delta
             + phi_acc
-            + c.omega_a * ((t_dec - t0 - t_hit) - (ce + cp) * (t_dec - t0))
+            + c.omega_a * (t_dec - t0 - t_hit)
+            + d_omega * (t_dec - t0)
+            + phi_k
+            + phi_q
         )
         asym = asymmetry_of(yfrac)
         truth[0, eb, tb] += 1.0
@@ -233,6 +252,9 @@ def _accumulate_truth(c, truth, t_hit, e_true, yfrac, delta, phi_acc, t0, t_dec,
         truth[2, eb, tb] += asym * sin_d
         truth[3, eb, tb] += ce
         truth[4, eb, tb] += cp
+        truth[5, eb, tb] += eps_b
+        truth[6, eb, tb] += phi_k
+        truth[7, eb, tb] += phi_q
 
 
 @njit(inline="always", cache=True)
@@ -351,11 +373,13 @@ def _write_fill(nh, out_t, out_e, out_k, calo_hist, fine_hist, fast_rot):
 # fastmath: FMA contraction and reassociation (+5 %); nothing here relies on NaN or inf semantics.
 # error_model="numpy": no zero-division checks in the loop (+6 %); every division is guarded.
 @njit(cache=True, error_model="numpy", fastmath=True)
-def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q_calo, q_fine, q_fine2, pileup,
+def run_fills(c, fld, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q_calo, q_fine, q_fine2, pileup,
               fast_rot, tracker, lost, truth, truth_lost, counters):
     """Simulate fills until ``target`` hits above 1 GeV are recorded; accumulate every view.
-    Per muon: injection, storage or loss, decay position, spin phase, Michel positron, trackers,
-    calorimeter, truth; per fill: reconstruction per calorimeter and the recorded histograms."""
+    Per fill: its time in the dataset (the field there, ``fld``: a KernelField); per muon:
+    injection, storage or loss, decay position, the field on its orbit and the transients, spin
+    phase, Michel positron, trackers, calorimeter, truth; per fill: reconstruction per calorimeter
+    and the recorded histograms."""
     max_hits = int(c.muons_per_fill * (1.0 + 8.0 * c.intensity_rms)) + 64
     h_t = np.empty(max_hits)
     h_key = np.empty(max_hits)
@@ -377,6 +401,9 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
     out_t = np.zeros((2, max_hits))
     out_e = np.zeros((2, max_hits))
     out_k = np.empty(max_hits, np.int64)
+    g_fill = np.empty(N_COEF)  # the fill's orbit-field coefficients
+    tr_kick, tr_esq = fld.transient[0], fld.transient[1]
+    inv_r0m, inv_r0m2 = 1.0 / MULTIPOLE_R0_MM, 1.0 / (MULTIPOLE_R0_MM * MULTIPOLE_R0_MM)
 
     n, ap = c.n, c.aperture
     one_plus_eps = 1.0 + c.eps_hw
@@ -395,6 +422,8 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
         counters[C_NORMAL] += 2
         nmu = int(c.muons_per_fill * (1.0 + c.intensity_rms * za))
         nmu = min(max(nmu, 0), max_hits - 1)
+        q = fld.q0 + counters[C_FILLS] * _GOLDEN
+        fill_coefficients(fld.t_s, fld.coef, fld.schedule, fld.lo + fld.width * (q - math.floor(q)), g_fill)
         nh = 0
         n_inj = n_uni = n_nor = n_sto = s_ce = s_cp = n_exp = n_scr = n_los = n_dec = n_trk = n_acc = 0.0
         for _m in range(nmu):
@@ -450,12 +479,18 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
             n_dec += 1
             x, y, azimuth = _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2,
                                                sqrt_1mn, sqrt_n)
+            x += fld.x_cod[int(azimuth * _COD_PER_RAD) % COD_TABLE_SIZE]  # the closed orbit
             xn, yn = x / ap, y / ap
-            # spin: omega_a(true) lowered by this muon's E-field and pitch terms (Eq. 13, 22),
-            # its initial phase correlated with delta, its detected phase shifted by the position
-            omega_i = c.omega_a * (1.0 - ce - cp)
+            # spin: a_mu (e/m) B with B the field on this muon's orbit at its fill's time
+            # (omega_ref (1 + eps_b)), lowered by its E-field and pitch terms (Eq. 13, 22), plus
+            # the phase the in-fill transients added since it entered; its initial phase
+            # correlated with delta, its detected phase shifted by the position
+            eps_b = orbit_field_fraction(g_fill, x_e * inv_r0m, a_x2 * inv_r0m2, a_y2 * inv_r0m2)
+            d_omega = c.omega_a * (eps_b - ce - cp - eps_b * (ce + cp))
+            phi_k = transient_phase(tr_kick, t_dec) - transient_phase(tr_kick, t0)
+            phi_q = transient_phase(tr_esq, t_dec) - transient_phase(tr_esq, t0)
             phi_acc = c.phase_x * xn + c.phase_yy * yn * yn
-            spin = c.phi0 + c.dphi0_ddelta * delta + omega_i * (t_dec - t0)
+            spin = c.phi0 + c.dphi0_ddelta * delta + (c.omega_a + d_omega) * (t_dec - t0) + phi_k + phi_q
             cos_spin, _ = cos_sin_turns((spin + phi_acc) / _TWO_PI)
             yfrac = sample_energy_fraction(uniform(s), cos_spin, tables)
             n_uni += 1
@@ -484,7 +519,8 @@ def run_fills(c, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q
             h_x[nh] = 25.0 + 170.0 * (1.0 - yfrac) + 8.0 * z_x
             h_y[nh] = y
             nh += 1
-            _accumulate_truth(c, truth, t_hit, e_true, yfrac, delta, phi_acc, t0, t_dec, ce, cp)
+            _accumulate_truth(c, truth, t_hit, e_true, yfrac, delta, phi_acc, t0, t_dec, d_omega, ce, cp, eps_b,
+                              phi_k, phi_q)
 
         counters[C_INJECTED] += n_inj
         counters[C_UNIFORM] += n_uni
@@ -534,7 +570,7 @@ def allocate_views() -> dict:
         "fast_rot": np.zeros(N_FR, np.int32),
         "tracker": np.zeros((2, N_T_TRACK, N_XY, N_XY), np.int32),
         "lost": np.zeros(N_T, np.int32),
-        "truth": np.zeros((5, N_E, N_T_TRUTH)),
+        "truth": np.zeros((N_TRUTH_ROWS, N_E, N_T_TRUTH)),
         "truth_lost": np.zeros(N_T),
         "counters": np.zeros(N_COUNTERS),
     }
@@ -556,9 +592,18 @@ def calorimeter_radial_sensitivity(kappa: float, spread: float) -> np.ndarray:
     return kappa * (1.0 + spread * r)
 
 
-def simulate_chunk(cond, positrons: float, seed: int, dataset_key: int, chunk: int, n_chunks: int,
+def kernel_field(field: MuonField, seed: int, dataset_key: int, chunk: int, n_chunks: int) -> KernelField:
+    """The field arrays of a chunk's kernel: chunk k of n is the k-th n-th of the dataset's muon
+    schedule (as its long-term gain is), its fills placed evenly in it from a seeded start."""
+    q0 = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(dataset_key, chunk, 2)))).random()
+    return KernelField(field.t_s, field.coef, field.schedule, field.x_cod_mm, field.transient_phase, float(q0),
+                       chunk / n_chunks, 1.0 / n_chunks)
+
+
+def simulate_chunk(cond, field: MuonField, positrons: float, seed: int, dataset_key: int, chunk: int, n_chunks: int,
                    detector_cfg: dict, progress=None, steps: int = 20) -> dict:
     """Produce one chunk: run the kernel, then add the readout pedestal and laser records.
+    ``field``: the dataset's field world as the muons sample it (``muon_field.muon_field``).
 
     Returns the accumulators of ``allocate_views`` plus ``laser_*`` arrays and ``gain_lt``.
     With ``progress`` (a g2chain.progress.Progress in positrons) the kernel runs in ``steps``
@@ -570,10 +615,11 @@ def simulate_chunk(cond, positrons: float, seed: int, dataset_key: int, chunk: i
     gain_lt = long_term_gain(detector_cfg["gain_long_term"], chunk, n_chunks)
     kappa = calorimeter_radial_sensitivity(cond.kappa_n, detector_cfg["acceptance_radial_calo_spread"])
     tables = inverse_cdf_tables()
+    fld = kernel_field(field, seed, dataset_key, chunk, n_chunks)
     targets = [float(positrons)] if progress is None else [float(positrons) * (k + 1) / steps for k in range(steps)]
     for target in targets:
         run_fills(
-            cond, tables, state, target, gain_lt, kappa, views["calo_hist"],
+            cond, fld, tables, state, target, gain_lt, kappa, views["calo_hist"],
             views["fine_hist"], views["q_calo"], views["q_fine"], views["q_fine2"], views["pileup"],
             views["fast_rot"],
             views["tracker"], views["lost"], views["truth"], views["truth_lost"], views["counters"],

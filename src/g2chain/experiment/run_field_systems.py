@@ -1,5 +1,7 @@
-"""File-level steps of the toy's field systems: the sealed field world with its truth (rule
-``field_world``) and what the NMR and magnetometer systems record (rule ``measure_field``).
+"""File-level steps of the toy's field systems: the sealed field world (rule ``field_world``) and
+what the NMR and magnetometer systems record (rule ``measure_field``). The field's truths
+(omega~'_p, B_K, B_Q) are what the production's muons experience in this world
+(``truth.production``).
 
 The ``field`` config block holds three kinds of keys: the world (the magnet, its drifts and
 ramps, the beam-synchronous transients: ``WORLD_KEYS``), the measurements (trolley plan, probe
@@ -23,7 +25,7 @@ WORLD_KEYS = (
     "m1_hz", "multipole_ratios_ppb", "azimuths", "dipole_profile_ppm_rms", "multipole_azimuthal_ppb_rms",
     "dataset_days", "access_interval_days", "access_hours", "time_step_s", "daily_cycle_ppm",
     "tracked_walk_hz_per_sqrt_s", "untracked_rate_hz_per_sqrt_s", "ramp_days", "ramp_amplitude_ppb",
-    "ramp_tau_hours", "ramp_wait_hours", "kicker", "esq", "truth_muons",
+    "ramp_tau_hours", "ramp_wait_hours", "kicker", "esq",
 )
 # the trolley's own properties (true probe offsets, temperature coefficient) belong to the
 # instrument: they change what is measured, not the field the muons see
@@ -34,7 +36,6 @@ MEASUREMENT_KEYS = (
     "footprint_hz", "footprint_width_s", "passage_window_s", "passage_sample_s", "trace",
 )
 # spawn keys of the field's random streams (DESIGN §4), far from the production's chunk numbers
-# (1_000_004 is truth.field's sample of the stored beam)
 _WORLD_STREAM, _MEASUREMENT_STREAM, _PROBE_STREAM = 1_000_001, 1_000_002, 1_000_003
 
 
@@ -68,27 +69,18 @@ _WORLD_ARRAYS = {"phi": "rad", "static": "Hz", "t_s": "s", "station_phi": "rad",
                  "ramp_s": "s", "ramp_profile": "Hz", "access_s": "s", "muon_rate": "1"}
 
 
-def write_field_world(cfg: dict, dataset: str, world: FieldWorld, truth: dict, path):
-    """Sealed field world: the world's arrays (``dataset_field_world``) and its truth
-    (``truth.field.field_truth``: omega_p_tilde_hz, B_K, B_Q, projections, moments_hz)."""
+def write_field_world(cfg: dict, dataset: str, world: FieldWorld, path):
+    """Sealed field world: the world's arrays (``dataset_field_world``)."""
     data = {f"world/{k}": (getattr(world, k), u) for k, u in _WORLD_ARRAYS.items()}
     data["world/ramp_tau_s"] = (np.float64(world.ramp_tau_s), "s")
-    data["truth/omega_p_tilde_hz"] = (np.float64(truth["omega_p_tilde_hz"]), "Hz")
-    data["truth/B_K"] = (np.float64(truth["B_K"]), "1")
-    data["truth/B_Q"] = (np.float64(truth["B_Q"]), "1")
-    data["truth/projections"] = (truth["projections"], "1")
-    data["truth/moments_hz"] = (truth["moments_hz"], "Hz")
     write_h5(path, data, {"dataset": dataset}, kind="field_world", cfg_hash=config_hash(cfg))
 
 
-def read_field_world(path):
-    """(FieldWorld, truth scalars) of a sealed field-world file."""
+def read_field_world(path) -> FieldWorld:
+    """The FieldWorld of a sealed field-world file."""
     data, _ = read_h5(path, kind="field_world")
     w = {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("world/")}
-    world = FieldWorld(**{k: np.asarray(w[k]) for k in _WORLD_ARRAYS}, ramp_tau_s=float(w["ramp_tau_s"]))
-    truth = {k.split("/", 1)[1]: (float(v) if np.ndim(v) == 0 else np.asarray(v))
-             for k, v in data.items() if k.startswith("truth/")}
-    return world, truth
+    return FieldWorld(**{k: np.asarray(w[k]) for k in _WORLD_ARRAYS}, ramp_tau_s=float(w["ramp_tau_s"]))
 
 
 def _trace(t_us, local, noise, rng):
@@ -110,7 +102,7 @@ def transient_traces(settings: dict, rng) -> dict:
 def write_field_measurements(cfg: dict, dataset: str, world_path, path):
     """experiment/field.h5: every record of the dataset's field systems (raw frequencies in Hz,
     times in s on the run clock, traces as fractional field over the fill in us)."""
-    world, _ = read_field_world(world_path)
+    world = read_field_world(world_path)
     s = field_settings(cfg, dataset)
     offsets = true_probe_offsets(cfg, dataset)  # the instrument's truth, drawn where it is used
     rng = np.random.default_rng(np.random.SeedSequence(int(cfg["seed"]), spawn_key=(dataset_key(dataset),

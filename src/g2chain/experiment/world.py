@@ -1,9 +1,12 @@
-"""The sealed world of one dataset: a_mu, the hardware blind, the field the muons see, and the
-beam and detector conditions the production runs under (DESIGN §2).
+"""The sealed world of one dataset: a_mu, the hardware blind, and the beam and detector
+conditions the production runs under (DESIGN §2).
 
-Truth chain: a_mu -> R'_mu = a_mu / K (Eq. 56) -> omega_a(true) = R'_mu * omega~'_p (1 + B_K + B_Q).
-omega_a^m is never set: each muon precesses at omega_a(true) shifted by its own E-field and pitch
-terms, and what the wiggle carries follows from the detected population.
+a_mu is the one sealed constant: R'_mu = a_mu / K (Eq. 56), and a muon in a field whose proton
+frequency is f precesses at R'_mu 2 pi f. The kernel counts every spin phase from
+omega_ref = R'_mu 2 pi f_ref (f_ref: the dataset's nominal dipole ``field.m1_hz``); each muon's
+own frequency follows from the field it samples (``muon_field``) and its E-field and pitch terms.
+omega_a^m, omega~'_p, B_K and B_Q are never set: their truths are what the detected muons
+experienced (``truth.production``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import math
 from collections import namedtuple
 
 from .. import blinding
-from ..config import dataset_settings  # noqa: F401  (re-exported: the kernel's settings merge)
+from ..config import dataset_settings, field_settings
 from ..constants import (
     APERTURE_MM,
     E_MAX_GEV,
@@ -41,40 +44,33 @@ Conditions = namedtuple(
 )
 
 
-def build_world(cfg: dict, dataset: str, field: dict) -> dict:
-    """Sealed truth of one dataset as a flat dict of scalars (units in the key names' docs).
-    ``field``: omega_p_tilde_hz, B_K, B_Q of the dataset's field world (``truth.field``), as the
-    sealed field-world file holds them."""
+def build_world(cfg: dict, dataset: str) -> dict:
+    """Sealed scalars of one dataset (units in ``WORLD_UNITS``): a_mu, K, R'_mu, the reference
+    field f_ref and omega_ref = R'_mu 2 pi f_ref, the hardware blind, the spin phase at injection."""
     a_mu = float(cfg["truth"]["a_mu"])
     k = k_constants()
     r_mu = a_mu / k
-    omega_p_hz = float(field["omega_p_tilde_hz"])
-    omega_p = 2.0 * math.pi * omega_p_hz * 1e-6  # rad/us
-    b_k, b_q = float(field["B_K"]), float(field["B_Q"])
-    omega_a = r_mu * omega_p * (1.0 + b_k + b_q)
+    f_ref = float(field_settings(cfg, dataset)["m1_hz"])
     return {
         "a_mu": a_mu,
         "K_constants": k,
         "R_mu_prime": r_mu,
-        "omega_p_tilde": omega_p,
-        "omega_p_tilde_hz": omega_p_hz,
-        "B_K": b_k,
-        "B_Q": b_q,
-        "omega_a_true": omega_a,
+        "f_ref_hz": f_ref,
+        "omega_a_ref": r_mu * 2.0 * math.pi * f_ref * 1e-6,  # rad/us
         "eps_hw": blinding.hardware_blind(cfg["blinding"]["hardware_phrase"], dataset),
         "phi0": float(cfg["truth"]["phi0_rad"]),
     }
 
 
 WORLD_UNITS = {
-    "a_mu": "1", "K_constants": "1", "R_mu_prime": "1", "omega_p_tilde": "rad/us",
-    "omega_p_tilde_hz": "Hz", "B_K": "1", "B_Q": "1", "omega_a_true": "rad/us", "eps_hw": "1",
+    "a_mu": "1", "K_constants": "1", "R_mu_prime": "1", "f_ref_hz": "Hz", "omega_a_ref": "rad/us", "eps_hw": "1",
     "phi0": "rad",
 }
 
 
 def build_conditions(cfg: dict, dataset: str, world: dict) -> Conditions:
-    """Kernel conditions of a dataset from its config and sealed world."""
+    """Kernel conditions of a dataset from its config and sealed world (``omega_a``: the
+    reference omega_ref every spin phase is counted from)."""
     ds = cfg["datasets"][dataset]
     s = dataset_settings(cfg, dataset)
     b, d, p = s["beam"], s["detector"], s["production"]
@@ -107,7 +103,7 @@ def build_conditions(cfg: dict, dataset: str, world: dict) -> Conditions:
         loss_width=float(b["loss_edge_width"]),
         loss_mom=float(b["loss_momentum_slope"]),
         triple_eff=float(b["triple_efficiency"]),
-        omega_a=world["omega_a_true"],
+        omega_a=world["omega_a_ref"],
         phi0=world["phi0"],
         # mrad per % -> rad per unit delta
         dphi0_ddelta=float(b["dphi0_ddelta_mrad_per_percent"]) * 1e-3 * 100.0,

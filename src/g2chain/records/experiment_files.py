@@ -115,21 +115,25 @@ def loss_datasets(total: dict) -> dict:
     }
 
 
+# the production's truth accumulators, row by row, per [true energy, true time] bin: sums over the
+# detected positrons of 1, A cos and A sin of the detected spin-phase offset from omega_ref t, the
+# E-field and pitch terms, B / f_ref - 1 of the field on the muon's orbit, and the phases the
+# kicker and ESQ transients added (experiment.production._accumulate_truth)
+TRUTH_ROWS = {"n": "counts", "a_cos": "1", "a_sin": "1", "sum_ce": "1", "sum_cp": "1", "sum_field": "1",
+              "sum_phase_kicker": "rad", "sum_phase_esq": "rad"}
+
+
 def truth_datasets(total: dict) -> dict:
     """The sealed production truth (sealed/truth.h5): the truth accumulators per [energy, time]
     bin on the true clock, the true lost-muon spectrum and the production's counters."""
     counters = dict(zip(COUNTER_NAMES, total["counters"].tolist(), strict=True))
-    data = {
-        "truth/n": (total["truth"][0], "counts"),
-        "truth/a_cos": (total["truth"][1], "1"),
-        "truth/a_sin": (total["truth"][2], "1"),
-        "truth/sum_ce": (total["truth"][3], "1"),
-        "truth/sum_cp": (total["truth"][4], "1"),
+    data = {f"truth/{name}": (total["truth"][row], unit) for row, (name, unit) in enumerate(TRUTH_ROWS.items())}
+    data.update({
         "truth/time_edges": (binning.time_edges(binning.T_TRUTH_US, binning.N_T_TRUTH), "us (true clock)"),
         "truth/energy_edges": (binning.ENERGY_EDGES_GEV, "GeV (true energy)"),
         "lost_muons_true": (total["truth_lost"], "counts"),
         "lost_muons_true_time_edges": (binning.time_edges(binning.T_BIN_US, binning.N_T), "us (true clock)"),
-    }
+    })
     for name, value in counters.items():
         data[f"counters/{name}"] = (np.float64(value), "1")
     return data

@@ -22,7 +22,6 @@ from ..omega_a.groups import analysis_names, analysis_spec, load_groups
 from ..omega_a.run_omega_a import GROUPS_SCHEMA
 from ..omega_a.wiggle import build_wiggle
 from ..progress import Progress
-from ..truth.field import dataset_field_truth
 
 STUDY_A_MU_RANGE = 25e-6  # fractional: the study's a_mu lies within this of the configured one
 
@@ -48,7 +47,7 @@ def correlation_trial(cfg: dict, groups: dict, dataset: str, names, positrons: f
     every analysis in ``names`` exactly as the workflow does (staged fits, blinded R).
     Returns {name: {"R_ppm", "R_err_ppm"} or {"error": message}} (a fit that fails at reduced
     statistics is recorded, not raised)."""
-    calo, loss, _, _ = produce_in_memory(cfg, dataset, positrons, seed, dataset_field_truth(cfg, dataset))
+    calo, loss, _, _ = produce_in_memory(cfg, dataset, positrons, seed)
     return analyse_trial(cfg, groups, dataset, names, calo, loss)
 
 

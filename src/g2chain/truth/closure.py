@@ -4,7 +4,8 @@
 Stages per dataset: the omega_a^m average (truth: the equal-weight mean of the averaged
 analyses' true omega_a^m, each for its own energy weights and window), each beam-dynamics
 correction (C_e, C_p: the production's detected-positron averages; C_dd, C_ml, C_pa: the
-expectation-level beam truth), omega~'_p, B_K, B_Q and R'_mu; then R'_mu and a_mu combined. The
+expectation-level beam truth), omega~'_p, B_K, B_Q (what the T-method's detected muons
+experienced, ``truth.production``) and R'_mu; then R'_mu and a_mu combined. The
 sigma of each is the stage's own total uncertainty; the field's is its evaluated part (the toy
 has no counterpart of the external map uncertainty), and a_mu's is given both ways.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import read_h5, read_json, write_json
+from ..records.experiment_files import TRUTH_ROWS
 from .production import method_weights, true_omega_a_m_weighted
 
 CORRECTION_TRUTH = {"C_e": "mean_ce_ppb", "C_p": "mean_cp_ppb"}
@@ -27,16 +29,16 @@ def pull(value: float, truth: float, sigma: float) -> dict:
 
 
 def production_truth(truth_h5) -> np.ndarray:
-    """The production's truth histograms [n, a_cos, a_sin, sum_ce, sum_cp] x energy x time."""
+    """The production's truth histograms [``TRUTH_ROWS``] x energy x time."""
     d, _ = read_h5(truth_h5, kind="production_truth")
-    return np.stack([d[f"truth/{k}"] for k in ("n", "a_cos", "a_sin", "sum_ce", "sum_cp")])
+    return np.stack([d[f"truth/{k}"] for k in TRUTH_ROWS])
 
 
-def true_omega_a_m(truth: np.ndarray, omega_a_true: float, record: dict) -> float:
+def true_omega_a_m(truth: np.ndarray, omega_a_ref: float, record: dict) -> float:
     """The true omega_a^m an omega_a analysis measures: the production truth (``production_truth``)
     for its energy weights and fit window."""
     weights = record["corrections"].get("energy_weights") or method_weights("Q")
-    return true_omega_a_m_weighted(truth, omega_a_true, weights, record["window_us"])
+    return true_omega_a_m_weighted(truth, omega_a_ref, weights, record["window_us"])
 
 
 def dataset_stages(paths: dict, eps_hw: float) -> dict:
@@ -47,7 +49,7 @@ def dataset_stages(paths: dict, eps_hw: float) -> dict:
     eq = avg["equal_weight"]
     folder = paths["analyses"]
     truth = production_truth(paths["production_truth_h5"])
-    true = float(np.mean([true_omega_a_m(truth, float(world["omega_a_true"]), read_json(f"{folder}/{n}.json"))
+    true = float(np.mean([true_omega_a_m(truth, float(world["omega_a_ref"]), read_json(f"{folder}/{n}.json"))
                           for n in avg["analyses_averaged"]]))
     measured = eq["omega_a_m_rad_per_us"] / (1.0 + eps_hw)
     out = {"omega_a_m": pull((measured / true - 1) * 1e9, 0.0, eq["total_ppm"] * 1e3)}
@@ -61,12 +63,12 @@ def dataset_stages(paths: dict, eps_hw: float) -> dict:
         truth = pt[CORRECTION_TRUTH[name]] if name in CORRECTION_TRUTH else bt[f"{name}_ppb"]
         out[name] = pull(value, truth, float(np.sqrt(c["stat"] ** 2 + c["syst"] ** 2 + c["external"] ** 2)))
     fp = read_json(paths["omega_p"])
-    f_true = float(world["omega_p_tilde_hz"])
+    f_true = float(pt["omega_p_tilde_hz"])
     out["omega_p_tilde"] = pull((fp["omega_p_tilde_hz"] / f_true - 1) * 1e9, 0.0,
                                 fp["uncertainty_ppb"]["omega_p_evaluated"])
     out["omega_p_tilde"]["units"] = "ppb relative to the truth; sigma: evaluated"
-    out["B_K"] = pull(fp["B_K_ppb"], float(world["B_K"]) * 1e9, fp["B_K_err_ppb"])
-    out["B_Q"] = pull(fp["B_Q_ppb"], float(world["B_Q"]) * 1e9, fp["B_Q_err_ppb"])
+    out["B_K"] = pull(fp["B_K_ppb"], pt["B_K_ppb"], fp["B_K_err_ppb"])
+    out["B_Q"] = pull(fp["B_Q_ppb"], pt["B_Q_ppb"], fp["B_Q_err_ppb"])
     return {"stages": out, "R_mu_true": float(world["R_mu_prime"]), "a_mu_true": float(world["a_mu"])}
 
 

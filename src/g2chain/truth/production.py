@@ -38,47 +38,68 @@ def true_phase(truth: np.ndarray, weights: np.ndarray):
     return phase, info
 
 
-def true_omega_a_m(truth: np.ndarray, omega_a_true: float, method: str, window=(30.1, 660.0)) -> dict:
-    """The ω_a^m the wiggle of ``method`` carries over ``window``: omega_a(true) + dPhi/dt.
+def true_omega_a_m(truth: np.ndarray, omega_a_ref: float, method: str, window=(30.1, 660.0)) -> dict:
+    """The ω_a^m the wiggle of ``method`` carries over ``window``: omega_ref + dPhi/dt.
 
-    Phi(t) is the detected population's mean spin-phase offset from omega_a(true) t; its slope
-    over the fit window, weighted by each bin's phase information, contains every E-field, pitch,
-    differential-decay, muon-loss and phase-acceptance effect the toy has.
+    Phi(t) is the detected population's mean spin-phase offset from omega_ref t; its slope over
+    the fit window, weighted by each bin's phase information, contains the field each muon
+    sampled, the transients, and every E-field, pitch, differential-decay, muon-loss and
+    phase-acceptance effect the toy has.
     """
-    return true_omega_a_summary(truth, omega_a_true, method_weights(method), window)
+    return true_omega_a_summary(truth, omega_a_ref, method_weights(method), window)
 
 
-def true_omega_a_m_weighted(truth: np.ndarray, omega_a_true: float, weights, window=(30.1, 660.0)) -> float:
+def true_omega_a_m_weighted(truth: np.ndarray, omega_a_ref: float, weights, window=(30.1, 660.0)) -> float:
     """The true ω_a^m for an analysis's own energy weights (per recorded energy bin)."""
-    return true_omega_a_summary(truth, omega_a_true, np.asarray(weights, dtype=float), window)["omega_a_m"]
+    return true_omega_a_summary(truth, omega_a_ref, np.asarray(weights, dtype=float), window)["omega_a_m"]
 
 
-def true_omega_a_summary(truth: np.ndarray, omega_a_true: float, w: np.ndarray, window) -> dict:
-    """ω_a^m, its shift and the mean E-field and pitch terms for energy weights ``w``."""
+def _weighted_slope(t, y, info):
+    """Slope of y(t) fitted with weights ``info`` (a wiggle fit's phase information per bin)."""
+    return float(np.polyfit(t, y, 1, w=np.sqrt(info))[0])
+
+
+def true_omega_a_summary(truth: np.ndarray, omega_a_ref: float, w: np.ndarray, window) -> dict:
+    """For energy weights ``w`` over ``window``: ω_a^m and its shift from omega_ref; the mean
+    E-field and pitch terms and the mean fractional field B / f_ref - 1 of the detected
+    positrons (ppb); and B_K, B_Q (ppb): the slope of the mean phase each transient added,
+    weighted like the phase, over omega_ref (the shift a fit with a free phase sees)."""
     phase, info = true_phase(truth, w)
     t = (np.arange(truth.shape[2]) + 0.5) * binning.T_TRUTH_US
     sel = (t > window[0]) & (t < window[1]) & (info > 0)
-    slope, _ = np.polyfit(t[sel], np.unwrap(phase[sel]), 1, w=np.sqrt(info[sel]))
-    n = np.tensordot(w, truth[0], axes=(0, 0))[sel].sum()
-    ce = np.tensordot(w, truth[3], axes=(0, 0))[sel].sum() / n
-    cp = np.tensordot(w, truth[4], axes=(0, 0))[sel].sum() / n
-    return {"omega_a_m": omega_a_true + slope, "shift_ppb": slope / omega_a_true * 1e9,
-            "mean_ce_ppb": ce * 1e9, "mean_cp_ppb": cp * 1e9, "window_us": list(window)}
+    slope = _weighted_slope(t[sel], np.unwrap(phase[sel]), info[sel])
+    counts = np.tensordot(w, truth[0], axes=(0, 0))[sel]
+    n = counts.sum()
+
+    def mean(row):
+        return np.tensordot(w, truth[row], axes=(0, 0))[sel].sum() / n
+
+    def transient_ppb(row):
+        per_bin = np.tensordot(w, truth[row], axes=(0, 0))[sel] / np.maximum(counts, 1e-300)
+        return _weighted_slope(t[sel], per_bin, info[sel]) / omega_a_ref * 1e9
+
+    return {"omega_a_m": omega_a_ref + slope, "shift_ppb": slope / omega_a_ref * 1e9,
+            "mean_ce_ppb": mean(3) * 1e9, "mean_cp_ppb": mean(4) * 1e9, "mean_field_ppb": mean(5) * 1e9,
+            "B_K_ppb": transient_ppb(6), "B_Q_ppb": transient_ppb(7), "window_us": list(window)}
 
 
 def truth_summary(total: dict, world: dict) -> dict:
     """The JSON summary of the production truth: counters, the stored population's mean E-field
-    and pitch terms, and the true ω_a^m per method (T and A over 30.1-660 us, Q over 30.1-330 us).
+    and pitch terms, and per method (T and A over 30.1-660 us, Q over 30.1-330 us) the true
+    ω_a^m and what its detected muons experienced: omega~'_p = f_ref (1 + mean field), B_K, B_Q.
     ``total``: the merged chunk views (``truth``, ``counters``); ``world``: the sealed world scalars."""
     counters = dict(zip(COUNTER_NAMES, total["counters"].tolist(), strict=True))
-    summary = {"counters": counters, "omega_a_true": world["omega_a_true"], "methods": {}}
+    summary = {"counters": counters, "omega_a_ref": world["omega_a_ref"], "f_ref_hz": world["f_ref_hz"],
+               "methods": {}}
     stored = max(counters["muons_stored"], 1.0)
     summary["stored_population"] = {
         "mean_ce_ppb": counters["sum_ce_stored"] / stored * 1e9,
         "mean_cp_ppb": counters["sum_cp_stored"] / stored * 1e9,
     }
     for method, window in (("T", (30.1, 660.0)), ("A", (30.1, 660.0)), ("Q", (30.1, 330.0))):
-        summary["methods"][method] = true_omega_a_m(total["truth"], world["omega_a_true"], method, window)
+        m = true_omega_a_m(total["truth"], world["omega_a_ref"], method, window)
+        m["omega_p_tilde_hz"] = world["f_ref_hz"] * (1.0 + 1e-9 * m["mean_field_ppb"])
+        summary["methods"][method] = m
     return summary
 
 
