@@ -62,8 +62,10 @@ def test_regression_check_fails_beyond_tolerance_and_passes_within():
 
 
 def test_regression_reference_is_complete_and_every_tolerance_can_fail():
+    from g2chain.combine.budget import unguarded_entries
+
     ref = read_reference(REFERENCE.read_text())
-    assert {q for q, _ in ref} >= {q for q, _, _ in ROWS}
+    assert {q for q, _ in ref} | {q for q, _ in unguarded_entries(REFERENCE.read_text())} >= {q for q, _, _ in ROWS}
     # every entry moved by 1.01 of its tolerance fails, alone (no tolerance is infinite or zero)
     values = {k: v for k, (v, _) in ref.items()}
     for key, (v, tol) in ref.items():
@@ -71,6 +73,10 @@ def test_regression_reference_is_complete_and_every_tolerance_can_fail():
         moved = dict(values)
         moved[key] = v + 1.01 * tol
         assert len(compare_to_reference(ref, moved)) == 1, key
+        # a sign flip or a doubling of any guarded entry fails (a zero stays zero)
+        for wrong in (-v, 2 * v):
+            moved[key] = wrong
+            assert len(compare_to_reference(ref, moved)) == (0 if v == 0 else 1), (key, wrong)
 
 
 def test_budget_diff_names_what_moved_in_units_of_its_uncertainty():

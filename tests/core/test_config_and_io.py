@@ -36,8 +36,28 @@ def test_bad_config_value_names_the_key(base_cfg, mutate, key):
     assert key in msg and "\n" not in msg
 
 
-def test_default_configs_are_valid(base_cfg):
-    validate_config(copy.deepcopy(base_cfg), SCHEMA)
+def _merged(base: dict, over: dict) -> dict:
+    """``over`` merged into ``base`` key by key, as Snakemake merges a --configfile."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+@pytest.mark.parametrize("profile", [None, "ci.yaml", "paper.yaml", "paper_1percent.yaml"])
+def test_shipped_configs_are_valid(base_cfg, profile):
+    import yaml
+
+    from ..conftest import ROOT
+
+    over = yaml.safe_load((ROOT / "config" / profile).read_text()) if profile else {}
+    cfg = validate_config(_merged(base_cfg, over), SCHEMA)
+    # the profile's own statistics arrive, and every dataset keeps the physics it needs
+    for ds, block in over.get("datasets", {}).items():
+        if "positrons" in block:
+            assert cfg["datasets"][ds]["positrons"] == float(block["positrons"])
+    assert set(cfg["datasets"]) >= {"run2", "run3a", "run3b"}
+    assert all(0 < cfg["datasets"][ds]["field_index"] < 1 for ds in cfg["datasets"])
 
 
 def test_truncated_and_foreign_hdf5_name_the_file(tmp_path):

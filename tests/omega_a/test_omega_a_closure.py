@@ -51,4 +51,3 @@ def test_i_a_pulls_over_independent_productions(base_cfg):
           f"std {std:.3f}; pulls {np.round(pulls, 2).tolist()}")
     assert abs(mean) < 0.5, pulls
     assert 0.7 < std < 1.4, pulls
-    assert math.isfinite(mean)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pytest
 
 from g2chain.experiment.world import build_conditions, build_world
 from g2chain.truth import beam as beam_truth
@@ -37,14 +38,34 @@ def test_beamline_term_is_dphi_ddelta_times_the_differential_decay_drift(base_cf
     assert abs(out["sum_of_parts_ppb"] - out["total_ppb"]) < 0.02 * abs(out["total_ppb"]) + 1.0
 
 
-def test_no_momentum_time_correlation_no_injection_time_terms(base_cfg):
-    c = _conditions(base_cfg, beam={"delta_t0_correlation": 0.0})
-    out = beam_truth.phase_drift_truth(c, beam_truth.sample_stored_muons(c, 400_000, 4, "run2"))
-    # 400k muons: the sampled t0-delta covariance leaves ~1 ppb
-    assert abs(out["C_dd_parts_ppb"]["p_t0"]) < 3.0, out
-    c = _conditions(base_cfg, beam={"dphi0_ddelta_mrad_per_percent": 0.0, "delta_t0_correlation": 0.0})
-    out = beam_truth.phase_drift_truth(c, beam_truth.sample_stored_muons(c, 400_000, 4, "run2"))
-    assert abs(out["C_dd_parts_ppb"]["beamline"]) < 1e-9 and abs(out["C_ml_ppb"]) < 6.0, out
+def test_injection_time_term_follows_the_momentum_time_covariance(base_cfg):
+    """C_dd's p-t0 term to first order: higher momenta live longer, so <t0> of the decaying
+    population moves at cov(t0, delta) / (gamma tau) and the phase -omega_a <t0> with it:
+    C_dd(p-t0) = cov(t0, delta) / (gamma tau), the covariance of the stored muons (the aperture
+    trims the injected W sigma_delta rho / sqrt(12) by ~15 %): linear in the correlation rho."""
+    terms = []
+    for rho in (0.2, 0.4):
+        c = _conditions(base_cfg, beam={"delta_t0_correlation": rho})
+        m = beam_truth.sample_stored_muons(c, 400_000, 4, "run2")
+        out = beam_truth.phase_drift_truth(c, m)
+        expected = np.cov(m["t0"], m["delta"])[0, 1] / (c.gamma_magic * c.tau_mu) * 1e9
+        print(f"rho {rho}: C_dd(p-t0) {out['C_dd_parts_ppb']['p_t0']:.1f} ppb, first order {expected:.1f}")
+        assert out["C_dd_parts_ppb"]["p_t0"] == pytest.approx(expected, rel=0.1) and expected > 50
+        terms.append(out["C_dd_parts_ppb"]["p_t0"])
+    assert terms[1] == pytest.approx(2 * terms[0], rel=0.1)
+
+
+def test_momentum_dependent_losses_make_c_ml_negative(base_cfg):
+    """Losses that rise with momentum take the high-delta, late-t0 muons first: <t0> falls, the
+    phase -omega_a <t0> rises, and C_ml = -(dPhi/dt)/omega_a < 0; without the momentum slope the
+    losses are blind to delta and C_ml nearly vanishes."""
+    beam = {"dphi0_ddelta_mrad_per_percent": 0.0}
+    c = _conditions(base_cfg, beam=beam)
+    sloped = beam_truth.phase_drift_truth(c, beam_truth.sample_stored_muons(c, 400_000, 4, "run2"))["C_ml_ppb"]
+    c = _conditions(base_cfg, beam={**beam, "loss_momentum_slope": 0.0})
+    flat = beam_truth.phase_drift_truth(c, beam_truth.sample_stored_muons(c, 400_000, 4, "run2"))["C_ml_ppb"]
+    print(f"C_ml: {sloped:.1f} ppb with the momentum slope, {flat:.1f} without")
+    assert sloped < -5.0 and abs(flat) < 0.2 * abs(sloped)
 
 
 def test_expectation_weighting_matches_the_production_truth(base_cfg):

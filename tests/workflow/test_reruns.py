@@ -64,13 +64,13 @@ def planned(work, *args) -> set:
     # every top-level block of the physics: the blinds are not the study's, a_mu is (randomized)
     ("blinding={hardware_phrase: another phrase}", NEW_WORLD),
     ("truth={a_mu: 1.1659e-3}", NEW_WORLD | TRIALS),
-    ("beam={scraping_time_us: 6.5}", PRODUCTION_ON | TRIALS),
-    # intended exception: the field world samples the stored beam with the production kernel's
-    # conditions, which hold the detector and production settings too, so it reruns on those
-    ("detector={energy_resolution: 0.07}", PRODUCTION_ON | TRIALS),
-    ("production={intensity_rms: 0.12}", PRODUCTION_ON | TRIALS),
+    # the beam, detector and production leave the magnet alone: the field world and its
+    # measurements stay (the muons sample the field in the production)
+    ("beam={scraping_time_us: 6.5}", NEW_WORLD | TRIALS),
+    ("detector={energy_resolution: 0.07}", NEW_WORLD | TRIALS),
+    ("production={intensity_rms: 0.12}", NEW_WORLD | TRIALS),
     # one dataset (not the study's): its chain only (the ci targets scan run2 alone)
-    ("datasets={run3b: {kicker_kV: 150}}", PRODUCTION_ON - {"omega_a_scans"}),
+    ("datasets={run3b: {kicker_kV: 150}}", NEW_WORLD - {"omega_a_scans"}),
     ("field={daily_cycle_ppm: 0.5}", PRODUCTION_ON | TRIALS),  # a world key
     # a measurement key: the field measurements and analysis only (README, "Change a condition")
     ("field={trolley_interval_days: 6}", {"measure_field", "field_analysis", "combine", "unblind", "closure"}),
@@ -85,7 +85,7 @@ def test_a_config_change_reruns_what_reads_it(finished, change, expected):
 @pytest.mark.workflow
 @pytest.mark.parametrize("module, expected", [
     ("omega_a/average.py", OMEGA_A_CODE),  # the omega_a rules and what follows, not the production
-    ("experiment/beam.py", PRODUCTION_ON | TRIALS),
+    ("experiment/beam.py", NEW_WORLD | TRIALS),  # the injection: not the magnet
 ])
 def test_a_code_change_reruns_the_rules_that_run_it(finished, module, expected):
     source = finished / "src" / "g2chain" / module

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constants import GAMMA_MAGIC, TAU_MU_US
 from ..io import write_json
 from ..physics.michel import michel_asymmetry
 from ..records import binning
@@ -63,7 +64,8 @@ def true_omega_a_summary(truth: np.ndarray, omega_a_ref: float, w: np.ndarray, w
     """For energy weights ``w`` over ``window``: ω_a^m and its shift from omega_ref; the mean
     E-field and pitch terms and the mean fractional field B / f_ref - 1 of the detected
     positrons (ppb); and B_K, B_Q (ppb): the slope of the mean phase each transient added,
-    weighted like the phase, over omega_ref (the shift a fit with a free phase sees)."""
+    weighted like a fit weighs the phase, over omega_ref (the shift a fit with a free phase
+    sees; docs/muon_field.md)."""
     phase, info = true_phase(truth, w)
     t = (np.arange(truth.shape[2]) + 0.5) * binning.T_TRUTH_US
     sel = (t > window[0]) & (t < window[1]) & (info > 0)
@@ -74,9 +76,16 @@ def true_omega_a_summary(truth: np.ndarray, omega_a_ref: float, w: np.ndarray, w
     def mean(row):
         return np.tensordot(w, truth[row], axes=(0, 0))[sel].sum() / n
 
+    # the transients' phases are smooth and the same at every energy: their slope is taken over
+    # all positrons the method uses (|w|: the A method weighs some energies negatively), with
+    # the fit's expected weights exp(-t / gamma tau) (N A^2 without the sampling noise of N)
+    used = np.tensordot(np.abs(w), truth[0], axes=(0, 0))
+    in_window = (t > window[0]) & (t < window[1]) & (used > 0)
+    expected_info = np.exp(-t[in_window] / (GAMMA_MAGIC * TAU_MU_US))
+
     def transient_ppb(row):
-        per_bin = np.tensordot(w, truth[row], axes=(0, 0))[sel] / np.maximum(counts, 1e-300)
-        return _weighted_slope(t[sel], per_bin, info[sel]) / omega_a_ref * 1e9
+        per_bin = np.tensordot(np.abs(w), truth[row], axes=(0, 0))[in_window] / used[in_window]
+        return _weighted_slope(t[in_window], per_bin, expected_info) / omega_a_ref * 1e9
 
     return {"omega_a_m": omega_a_ref + slope, "shift_ppb": slope / omega_a_ref * 1e9,
             "mean_ce_ppb": mean(3) * 1e9, "mean_cp_ppb": mean(4) * 1e9, "mean_field_ppb": mean(5) * 1e9,
