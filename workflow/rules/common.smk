@@ -127,6 +127,10 @@ WORLD_CONFIG = ("seed", "truth", "blinding", "datasets.{dataset}", *dataset_bloc
 _CORR = config["omega_a_correlations"]["dataset"]
 CORRELATION_STUDY_CONFIG = ("seed", "truth", "omega_a_correlations", *field_keys(WORLD_KEYS, _CORR),
                             f"datasets.{_CORR}", *dataset_blocks(_CORR))
+# the field analysis reads its own keys only: never the world's (the transients' true extent
+# is sealed; the analysis has its transient_model) nor the instrument's truths
+FIELD_ANALYSIS_KEYS = ("transient_model", "fit_start_us", "footprint_half_width_s", "max_gap_s", "ramp_model",
+                       "trolley_temperature", "external_ppb")
 # the measurement runs on the world's access plan (a world key), so it reads both parts
 MEASURE_FIELD_CONFIG = ("seed", *field_keys(WORLD_KEYS + MEASUREMENT_KEYS))
 

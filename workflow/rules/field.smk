@@ -9,7 +9,7 @@ rule field_analysis:
         trackers="results/{dataset}/experiment/trackers.h5",
     params:
         code=code("field.py"),
-        config=lambda w: step_config(w, "field", "datasets.{dataset}.field", "datasets.{dataset}.field_index",
+        config=lambda w: step_config(w, *field_keys(FIELD_ANALYSIS_KEYS), "datasets.{dataset}.field_index",
                                      "datasets.{dataset}.label", *dataset_blocks(detector=["tracker_resolution_mm"])),
     output:
         json="results/{dataset}/analysis/field/omega_p.json",

@@ -161,13 +161,20 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
     shape = float((k_hist - k_gauss) @ moments)
     entries.append(_entry("muon_weighting", "beam shape (Gaussian model vs tracker histogram)", "evaluated", True,
                           shape * to_ppb))
-    # transients: fits of the measured traces
+    # transients: fits of the measured traces, scaled to the ring by the analysis's model of their
+    # azimuthal extent (``transient_model``), whose error is the leading one (Tables XX, XXI)
     t_us = np.asarray(traces["t_us"])
-    kick = fit_kicker_trace(t_us, traces["kicker"], float(traces["kicker_noise"]),
-                            float(settings["kicker"]["coverage"]))
-    esq = fit_esq_trace(t_us, traces["esq"], float(traces["esq_noise"]), float(settings["esq"]["coverage"]))
-    entries.append(_entry("transient_kicker", "kicker trace fit", "evaluated", False, kick["B_err"] * 1e9))
-    entries.append(_entry("transient_esq", "ESQ trace fit", "evaluated", False, esq["B_err"] * 1e9))
+    model = settings["transient_model"]
+    kick = fit_kicker_trace(t_us, traces["kicker"], float(traces["kicker_noise"]), float(model["kicker"]["coverage"]))
+    esq = fit_esq_trace(t_us, traces["esq"], float(traces["esq_noise"]), float(model["esq"]["coverage"]))
+    for row, name, fit in (("transient_kicker", "kicker", kick), ("transient_esq", "esq", esq)):
+        label = "kicker" if name == "kicker" else "ESQ"
+        coverage = model[name]
+        fit["B_coverage_err"] = abs(fit["B"]) * float(coverage["coverage_err"]) / float(coverage["coverage"])
+        entries.append(_entry(row, f"{label} trace fit", "evaluated", False, fit["B_err"] * 1e9))
+        entries.append(_entry(row, f"{label} azimuthal extent (transient_model)", "evaluated", True,
+                              fit["B_coverage_err"] * 1e9))
+        fit["B_err"] = float(np.hypot(fit["B_err"], fit["B_coverage_err"]))
     for key, value in settings["external_ppb"].items():
         entries.append(_entry(key, "external input (config field.external_ppb)", "external", True, value))
     table = uncertainty_table(entries)
