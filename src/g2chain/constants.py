@@ -26,9 +26,6 @@ E_MAX_GEV = GAMMA_MAGIC * (1.0 + BETA_MAGIC) * M_MU_GEV / 2.0
 # --- storage ring (Run-2/3 report, Sec. II)
 MAGIC_RADIUS_MM = 7112.0
 APERTURE_MM = 45.0
-# straw-tracker efficiency falls as 1 - F (y / aperture)^2 for decays far from the midplane
-# (the detector model the production uses and the field analysis corrects for)
-TRACKER_VERTICAL_FALLOFF = 0.5
 OMEGA_C_MAGIC = BETA_MAGIC * C_MM_PER_US / MAGIC_RADIUS_MM  # rad/us, f_c = 6.71 MHz
 T_C_MAGIC_US = 2.0 * math.pi / OMEGA_C_MAGIC  # 0.149 us
 N_CALOS = 24

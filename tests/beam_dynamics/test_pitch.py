@@ -56,10 +56,10 @@ def test_pitch_correction_closes_on_the_production_truth(base_cfg):
     views, cond = produce(base_cfg, positrons=3e6, seed=21)
     truth = production_truth.true_omega_a_m(views["truth"], cond.omega_a, "T")["mean_cp_ppb"]
     edges_t = binning.time_edges(binning.T_TRACK_US, binning.N_T_TRACK)
-    det = base_cfg["detector"]
+    det = base_cfg["detector_model"]  # the analysis's model; the world's trackers differ within it
     out = pitch.pitch_analysis(views["tracker"], EDGES, EDGES, edges_t, (30.1, 660.0), cond.n,
                                det["tracker_resolution_mm"],
-                           0.5, {"radial": det["acceptance_radial"],
+                           det["tracker_vertical_falloff"], {"radial": det["acceptance_radial"],
                                  "vertical_quadratic": det["acceptance_vertical_quadratic"]},
                            {"resolution": 0.25, "tracker_efficiency": 0.5, "vertical_quadratic": 0.5}, n_boot=20).record
     pull = (out["C_p_ppb"] - truth) / out["total_ppb"]

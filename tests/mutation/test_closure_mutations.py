@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from g2chain.beam_dynamics import run_beam_dynamics
-from g2chain.config import dataset_settings, field_settings
+from g2chain.config import field_settings
 from g2chain.field import omega_p, run_field
 from g2chain.io import read_json, write_json
 from g2chain.truth.closure import dataset_stages
@@ -55,9 +55,10 @@ def stage_pulls(work: Path, tmp: Path, omega_p_record=None, corrections=None) ->
 
 def field_record(work: Path, cfg: dict) -> dict:
     ds = work / "results" / DATASET
-    res = float(dataset_settings(cfg, DATASET)["detector"]["tracker_resolution_mm"])
+    model = cfg["detector_model"]
     return run_field.analyse_dataset(field_settings(cfg, DATASET), float(cfg["datasets"][DATASET]["field_index"]),
-                                     res, ds / "experiment/field.h5", ds / "experiment/trackers.h5").record
+                                     model["tracker_resolution_mm"], ds / "experiment/field.h5",
+                                     ds / "experiment/trackers.h5", model["tracker_vertical_falloff"]).record
 
 
 def corrections_record(work: Path, cfg: dict) -> dict:
@@ -91,7 +92,7 @@ def esq_polarity_flipped(monkeypatch, cfg):
 
 def tracker_efficiency_not_corrected(monkeypatch, cfg):
     """The pitch analysis takes the trackers' vertical profile as the beam's (no efficiency)."""
-    cfg["beam_dynamics"]["pitch"]["tracker_vertical_falloff"] = 0.0
+    cfg["detector_model"]["tracker_vertical_falloff"] = 0.0
 
 
 MUTATIONS = {

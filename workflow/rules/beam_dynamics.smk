@@ -27,8 +27,7 @@ rule beam_dynamics_analysis:
     params:
         code=code("beam_dynamics.py"),
         config=lambda w: step_config(w, "beam_dynamics.efield", "beam_dynamics.pitch", "beam_dynamics.phase_drifts",
-                                     *dataset_scalars(),
-                                     *dataset_blocks(detector=BEAM_DYNAMICS_DETECTOR)),
+                                     *dataset_scalars(), "detector_model"),
     output:
         json="results/{dataset}/analysis/beam_dynamics/corrections.json",
         png=report("results/{dataset}/analysis/beam_dynamics/beam_dynamics.png",

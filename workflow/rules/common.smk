@@ -101,11 +101,6 @@ def dataset_blocks(dataset="{dataset}", detector=()):
     return [p for b in DATASET_BLOCKS for p in (b, f"datasets.{dataset}.{b}")]
 
 
-# the detector facts the beam-dynamics analysis uses (its detector model, Sec. V)
-BEAM_DYNAMICS_DETECTOR = ("tracker_resolution_mm", "acceptance_radial", "acceptance_radial_energy",
-                          "acceptance_vertical", "acceptance_vertical_quadratic", "phase_radial_mrad",
-                          "phase_vertical_quadratic_mrad", "drift_angle_min_rad", "drift_angle_max_rad")
-
 
 def dataset_scalars(dataset="{dataset}"):
     """The dataset's own physics scalars (field index, kicker, momentum; not its statistics)."""

@@ -10,7 +10,7 @@ rule field_analysis:
     params:
         code=code("field.py"),
         config=lambda w: step_config(w, *field_keys(FIELD_ANALYSIS_KEYS), "datasets.{dataset}.field_index",
-                                     "datasets.{dataset}.label", *dataset_blocks(detector=["tracker_resolution_mm"])),
+                                     "datasets.{dataset}.label", "detector_model"),
     output:
         json="results/{dataset}/analysis/field/omega_p.json",
         png=report("results/{dataset}/analysis/field/field.png", caption="../report/field.rst", category="Field"),

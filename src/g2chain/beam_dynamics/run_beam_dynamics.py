@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import dataset_settings
 from ..constants import OMEGA_REF
 from ..io import read_h5, write_json
 from ..records.trackers import vertices_in_time
@@ -47,7 +46,7 @@ def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> B
     """All corrections of one dataset (ppb) from in-memory records."""
     bd = cfg["beam_dynamics"]
     n = float(cfg["datasets"][dataset]["field_index"])
-    det = dataset_settings(cfg, dataset)["detector"]
+    det = cfg["detector_model"]  # the analysis's detector, never the world's
     signal, bin_us = fast_rotation
     ce = efield_analysis(signal, bin_us, n, bd["efield"])
     vertices, x_edges, y_edges, t_edges = trackers
@@ -62,8 +61,8 @@ def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> B
     p = bd["pitch"]
     acceptance = {"radial": det["acceptance_radial"], "vertical_quadratic": det["acceptance_vertical_quadratic"]}
     cp = pitch_analysis(vertices, x_edges, y_edges, t_edges, tuple(p["window_us"]), n, det["tracker_resolution_mm"],
-                        p["tracker_vertical_falloff"], acceptance, p["variations"], n_boot=int(p["replicas"]))
-    drifts = phase_drift_corrections(bd["phase_drifts"], n, det, ce, trackers, p["tracker_vertical_falloff"])
+                        det["tracker_vertical_falloff"], acceptance, p["variations"], n_boot=int(p["replicas"]))
+    drifts = phase_drift_corrections(bd["phase_drifts"], n, det, ce, trackers, det["tracker_vertical_falloff"])
     return BeamDynamicsResult(C_e=ce, C_p=cp, **drifts)
 
 

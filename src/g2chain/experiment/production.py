@@ -26,7 +26,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from ..constants import C_MM_PER_US, N_CALOS, TRACKER_VERTICAL_FALLOFF
+from ..constants import C_MM_PER_US, N_CALOS
 from ..physics.multipoles import MULTIPOLE_R0_MM
 from ..records import binning
 from .decay import asymmetry_of, inverse_cdf_tables, sample_energy_fraction
@@ -202,7 +202,7 @@ def _track(c, s, azimuth, x, y, yn, t_dec, one_plus_eps, tracker):
         d = _STATIONS[st_i] - azimuth
         if c.drift_min <= d < c.drift_max:
             n_uni += 1
-            if uniform(s) < c.tracker_eff * (1.0 - TRACKER_VERTICAL_FALLOFF * yn * yn):
+            if uniform(s) < c.tracker_eff * (1.0 - c.tracker_falloff * yn * yn):
                 ex, ey = normal_pair(s)
                 n_nor += 2
                 ix = int((x + c.tracker_res * ex + XY_MAX) / XY_BIN)

@@ -38,7 +38,7 @@ Conditions = namedtuple(
         "e_max", "acc_scale", "acc_low", "kappa_n", "kappa_a", "eta_y", "zeta_y", "phase_x",
         "phase_yy", "drift_min", "drift_max", "eres", "gain_if_amp", "gain_if_tau",
         "gain_st_amp", "gain_st_tau", "tau_res", "global_sep", "shadow_gap", "q_threshold",
-        "tracker_res", "tracker_eff", "tracker_ymin", "tracker_ymax", "eps_hw",
+        "tracker_res", "tracker_eff", "tracker_falloff", "tracker_ymin", "tracker_ymax", "eps_hw",
         "muons_per_fill", "intensity_rms",
     ],
 )
@@ -131,6 +131,7 @@ def build_conditions(cfg: dict, dataset: str, world: dict) -> Conditions:
         q_threshold=float(d["q_threshold_gev"]),
         tracker_res=float(d["tracker_resolution_mm"]),
         tracker_eff=float(d["tracker_efficiency"]),
+        tracker_falloff=float(d["tracker_vertical_falloff"]),
         tracker_ymin=float(d["tracker_y_min"]),
         tracker_ymax=float(d["tracker_y_max"]),
         eps_hw=world["eps_hw"],

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..constants import TRACKER_VERTICAL_FALLOFF
 from ..io import read_h5, write_json
 from ..physics.multipoles import multipole_basis
 from ..records.field_files import read_field_measurements
@@ -114,13 +113,14 @@ def _map_noise_hz(residual_rms, n_azimuths: int, k_bar) -> float:
 
 
 def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, field_path,
-                    trackers_path) -> FieldResult:
+                    trackers_path, vertical_falloff: float) -> FieldResult:
     """omega~'_p of one dataset with its uncertainty table; ``settings``: the dataset's field
-    block (fit start, tying, gaps, ramp model, external rows)."""
+    block (fit start, tying, gaps, ramp model, external rows); ``resolution_mm`` and
+    ``vertical_falloff``: the trackers as the analysis's detector model has them."""
     meas, traces = read_field_measurements(field_path)
     trk, _ = read_h5(trackers_path, kind="trackers")
     beam = tracker_beam(trk["vertices"], trk["x_edges"], trk["y_edges"], trk["time_edges"],
-                        float(settings["fit_start_us"]), resolution_mm, TRACKER_VERTICAL_FALLOFF)
+                        float(settings["fit_start_us"]), resolution_mm, vertical_falloff)
     phi = np.asarray(traces["azimuth_rad"])
 
     def projections(field_map, b=beam):
@@ -218,12 +218,14 @@ def run_field(cfg: dict, dataset: str, field_path, trackers_path, out_json,
     (``figures.field.field_summary`` draws it)."""
     import time
 
-    from ..config import dataset_settings, field_settings
+    from ..config import field_settings
 
     start = time.perf_counter()
     ds = cfg["datasets"][dataset]
-    res = float(dataset_settings(cfg, dataset)["detector"]["tracker_resolution_mm"])
-    result = analyse_dataset(field_settings(cfg, dataset), float(ds["field_index"]), res, field_path, trackers_path)
+    model = cfg["detector_model"]  # the analysis's trackers, never the world's
+    result = analyse_dataset(field_settings(cfg, dataset), float(ds["field_index"]),
+                             float(model["tracker_resolution_mm"]), field_path, trackers_path,
+                             float(model["tracker_vertical_falloff"]))
     record = {"dataset": dataset, **result.record}
     write_json(out_json, record)
     if log_path:

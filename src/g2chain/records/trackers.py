@@ -1,11 +1,12 @@
 """The straw trackers as the analyses know them: their decay-vertex histograms summed over a
-window of the fill, and their vertical efficiency (the detector model the production uses)."""
+window of the fill, and the form of their vertical efficiency (its size F is the analysis's
+``detector_model`` or, in the world, the sealed ``detector`` block)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..constants import APERTURE_MM, TRACKER_VERTICAL_FALLOFF
+from ..constants import APERTURE_MM
 
 
 def vertices_in_window(vertices, time_edges, window_us) -> np.ndarray:
@@ -16,7 +17,7 @@ def vertices_in_window(vertices, time_edges, window_us) -> np.ndarray:
     return np.asarray(vertices, dtype=float)[:, sel].sum(axis=(0, 1))
 
 
-def vertical_efficiency(y_mm, falloff: float = TRACKER_VERTICAL_FALLOFF, aperture_mm: float = APERTURE_MM):
+def vertical_efficiency(y_mm, falloff: float, aperture_mm: float = APERTURE_MM):
     """The trackers' relative vertical efficiency 1 - F (y/a)^2, held at its edge value beyond the
     aperture (vertices there are smeared in by the resolution)."""
     return 1.0 - falloff * (np.minimum(np.abs(np.asarray(y_mm, dtype=float)), aperture_mm) / aperture_mm) ** 2
