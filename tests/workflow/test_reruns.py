@@ -76,6 +76,12 @@ def planned(work, *args) -> set:
     ("field={trolley_interval_days: 6}", {"measure_field", "field_analysis", "combine", "unblind", "closure"}),
     # an analysis key of one branch
     ("beam_dynamics={truth_muons: 100000}", {"beam_truth", "closure"}),
+    # the analyses' detector model: the two analyses that read it, never the world or the production
+    ("detector_model={phase_radial_mrad: 9.0}", {"beam_dynamics_analysis", "field_analysis", "combine", "unblind",
+                                                  "closure"}),
+    # the analysis's model of the transients: the field analysis only; the world's extent: the production
+    ("field={transient_model: {kicker: {coverage: 0.09, coverage_err: 0.02}, esq: {coverage: 0.433, "
+     "coverage_err: 0.23}}}", {"field_analysis", "combine", "unblind", "closure"}),
     ("combination={constants: scipy}", {"combine", "unblind", "closure"}),
 ])
 def test_a_config_change_reruns_what_reads_it(finished, change, expected):
