@@ -195,3 +195,28 @@ def test_every_module_imports():
 
     for module in sorted(import_graph(SRC)):
         importlib.import_module(module)
+
+
+def test_no_analysis_code_can_build_the_sealed_world():
+    """Issue 21 scope 4: whatever an analysis branch, the combination, the figures or the command
+    line imports, directly or through others, never reaches the code that builds a world (a_mu, the
+    blinds, the field the muons sample) or runs the production. Only the studies may, on worlds
+    of their own (``studies.correlation_trials.study_world``)."""
+    graph = import_graph(SRC)
+    sealed = {"g2chain.experiment.world", "g2chain.experiment.run_production", "g2chain.experiment.muon_field",
+              "g2chain.experiment.production", "g2chain.blinding"}
+    analysis = [m for m in graph if layer(m) in {*BRANCHES, "combine", "figures", "cli"}]
+    assert analysis
+    for mod in analysis:
+        seen, todo = set(), [mod]
+        while todo:
+            for t in graph.get(todo.pop(), ()):
+                if t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        assert not seen & (sealed - {"g2chain.blinding"}), (mod, sorted(seen & sealed))
+        # the blinding module computes offsets from phrases: the analyses may use the software
+        # blind's offset (Eq. 5), never the hardware blind of a world
+        path = SRC / (mod.replace(".", "/") + ".py")
+        if "g2chain.blinding" in seen and path.exists():
+            assert "hardware_blind" not in path.read_text(), mod
