@@ -77,7 +77,8 @@ def _kernel_of(package, positrons: float, chunk: int):
         extra = (importlib.import_module(f"{name}.experiment.run_production").cached_muon_field(cfg, "run2", world),)
         key = importlib.import_module(f"{name}.seeds").dataset_key("run2")
     except ModuleNotFoundError:
-        try:  # one omega_a per dataset from the field truth
+        try:  # one omega_a per dataset from the field truth (which sampled a stored beam of its own)
+            cfg["field"].setdefault("truth_muons", 1_000_000)
             field = importlib.import_module(f"{name}.truth.field").dataset_field_truth(cfg, "run2")
             world = world_mod.build_world(cfg, "run2", field)
             key = importlib.import_module(f"{name}.seeds").dataset_key("run2")
