@@ -78,6 +78,14 @@ def trolley_calibration_left_out(monkeypatch, cfg):
     monkeypatch.setattr(omega_p, "probe_offsets", no_offsets)
 
 
+def tracking_left_out(monkeypatch, cfg):
+    """No fixed-probe tracking: the field between trolley runs interpolated linearly in time (the
+    runs, every third day, see the daily temperature cycle at one phase)."""
+    def interpolated(t, runs, m_tr, *rest):
+        return np.stack([np.interp(t, runs, m_tr[:, i]) for i in range(m_tr.shape[1])], axis=1)
+    monkeypatch.setattr(omega_p, "track_azimuthal_average", interpolated)
+
+
 def kicker_polarity_flipped(monkeypatch, cfg):
     """The magnetometer's polarity taken the wrong way: the eddy field's reduction read as a rise."""
     fit = run_field.fit_kicker_trace
@@ -97,6 +105,7 @@ def tracker_efficiency_not_corrected(monkeypatch, cfg):
 
 MUTATIONS = {
     "omega_p_tilde: trolley calibration left out": ("omega_p_tilde", "field", trolley_calibration_left_out),
+    "omega_p_tilde: fixed-probe tracking left out": ("omega_p_tilde", "field", tracking_left_out),
     "B_K: kicker magnetometer polarity flipped": ("B_K", "field", kicker_polarity_flipped),
     "B_Q: ESQ trace sign flipped": ("B_Q", "field", esq_polarity_flipped),
     "C_p: trackers' vertical efficiency not corrected": ("C_p", "beam_dynamics", tracker_efficiency_not_corrected),
