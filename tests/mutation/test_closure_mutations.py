@@ -86,16 +86,13 @@ def tracking_left_out(monkeypatch, cfg):
     monkeypatch.setattr(omega_p, "track_azimuthal_average", interpolated)
 
 
-def kicker_polarity_flipped(monkeypatch, cfg):
-    """The magnetometer's polarity taken the wrong way: the eddy field's reduction read as a rise."""
-    fit = run_field.fit_kicker_trace
-    monkeypatch.setattr(run_field, "fit_kicker_trace", lambda t, trace, *a, **k: fit(t, -np.asarray(trace), *a, **k))
-
-
-def esq_polarity_flipped(monkeypatch, cfg):
-    """The ESQ trace's sign taken the wrong way (the sealed probes' frequency-to-field sign)."""
-    fit = run_field.fit_esq_trace
-    monkeypatch.setattr(run_field, "fit_esq_trace", lambda t, trace, *a, **k: fit(t, -np.asarray(trace), *a, **k))
+def trace_sign_flipped(fitter: str):
+    """A transient trace's sign taken the wrong way (the magnetometer's polarity, the sealed
+    probes' frequency-to-field sign): ``fitter`` ('fit_kicker_trace', 'fit_esq_trace') sees -trace."""
+    def mutate(monkeypatch, cfg):
+        fit = getattr(run_field, fitter)
+        monkeypatch.setattr(run_field, fitter, lambda t, trace, *a, **k: fit(t, -np.asarray(trace), *a, **k))
+    return mutate
 
 
 def tracker_efficiency_not_corrected(monkeypatch, cfg):
@@ -106,8 +103,8 @@ def tracker_efficiency_not_corrected(monkeypatch, cfg):
 MUTATIONS = {
     "omega_p_tilde: trolley calibration left out": ("omega_p_tilde", "field", trolley_calibration_left_out),
     "omega_p_tilde: fixed-probe tracking left out": ("omega_p_tilde", "field", tracking_left_out),
-    "B_K: kicker magnetometer polarity flipped": ("B_K", "field", kicker_polarity_flipped),
-    "B_Q: ESQ trace sign flipped": ("B_Q", "field", esq_polarity_flipped),
+    "B_K: kicker magnetometer polarity flipped": ("B_K", "field", trace_sign_flipped("fit_kicker_trace")),
+    "B_Q: ESQ trace sign flipped": ("B_Q", "field", trace_sign_flipped("fit_esq_trace")),
     "C_p: trackers' vertical efficiency not corrected": ("C_p", "beam_dynamics", tracker_efficiency_not_corrected),
 }
 RECORDS = {"field": (field_record, "omega_p_record"), "beam_dynamics": (corrections_record, "corrections")}

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..constants import GAMMA_MAGIC, TAU_MU_US
 from ..io import write_json
+from ..numerics import weighted_slope
 from ..physics.michel import michel_asymmetry
 from ..records import binning
 from ..records.experiment_files import COUNTER_NAMES
@@ -55,11 +56,6 @@ def true_omega_a_m_weighted(truth: np.ndarray, omega_a_ref: float, weights, wind
     return true_omega_a_summary(truth, omega_a_ref, np.asarray(weights, dtype=float), window)["omega_a_m"]
 
 
-def _weighted_slope(t, y, info):
-    """Slope of y(t) fitted with weights ``info`` (a wiggle fit's phase information per bin)."""
-    return float(np.polyfit(t, y, 1, w=np.sqrt(info))[0])
-
-
 def true_omega_a_summary(truth: np.ndarray, omega_a_ref: float, w: np.ndarray, window) -> dict:
     """For energy weights ``w`` over ``window``: ω_a^m and its shift from omega_ref; the mean
     E-field and pitch terms and the mean fractional field B / f_ref - 1 of the detected
@@ -69,7 +65,7 @@ def true_omega_a_summary(truth: np.ndarray, omega_a_ref: float, w: np.ndarray, w
     phase, info = true_phase(truth, w)
     t = (np.arange(truth.shape[2]) + 0.5) * binning.T_TRUTH_US
     sel = (t > window[0]) & (t < window[1]) & (info > 0)
-    slope = _weighted_slope(t[sel], np.unwrap(phase[sel]), info[sel])
+    slope = weighted_slope(t[sel], np.unwrap(phase[sel]), info[sel])
     counts = np.tensordot(w, truth[0], axes=(0, 0))[sel]
     n = counts.sum()
 
@@ -85,7 +81,7 @@ def true_omega_a_summary(truth: np.ndarray, omega_a_ref: float, w: np.ndarray, w
 
     def transient_ppb(row):
         per_bin = np.tensordot(np.abs(w), truth[row], axes=(0, 0))[in_window] / used[in_window]
-        return _weighted_slope(t[in_window], per_bin, expected_info) / omega_a_ref * 1e9
+        return weighted_slope(t[in_window], per_bin, expected_info) / omega_a_ref * 1e9
 
     return {"omega_a_m": omega_a_ref + slope, "shift_ppb": slope / omega_a_ref * 1e9,
             "mean_ce_ppb": mean(3) * 1e9, "mean_cp_ppb": mean(4) * 1e9, "mean_field_ppb": mean(5) * 1e9,
