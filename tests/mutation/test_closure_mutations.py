@@ -34,7 +34,7 @@ from g2chain.experiment.world import build_world
 from g2chain.field import omega_p, run_field
 from g2chain.io import read_json, write_json
 from g2chain.records import binning, experiment_files
-from g2chain.truth.beam import beam_dynamics_truth
+from g2chain.truth.beam import beam_dynamics_truth, dataset_kappa_calo
 from g2chain.truth.closure import CORRECTION_TRUTH, dataset_stages, pull
 from g2chain.truth.production import true_omega_a_m
 
@@ -213,7 +213,8 @@ class PhaseDriftWorld:
         trk = {k: v[0] for k, v in experiment_files.tracker_datasets(views).items()}
         self.trackers = (trk["vertices"], trk["x_edges"], trk["y_edges"], trk["time_edges"])
         production = true_omega_a_m(views["truth"], build_world(self.cfg, DATASET)["omega_a_ref"], "T")
-        beam = beam_dynamics_truth(cond, int(self.cfg["beam_dynamics"]["truth_muons"]), self.cfg["seed"], DATASET)
+        beam = beam_dynamics_truth(cond, dataset_kappa_calo(self.cfg, DATASET, cond),
+                                   int(self.cfg["beam_dynamics"]["truth_muons"]), self.cfg["seed"], DATASET)
         self.truth = {name: production[key] for name, key in CORRECTION_TRUTH.items()}
         self.truth.update({name: beam[f"{name}_ppb"] for name in ("C_dd", "C_ml", "C_pa")})
 

@@ -215,10 +215,12 @@ def _track(c, s, azimuth, x, y, yn, t_dec, one_plus_eps, tracker):
 
 
 @njit(inline="always", cache=True)
-def _acceptance(c, kappa_calo, calo, yfrac, xn, yn):
+def calorimeter_acceptance(c, kappa_calo, calo, yfrac, xn, yn):
     """The calorimeter acceptance, which depends on energy and decay position. Each calorimeter's
     radial sensitivity differs a little (kappa_calo): with 24 identical calorimeters the CBO, seen
-    at each with a phase set by its azimuth, would cancel in their sum."""
+    at each with a phase set by its azimuth, would cancel in their sum. A detection probability
+    where it lies in [0, 1]: above 1 the positron is always seen (the kernel draws a uniform
+    below it), below 0 never."""
     return (
         c.acc_scale
         * (c.acc_low + (1.0 - c.acc_low) * yfrac)
@@ -501,7 +503,7 @@ def run_fills(c, fld, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hi
                 n_trk += dt
             drift = c.drift_min + drift_span * yfrac
             calo = int((azimuth + drift) / _CALO_WIDTH) % N_CALOS
-            acc = _acceptance(c, kappa_calo, calo, yfrac, xn, yn)
+            acc = calorimeter_acceptance(c, kappa_calo, calo, yfrac, xn, yn)
             n_uni += 1
             if uniform(s) >= acc:
                 continue
