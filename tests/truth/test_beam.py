@@ -25,6 +25,10 @@ def _kappa(cfg, c, dataset="run2"):
     return beam_truth.dataset_kappa_calo(cfg, dataset, c)
 
 
+def _drifts(cfg, c, n_muons, seed):
+    return beam_truth.phase_drift_truth(c, _kappa(cfg, c), beam_truth.sample_stored_muons(c, n_muons, seed, "run2"))
+
+
 def test_beamline_term_is_dphi_ddelta_times_the_differential_decay_drift(base_cfg):
     """Eq. 28 to first order: higher momenta live longer, so <delta> of the decaying population
     rises at var(delta) / (gamma tau) and the phase with it: C_dd(beamline) = -(dphi0/ddelta)
@@ -65,9 +69,9 @@ def test_momentum_dependent_losses_make_c_ml_negative(base_cfg):
     losses are blind to delta and C_ml nearly vanishes."""
     beam = {"dphi0_ddelta_mrad_per_percent": 0.0}
     c = _conditions(base_cfg, beam=beam)
-    sloped = beam_truth.phase_drift_truth(c, _kappa(base_cfg, c), beam_truth.sample_stored_muons(c, 400_000, 4, "run2"))["C_ml_ppb"]
+    sloped = _drifts(base_cfg, c, 400_000, 4)["C_ml_ppb"]
     c = _conditions(base_cfg, beam={**beam, "loss_momentum_slope": 0.0})
-    flat = beam_truth.phase_drift_truth(c, _kappa(base_cfg, c), beam_truth.sample_stored_muons(c, 400_000, 4, "run2"))["C_ml_ppb"]
+    flat = _drifts(base_cfg, c, 400_000, 4)["C_ml_ppb"]
     print(f"C_ml: {sloped:.1f} ppb with the momentum slope, {flat:.1f} without")
     assert sloped < -5.0 and abs(flat) < 0.2 * abs(sloped)
 
@@ -77,7 +81,7 @@ def test_expectation_weighting_matches_the_production_truth(base_cfg):
     muon by muon (3e6 e+: per-muon means to ~0.3 %)."""
     views, cond = produce(base_cfg, positrons=3e6, seed=31)
     prod = production_truth.true_omega_a_m(views["truth"], cond.omega_a, "T")
-    out = beam_truth.phase_drift_truth(cond, _kappa(base_cfg, cond), beam_truth.sample_stored_muons(cond, 400_000, 5, "run2"))
+    out = _drifts(base_cfg, cond, 400_000, 5)
     print(f"C_e {out['C_e_ppb']:.1f} vs {prod['mean_ce_ppb']:.1f}; "
           f"C_p {out['C_p_ppb']:.1f} vs {prod['mean_cp_ppb']:.1f}")
     assert abs(out["C_e_ppb"] / prod["mean_ce_ppb"] - 1) < 0.02

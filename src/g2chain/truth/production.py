@@ -61,7 +61,10 @@ def true_omega_a_summary(truth: np.ndarray, omega_a_ref: float, w: np.ndarray, w
     E-field and pitch terms and the mean fractional field B / f_ref - 1 of the detected
     positrons (ppb); and B_K, B_Q (ppb): the slope of the mean phase each transient added,
     weighted like a fit weighs the phase, over omega_ref (the shift a fit with a free phase
-    sees; docs/muon_field.md)."""
+    sees; docs/muon_field.md). ``fit_ce_ppb``, ``fit_cp_ppb``, ``fit_field_ppb``: the same three
+    terms as the fit sees them, d(m(t) t)/dt weighted like the phase (they differ from the means
+    when the population's mix changes in the fill); with the beam truth's phase drifts they add
+    up to ``shift_ppb`` (tests/truth/test_stage_truths_add_up.py)."""
     phase, info = true_phase(truth, w)
     t = (np.arange(truth.shape[2]) + 0.5) * binning.T_TRUTH_US
     sel = (t > window[0]) & (t < window[1]) & (info > 0)
@@ -71,6 +74,13 @@ def true_omega_a_summary(truth: np.ndarray, omega_a_ref: float, w: np.ndarray, w
 
     def mean(row):
         return np.tensordot(w, truth[row], axes=(0, 0))[sel].sum() / n
+
+    def fit_weighted(row):
+        # a term m(t) of each muon's frequency adds m(t) t to the phase of the population decaying
+        # at t: the fit sees the slope of that, not the mean of m (they differ when the
+        # population's mix changes in the fill, e.g. losses taking the wide orbits)
+        m_t = np.tensordot(w, truth[row], axes=(0, 0))[sel] / np.maximum(counts, 1.0)
+        return weighted_slope(t[sel], m_t * t[sel], info[sel])
 
     # the transients' phases are smooth and the same at every energy: their slope is taken over
     # all positrons the method uses (|w|: the A method weighs some energies negatively), with
@@ -85,7 +95,9 @@ def true_omega_a_summary(truth: np.ndarray, omega_a_ref: float, w: np.ndarray, w
 
     return {"omega_a_m": omega_a_ref + slope, "shift_ppb": slope / omega_a_ref * 1e9,
             "mean_ce_ppb": mean(3) * 1e9, "mean_cp_ppb": mean(4) * 1e9, "mean_field_ppb": mean(5) * 1e9,
-            "B_K_ppb": transient_ppb(6), "B_Q_ppb": transient_ppb(7), "window_us": list(window)}
+            "B_K_ppb": transient_ppb(6), "B_Q_ppb": transient_ppb(7),
+            "fit_ce_ppb": fit_weighted(3) * 1e9, "fit_cp_ppb": fit_weighted(4) * 1e9,
+            "fit_field_ppb": fit_weighted(5) * 1e9, "window_us": list(window)}
 
 
 def truth_summary(total: dict, world: dict) -> dict:
