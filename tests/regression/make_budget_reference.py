@@ -6,6 +6,13 @@ runs the ci workflow (config/ci.yaml) to its budget and closure once with the co
 (the reference values: the CI rerun is bit-identical) and once per extra seed, in scratch copies
 of the workflow, then
 
+    python tests/regression/make_budget_reference.py --seeds 11 12 ... --draw-worlds
+
+does the same with each extra seed's world drawing its sealed deviations (detector maps, tracker
+response, transient coverages, dphi0/ddelta) from the analysis's stated uncertainties
+(``studies.world_draws``): the coverage of the systematic errors too. Such a sweep writes only
+the coverage table (coverage_ci_drawn.md), never the budget reference.
+
 * prints the coverage table: per closure stage, the mean and standard deviation of the pulls
   (value - truth) / sigma over the extra seeds' datasets (issue 21: each std within 0.7-1.4);
   with ``--write`` also to tests/regression/coverage_ci.md;
@@ -27,25 +34,34 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import copy_workflow  # noqa: E402
 
 from g2chain.combine.budget import UNGUARDED, budget_values  # noqa: E402
+from g2chain.studies.world_draws import drawn_world  # noqa: E402
 
 FACTOR = 4.0
 FLOOR_PPB = 0.05
 OUT = ROOT / "tests" / "regression" / "budget_ci.csv"
 COVERAGE = ROOT / "tests" / "regression" / "coverage_ci.md"
+COVERAGE_DRAWN = ROOT / "tests" / "regression" / "coverage_ci_drawn.md"
 TARGETS = ["results/combined/budget.csv", "results/combined/closure.json"]
 
 
-def ci_chain(seed: int | None, scratch: Path) -> tuple[dict, dict] | None:
-    """(budget values, closure record) of the ci chain with ``seed`` (None: the config's); None
-    if an extra seed's chain fails (its last error lines are printed)."""
+def ci_chain(seed: int | None, scratch: Path, draw_world: bool = False) -> tuple[dict, dict] | None:
+    """(budget values, closure record) of the ci chain with ``seed`` (None: the config's), its
+    world's sealed deviations drawn (``studies.world_draws``) if ``draw_world``; None if an extra
+    seed's chain fails (its last error lines are printed)."""
     work = copy_workflow(scratch / f"seed_{seed}")
-    cmd = [sys.executable, "-m", "snakemake", *TARGETS, "--cores", "2", "--configfile", "config/ci.yaml", "-q"]
+    configs = ["config/ci.yaml"]
+    if draw_world:
+        cfg = yaml.safe_load((work / "config/config.yaml").read_text())
+        (work / "config/drawn_world.yaml").write_text(yaml.safe_dump(drawn_world(cfg, seed)))
+        configs.append("config/drawn_world.yaml")
+    cmd = [sys.executable, "-m", "snakemake", *TARGETS, "--cores", "2", "--configfile", *configs, "-q"]
     if seed is not None:
         cmd += ["--config", f"seed={seed}"]
     run = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
@@ -59,7 +75,7 @@ def ci_chain(seed: int | None, scratch: Path) -> tuple[dict, dict] | None:
     return budget_values((work / "results/combined/budget.csv").read_text()), closure
 
 
-def coverage_table(closures: list[dict], seeds) -> str:
+def coverage_table(closures: list[dict], seeds, drawn: bool = False) -> str:
     """Markdown: per stage, the number of pulls, their mean and standard deviation."""
     pulls: dict = {}
     for c in closures:
@@ -68,7 +84,8 @@ def coverage_table(closures: list[dict], seeds) -> str:
                 pulls.setdefault(stage, []).append(e["pull"])
         for stage in ("a_mu", "R_mu"):
             pulls.setdefault(f"{stage} (combined)", []).append(c["combined"][stage]["pull"])
-    lines = [f"Closure pulls of the ci chain over seeds {' '.join(map(str, seeds))} "
+    worlds = " (each seed's world drawn from the analysis's stated uncertainties: --draw-worlds)" if drawn else ""
+    lines = [f"Closure pulls of the ci chain over seeds {' '.join(map(str, seeds))}{worlds} "
              "(tests/regression/make_budget_reference.py)", "",
              "| stage | pulls | mean | std | max abs |", "|---|---|---|---|---|"]
     for stage, p in pulls.items():
@@ -99,22 +116,27 @@ def reference_csv(ref: dict, spread: list[dict], seeds) -> str:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", required=True, help="extra seeds (>= 8 for the coverage)")
-    ap.add_argument("--write", action="store_true", help="write budget_ci.csv and coverage_ci.md")
+    ap.add_argument("--write", action="store_true", help="write budget_ci.csv and coverage_ci.md "
+                    "(with --draw-worlds: coverage_ci_drawn.md only)")
+    ap.add_argument("--draw-worlds", action="store_true", help="draw each extra seed's sealed deviations")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        ref, _ = ci_chain(None, Path(tmp))
+        ref = None if args.draw_worlds else ci_chain(None, Path(tmp))[0]
         runs, used = [], []
         for s in args.seeds:
-            out = ci_chain(s, Path(tmp))
+            out = ci_chain(s, Path(tmp), args.draw_worlds)
             if out is not None:
                 runs.append(out)
                 used.append(s)
                 print(f"seed {s} done", flush=True)
     if len(used) < len(args.seeds):
         print(f"{len(args.seeds) - len(used)} seed(s) failed: the tables use seeds {used}")
-    table = coverage_table([c for _, c in runs], used)
+    table = coverage_table([c for _, c in runs], used, args.draw_worlds)
     print(table)
-    if args.write:
+    if args.write and args.draw_worlds:
+        COVERAGE_DRAWN.write_text(table)
+        print(f"wrote {COVERAGE_DRAWN}")
+    elif args.write:
         OUT.write_text(reference_csv(ref, [b for b, _ in runs], used))
         COVERAGE.write_text(table)
         print(f"wrote {OUT} and {COVERAGE}")
