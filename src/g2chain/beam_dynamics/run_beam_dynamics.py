@@ -42,8 +42,8 @@ def read_trackers(path):
     return tuple(d[n] for n in names)
 
 
-def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> BeamDynamicsResult:
-    """All corrections of one dataset (ppb) from in-memory records."""
+def efield_corrections(cfg: dict, dataset: str, fast_rotation, trackers) -> EfieldCorrection:
+    """C_e of one dataset (ppb) by the fast-rotation methods and the trackers' method, combined."""
     bd = cfg["beam_dynamics"]
     n = float(cfg["datasets"][dataset]["field_index"])
     det = cfg["detector_model"]  # the analysis's detector, never the world's
@@ -57,7 +57,18 @@ def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers) -> B
                                                                  det["acceptance_radial_energy"]),
                         (b_ns - a_ns) * 1e-3, (det["drift_angle_min_rad"], det["drift_angle_max_rad"]),
                         bd["efield"]["tracker"], edge_us=edge_ns * 1e-3)
-    ce = with_tracker_method(ce, tr)
+    return with_tracker_method(ce, tr)
+
+
+def analyse_beam_dynamics(cfg: dict, dataset: str, fast_rotation, trackers,
+                          efield: EfieldCorrection | None = None) -> BeamDynamicsResult:
+    """All corrections of one dataset (ppb) from in-memory records; ``efield``: C_e already
+    analysed (``efield_corrections``) with the same config and records, if at hand."""
+    bd = cfg["beam_dynamics"]
+    n = float(cfg["datasets"][dataset]["field_index"])
+    det = cfg["detector_model"]  # the analysis's detector, never the world's
+    ce = efield_corrections(cfg, dataset, fast_rotation, trackers) if efield is None else efield
+    vertices, x_edges, y_edges, t_edges = trackers
     p = bd["pitch"]
     acceptance = {"radial": det["acceptance_radial"], "vertical_quadratic": det["acceptance_vertical_quadratic"]}
     cp = pitch_analysis(vertices, x_edges, y_edges, t_edges, tuple(p["window_us"]), n, det["tracker_resolution_mm"],
