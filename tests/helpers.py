@@ -16,7 +16,7 @@ from g2chain.config import validate_config
 from g2chain.experiment import field_world
 from g2chain.experiment.run_production import produce_in_memory
 
-from .conftest import SCHEMA
+from .conftest import ROOT, SCHEMA
 
 # the paper's field tables (Tables XVII, XVIII, ...): tests/data/paper_field_tables.yaml
 PAPER_FIELD_TABLES = yaml.safe_load((Path(__file__).parent / "data" / "paper_field_tables.yaml").read_text())
@@ -64,3 +64,34 @@ def package_tree(root, files: dict):
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(textwrap.dedent(text))
     return root
+
+
+def config_merged(base: dict, over: dict) -> dict:
+    """``over`` merged into ``base`` key by key, as Snakemake merges a --configfile."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = config_merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def ci_config() -> dict:
+    """config.yaml with config/ci.yaml merged over it, as the shared ci run uses it."""
+    return config_merged(*(yaml.safe_load((ROOT / "config" / name).read_text()) for name in ("config.yaml", "ci.yaml")))
+
+
+# the phase-drift world (mutation and adding-up tests): a strong momentum-time correlation, strong
+# momentum-dependent losses and phase maps 3.5x the default's, where C_ml and C_pa are resolved
+PHASE_DRIFT_WORLD = {
+    "beam": {"delta_t0_correlation": 0.6, "loss_rate_per_us": 0.01, "loss_momentum_slope": 1.5},
+    "detector": {"phase_radial_mrad": 40.0, "phase_vertical_quadratic_mrad": -20.0},
+    # the analysis's model of it: 10 % off, inside its 25 % map uncertainty
+    "detector_model": {"phase_radial_mrad": 36.0, "phase_vertical_quadratic_mrad": -18.0},
+}
+
+
+def phase_drift_config() -> dict:
+    """``ci_config`` with the PHASE_DRIFT_WORLD blocks merged over it."""
+    cfg = ci_config()
+    for block, update in PHASE_DRIFT_WORLD.items():
+        cfg[block].update(update)
+    return cfg

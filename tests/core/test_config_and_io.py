@@ -10,6 +10,7 @@ from g2chain.config import ConfigError, validate_config
 from g2chain.io import DataFileError, read_h5, write_h5
 
 from ..conftest import SCHEMA
+from ..helpers import config_merged
 
 
 @pytest.mark.parametrize(
@@ -36,14 +37,6 @@ def test_bad_config_value_names_the_key(base_cfg, mutate, key):
     assert key in msg and "\n" not in msg
 
 
-def _merged(base: dict, over: dict) -> dict:
-    """``over`` merged into ``base`` key by key, as Snakemake merges a --configfile."""
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 @pytest.mark.parametrize("profile", [None, "ci.yaml", "paper.yaml", "paper_1percent.yaml"])
 def test_shipped_configs_are_valid(base_cfg, profile):
     import yaml
@@ -51,7 +44,7 @@ def test_shipped_configs_are_valid(base_cfg, profile):
     from ..conftest import ROOT
 
     over = yaml.safe_load((ROOT / "config" / profile).read_text()) if profile else {}
-    cfg = validate_config(_merged(base_cfg, over), SCHEMA)
+    cfg = validate_config(config_merged(base_cfg, over), SCHEMA)
     # the profile's own statistics arrive, and every dataset keeps the physics it needs
     for ds, block in over.get("datasets", {}).items():
         if "positrons" in block:

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from g2chain.beam_dynamics import differential_decay, fast_rotation, muon_loss, run_beam_dynamics
 from g2chain.config import field_settings
@@ -38,17 +37,10 @@ from g2chain.truth.beam import beam_dynamics_truth, dataset_kappa_calo
 from g2chain.truth.closure import CORRECTION_TRUTH, dataset_stages, pull
 from g2chain.truth.production import true_omega_a_m
 
-from ..conftest import ROOT, produce
+from ..conftest import produce
+from ..helpers import ci_config, phase_drift_config
 
 DATASET = "run2"
-
-
-def ci_config() -> dict:
-    """config.yaml with config/ci.yaml merged over it, as the shared run used it."""
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    for k, v in yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())["datasets"].items():
-        cfg["datasets"][k].update(v)
-    return cfg
 
 
 def stage_pulls(work: Path, tmp: Path, omega_p_record=None, corrections=None) -> dict:
@@ -201,12 +193,6 @@ def test_a_mistake_fails_its_closure(ci_run, correct, ci_efield, monkeypatch, tm
 
 
 # --- the phase-drift world: C_ml and C_pa resolved
-PHASE_DRIFT_WORLD = {
-    "beam": {"delta_t0_correlation": 0.6, "loss_rate_per_us": 0.01, "loss_momentum_slope": 1.5},
-    "detector": {"phase_radial_mrad": 40.0, "phase_vertical_quadratic_mrad": -20.0},
-    # the analysis's model of it: 10 % off, inside its 25 % map uncertainty
-    "detector_model": {"phase_radial_mrad": 36.0, "phase_vertical_quadratic_mrad": -18.0},
-}
 PHASE_DRIFT_MUTATIONS = {
     "C_ml: (dphi/d delta)_eff from the beamline alone": ("C_ml", loss_phase_slope_beamline_only),
     "C_pa: phase maps' sign flipped": ("C_pa", phase_maps_sign_flipped),
@@ -214,12 +200,10 @@ PHASE_DRIFT_MUTATIONS = {
 
 
 class PhaseDriftWorld:
-    """A 5e6 e+ production of run2 under ``PHASE_DRIFT_WORLD``, its records in memory and its truths."""
+    """A 5e6 e+ production of run2 in ``helpers.PHASE_DRIFT_WORLD``, its records in memory and its truths."""
 
     def __init__(self):
-        self.cfg = ci_config()
-        for block, update in PHASE_DRIFT_WORLD.items():
-            self.cfg[block].update(update)
+        self.cfg = phase_drift_config()
         views, cond = produce(self.cfg, DATASET, positrons=5e6)
         self.eps_hw = cond.eps_hw
         self.fast_rotation = (views["fast_rot"], binning.T_FR_US)

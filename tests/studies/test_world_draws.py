@@ -4,8 +4,6 @@ is a valid one."""
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 
@@ -13,17 +11,7 @@ from g2chain.config import validate_against_schema
 from g2chain.studies.world_draws import DETECTOR_DRAWS, drawn_world
 
 from ..conftest import SCHEMA
-
-
-def merged(cfg: dict, overlay: dict) -> dict:
-    out = copy.deepcopy(cfg)
-    for block, values in overlay.items():
-        for key, v in values.items():
-            if isinstance(v, dict):
-                out[block][key].update(v)
-            else:
-                out[block][key] = v
-    return out
+from ..helpers import config_merged
 
 
 def test_draws_follow_the_models_stated_uncertainties(base_cfg):
@@ -47,7 +35,7 @@ def test_draws_follow_the_models_stated_uncertainties(base_cfg):
 
 
 def test_a_drawn_world_is_a_valid_config_that_leaves_the_analysis_alone(base_cfg):
-    cfg = merged(base_cfg, drawn_world(base_cfg, 7))
+    cfg = config_merged(base_cfg, drawn_world(base_cfg, 7))
     validate_against_schema(cfg, SCHEMA)
     for block in ("detector_model", "beam_dynamics", "omega_a_systematics"):
         assert cfg[block] == base_cfg[block]

@@ -27,15 +27,15 @@ from g2chain.truth.beam import beam_dynamics_truth, dataset_kappa_calo
 from g2chain.truth.production import true_omega_a_m
 
 from ..conftest import produce
-from ..mutation.test_closure_mutations import DATASET, PHASE_DRIFT_WORLD, ci_config
+from ..helpers import phase_drift_config
+
+DATASET = "run2"
 
 SPREAD_PPB_AT_2E7 = 370.0 / 2.0  # measured: 8 x 5e6 e+, std of the recorded shift
 
 
 def test_stage_truths_add_up_to_the_recorded_shift():
-    cfg = ci_config()
-    for block, update in PHASE_DRIFT_WORLD.items():
-        cfg[block].update(update)
+    cfg = phase_drift_config()
     views, cond = produce(cfg, DATASET, positrons=2e7, seed=211)
     rec = true_omega_a_m(views["truth"], build_world(cfg, DATASET)["omega_a_ref"], "T")
     beam = beam_dynamics_truth(cond, dataset_kappa_calo(cfg, DATASET, cond),

@@ -55,6 +55,7 @@ from ..experiment.run_production import read_world
 from ..experiment.world import build_conditions, dataset_settings
 from ..io import write_json
 from ..numerics import weighted_slope
+from ..physics.michel import michel_asymmetry, michel_number
 from ..seeds import dataset_key
 
 T_METHOD_WINDOW_US = (30.1, 660.0)
@@ -97,46 +98,44 @@ T_METHOD_ENERGY_GEV = 1.7
 
 
 @njit(cache=True)
-def _detection_table(c, kappa_calo, xe_grid, ax_grid, ay_grid, n_psi, n_y):
+def _detection_table(c, kappa_calo, xe_grid, ax_grid, ay_grid, y_nodes, n_weight, na_weight, n_psi):
     """The kernel's detection of one muon's T-method positrons, averaged over its radial and
     vertical betatron phases, the calorimeters (a debunched muon decays at every azimuth alike)
-    and the lab energy with the Michel density, on a grid of (x_e, a_x, a_y). Per cell:
-    [sum N, sum N A, sum N A phi_radial, sum N A phi_vertical, sum N A phi_timing] over the
-    nodes, each term times the detection probability (the kernel's acceptance clipped to [0, 1]).
-    N A is the weight a positron carries in the asymmetry-weighted phase the truth records."""
+    and the lab energy, on a grid of (x_e, a_x, a_y). ``y_nodes`` [x_e, q]: the energy nodes
+    above the T-method threshold of each x_e, ``n_weight`` and ``na_weight`` their Michel N and
+    N A quadrature weights. Per cell: [sum N, sum N A, sum N A x/a, sum N A (y/a)^2,
+    sum N A y_E] over the nodes, each term times the detection probability (the kernel's
+    acceptance clipped to [0, 1]). N A is the weight a positron carries in the
+    asymmetry-weighted phase the truth records."""
     ap = c.aperture
     n_calo = kappa_calo.size
     out = np.zeros((5, xe_grid.size, ax_grid.size, ay_grid.size))
+    norm = 1.0 / (n_psi * (n_psi // 2) * n_calo)
     for i in range(xe_grid.size):
         x_e = xe_grid[i]
-        delta = x_e * (1.0 - c.n) / c.r0
-        y_lo = min(T_METHOD_ENERGY_GEV / (c.e_max * (1.0 + delta)), 1.0)
         for j in range(ax_grid.size):
             for k in range(ay_grid.size):
-                sn = sna = sr = sv = st = 0.0
+                sn = sna = sx = syy = se = 0.0
                 for a in range(n_psi):  # radial phase: midpoints over a period
                     xn = (x_e + ax_grid[j] * math.cos(2.0 * math.pi * (a + 0.5) / n_psi)) / ap
                     for b in range(n_psi // 2):  # vertical: cos over half a period takes every value once
                         yn = ay_grid[k] * math.cos(math.pi * (b + 0.5) / (n_psi // 2)) / ap
-                        for q in range(n_y):  # energy: midpoints on [y_lo, 1]
-                            y = y_lo + (1.0 - y_lo) * (q + 0.5) / n_y
-                            n_michel = (y - 1.0) * (4.0 * y * y - 5.0 * y - 5.0)
-                            na = (y - 1.0) * (-8.0 * y * y + y + 1.0)
-                            timing = -c.omega_a * (c.drift_min + (c.drift_max - c.drift_min) * y) * c.r0 / C_MM_PER_US
+                        for q in range(y_nodes.shape[1]):
+                            y = y_nodes[i, q]
+                            p = 0.0  # summed over the calorimeters
                             for calo in range(n_calo):
-                                p = calorimeter_acceptance(c, kappa_calo, calo, y, xn, yn)
-                                p = min(max(p, 0.0), 1.0)
-                                sn += p * n_michel
-                                sna += p * na
-                                sr += p * na * c.phase_x * xn
-                                sv += p * na * c.phase_yy * yn * yn
-                                st += p * na * timing
-                norm = (1.0 - y_lo) / (n_psi * (n_psi // 2) * n_y * n_calo)
+                                p += min(max(calorimeter_acceptance(c, kappa_calo, calo, y, xn, yn), 0.0), 1.0)
+                            wa = p * na_weight[i, q]
+                            sn += p * n_weight[i, q]
+                            sna += wa
+                            sx += wa * xn
+                            syy += wa * yn * yn
+                            se += wa * y
                 out[0, i, j, k] = sn * norm
                 out[1, i, j, k] = sna * norm
-                out[2, i, j, k] = sr * norm
-                out[3, i, j, k] = sv * norm
-                out[4, i, j, k] = st * norm
+                out[2, i, j, k] = sx * norm
+                out[3, i, j, k] = syy * norm
+                out[4, i, j, k] = se * norm
     return out
 
 
@@ -155,10 +154,20 @@ def detection_averages(c, kappa_calo, m: dict, n_grid=(48, 32, 12), n_psi: int =
     xe_grid = np.linspace(min(m["x_e"].min(), -1.0), max(m["x_e"].max(), 1.0), n_grid[0] + 1)
     ax_grid = np.linspace(0.0, max(m["a_x"].max(), 1.0), n_grid[1] + 1)
     ay_grid = np.linspace(0.0, min(max(m["a_y"].max(), 1.0), ap), n_grid[2] + 1)
-    table = _detection_table(c, np.asarray(kappa_calo, dtype=float), xe_grid, ax_grid, ay_grid, n_psi, n_y)
+    # energy: n_y midpoints above the T method's threshold on the true energy y E_max (1 + delta)
+    delta = xe_grid * (1.0 - c.n) / c.r0
+    y_lo = np.minimum(T_METHOD_ENERGY_GEV / (c.e_max * (1.0 + delta)), 1.0)
+    width = (1.0 - y_lo) / n_y
+    y_nodes = y_lo[:, None] + width[:, None] * (np.arange(n_y) + 0.5)
+    n_weight = michel_number(y_nodes) * width[:, None]
+    table = _detection_table(c, np.asarray(kappa_calo, dtype=float), xe_grid, ax_grid, ay_grid, y_nodes, n_weight,
+                             n_weight * michel_asymmetry(y_nodes), n_psi)
     points = np.column_stack([m["x_e"], m["a_x"], m["a_y"]])
-    sn, sna, sr, sv, st = (RegularGridInterpolator((xe_grid, ax_grid, ay_grid), t)(points) for t in table)
-    return {"count": sn, "acceptance": sna, "radial": sr / sna, "vertical": sv / sna, "timing": st / sna}
+    sn, sna, sx, syy, se = (RegularGridInterpolator((xe_grid, ax_grid, ay_grid), t)(points) for t in table)
+    # the flight time to the calorimeter grows with the energy: drift angle x R0 / c
+    timing = -c.omega_a * (c.drift_min + (c.drift_max - c.drift_min) * se / sna) * c.r0 / C_MM_PER_US
+    return {"count": sn, "acceptance": sna, "radial": c.phase_x * sx / sna, "vertical": c.phase_yy * syy / sna,
+            "timing": timing}
 
 
 def phase_drift_truth(c, kappa_calo, m: dict, window=T_METHOD_WINDOW_US, n_times: int = 96) -> dict:
