@@ -84,3 +84,44 @@ def fill_gaps(t_s, series, max_gap_s: float, name: str = "fixed probe"):
         frac = ((t[start:stop] - t[start - 1]) / span).reshape((-1,) + (1,) * (y.ndim - 1))
         y[start:stop] = y[start - 1] + frac * (y[stop] - y[start - 1])
     return y
+
+
+def unresolved_aliases(n_probes: int, tracked=STATION_MOMENTS[6]) -> dict:
+    """{j: a} for each moment j a station of ``n_probes`` does not resolve but a six-probe
+    station does: a change dm_j moves the station's fitted moments by a dm_j (a [12], zero
+    outside the resolved ones). Four probes at x = +-30 mm, y = +-77 mm see (x^2 - y^2) as the
+    constant -2.48 (r0 = 45 mm): m_4 reads as m_1."""
+    cols = list(STATION_MOMENTS[n_probes])
+    design = station_design(n_probes)
+    out = {}
+    for j in tracked:
+        if j in cols:
+            continue
+        a = np.zeros(12)
+        a[cols] = np.linalg.lstsq(design[:, cols], design[:, j], rcond=None)[0]
+        out[j] = a
+    return out
+
+
+def fill_unresolved(moments, station_probes, station_phi) -> np.ndarray:
+    """Station moments [..., S, 12] with each moment a station does not resolve taken from its
+    nearest resolving neighbours on either side (linear in azimuth) and its alias removed from
+    the moments it does resolve (``unresolved_aliases``): without this a four-probe station
+    reports the ring's m_4 drift as an m_1 drift, -2.48 times as large. Station-local changes of
+    the unresolved moment stay unseen (the tracking offsets catch them)."""
+    m = np.array(moments, dtype=float, copy=True)
+    probes = np.asarray(station_probes)
+    phi = np.asarray(station_phi, dtype=float)
+    full = np.flatnonzero(probes == 6)
+    if full.size < 2:
+        raise ValueError("fixed probes: need at least two six-probe stations to fill the others' unresolved moments")
+    for s in np.flatnonzero(probes != 6):
+        aliases = unresolved_aliases(int(probes[s]))
+        d = (phi[full] - phi[s]) % (2 * np.pi)  # azimuth from s forward to each six-probe station
+        ahead, behind = full[np.argmin(d)], full[np.argmax(d)]
+        da, db = d.min(), 2 * np.pi - d.max()
+        for j, a in aliases.items():
+            est = (db * m[..., ahead, j] + da * m[..., behind, j]) / (da + db)
+            m[..., s, :] -= est[..., None] * a
+            m[..., s, j] = est
+    return m

@@ -35,8 +35,10 @@ def station_weight_average(station_phi, n_azimuths: int = 3600) -> np.ndarray:
 
 def station_moments_and_ties(meas: FieldMeasurements, footprint_half_width_s: float, max_gap_s: float = 3600.0):
     """Station moments on the time grid and their values at each trolley passage (Eq. 48,
-    footprint removed): returns (moments [T x S x 12], ties [K x S x 12]); the
-    moments a station does not resolve are zero (not tracked: interpolated between runs). Gaps
+    footprint removed): returns (moments [T x S x 12], ties [K x S x 12]). A four-probe
+    station's m_4 comes from its six-probe neighbours and its alias in m_1 is removed
+    (``fixed_probes.fill_unresolved``); m_6..m_12 are zero (not tracked: interpolated between
+    runs). Gaps
     in a station's readings up to ``max_gap_s`` are bridged linearly, longer ones stop the
     analysis with the station and time named (``fixed_probes.fill_gaps``)."""
     n_s = len(meas.fp_readings)
@@ -53,7 +55,8 @@ def station_moments_and_ties(meas: FieldMeasurements, footprint_half_width_s: fl
             t_fine, t_pass = meas.passage_window_times_s[k, s], meas.passage_times_s[k, s]
             clean = fixed_probes.remove_footprint(t_fine, fine, t_pass, footprint_half_width_s)
             ties[k, s, cols] = fixed_probes.tie(t_fine, clean, t_pass)
-    return moments, ties
+    return (fixed_probes.fill_unresolved(moments, meas.station_probes, meas.station_phi),
+            fixed_probes.fill_unresolved(ties, meas.station_probes, meas.station_phi))
 
 
 def trolley_maps(meas: FieldMeasurements, offsets_hz, temperature_coeff_hz_per_c: float = 0.0):
