@@ -34,7 +34,7 @@ from g2chain.field import omega_p, run_field
 from g2chain.io import read_json, write_json
 from g2chain.records import binning, experiment_files
 from g2chain.truth.beam import beam_dynamics_truth, dataset_kappa_calo
-from g2chain.truth.closure import CORRECTION_TRUTH, dataset_stages, pull
+from g2chain.truth.closure import CORRECTION_TRUTH, correction_pull, dataset_stages
 from g2chain.truth.production import true_omega_a_m
 
 from ..conftest import produce
@@ -221,8 +221,7 @@ class PhaseDriftWorld:
         res = run_beam_dynamics.analyse_beam_dynamics(cfg, DATASET, self.fast_rotation, self.trackers, efield)
         out = {}
         for name, c in run_beam_dynamics.corrections_summary(DATASET, res)["corrections"].items():
-            sigma = float(np.sqrt(c["stat"] ** 2 + c["syst"] ** 2 + c["external"] ** 2))
-            out[name] = pull(c["value"] + self.eps_hw * c["dvalue_deps"], self.truth[name], sigma)["pull"]
+            out[name] = correction_pull(c, self.truth[name], self.eps_hw)["pull"]
         return out
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from g2chain.io import read_h5, read_json
+from g2chain.truth.closure import correction_pull
 
 from ..conftest import ROOT, copy_workflow
 from ..helpers import sha256_of as _sha
@@ -262,8 +263,8 @@ def test_field_bad_inputs_are_handled_or_named(ci_run, tmp_path):
 def test_beam_dynamics_branch(ci_run):
     work = ci_run
     # the beam-dynamics branch: C_p closes on the production's truth, C_dd, C_ml and C_pa on the
-    # sealed expectation-level truth (pulls in their total uncertainty); C_e, from three methods,
-    # on the production's truth
+    # sealed expectation-level truth (pulls as the closure takes them: ``correction_pull``); C_e,
+    # from three methods, on the production's truth
     for ds in ("run2", "run3a", "run3b"):
         corr = read_json(work / "results" / ds / "analysis/beam_dynamics/corrections.json")
         truth = read_json(work / "results" / ds / "sealed/production_truth.json")["methods"]["T"]
@@ -284,7 +285,7 @@ def test_beam_dynamics_branch(ci_run):
         assert abs(bt["C_e_ppb"] / truth["mean_ce_ppb"] - 1) < 0.05, (ds, bt["C_e_ppb"])
         for name in ("C_dd", "C_ml", "C_pa"):
             c = corr["corrections"][name]
-            pull = (c["value"] - bt[f"{name}_ppb"]) / np.sqrt(c["stat"] ** 2 + c["syst"] ** 2 + c["external"] ** 2)
+            pull = correction_pull(c, bt[f"{name}_ppb"], eps)["pull"]
             print(f"{ds}: {name} {c['value']:.0f} ppb, truth {bt[f'{name}_ppb']:.0f}, pull {pull:+.2f}")
             assert abs(pull) < 3, (ds, name, pull)
         assert (work / "results" / ds / "analysis/beam_dynamics/beam_dynamics.png").stat().st_size > 0

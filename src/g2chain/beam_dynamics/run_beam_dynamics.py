@@ -102,6 +102,7 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: E
     c_dd = {"C_dd_ppb": bl + pt0 + settings["p_x_ppb"], "stat_ppb": abs(pt0 * fit["kappa_err"] / fit["kappa"]),
             "syst_ppb": quadrature(dd_syst.values()), "external_ppb": dd_ext, "systematics_ppb": dd_syst,
             "parts_ppb": {"beamline": bl, "p_t0": pt0, "p_x": settings["p_x_ppb"]},
+            "external_value_ppb": settings["p_x_ppb"],
             "first_order_ppb": {"beamline (Eq. 28)": dd["eq28_beamline"] * ppb, "p_t0 (Eq. 33)": dd["eq33_p_t0"] * ppb},
             "sigma_delta": float(np.sqrt(dd["var_delta"])), "dtau_ddelta_us": dd["dtau_ddelta_us"]}
 
@@ -139,12 +140,15 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: E
 
 def corrections_summary(dataset: str, res: BeamDynamicsResult) -> dict:
     """The corrections.json content: each correction with its statistical and systematic parts,
-    evaluated vs external marked, then each correction's full record."""
+    evaluated vs external marked (``external``: the external inputs' uncertainty;
+    ``external_value``: the part of ``value`` that is an external input, e.g. C_dd's p-x term),
+    then each correction's full record."""
     ce, cp = res.C_e.record, res.C_p.record
 
     def entry(r, key, dvalue_deps=0.0):
         ext = r.get("external_ppb", {})
         return {"value": r[key], "stat": r["stat_ppb"], "syst": r["syst_ppb"], "external": quadrature(ext.values()),
+                "external_value": r.get("external_value_ppb", 0.0),
                 "dvalue_deps": dvalue_deps, "kind": "evaluated", "correlated_syst": True}
 
     return {

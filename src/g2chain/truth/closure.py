@@ -6,8 +6,10 @@ analyses' true omega_a^m, each for its own energy weights and window), each beam
 correction (C_e, C_p: the production's detected-positron averages; C_dd, C_ml, C_pa: the
 expectation-level beam truth), omega~'_p, B_K, B_Q (what the T-method's detected muons
 experienced, ``truth.production``) and R'_mu; then R'_mu and a_mu combined. The
-sigma of each is the stage's own total uncertainty; the field's is its evaluated part (the toy
-has no counterpart of the external map uncertainty), and a_mu's is given both ways.
+sigma of each stage is its evaluated uncertainty: the toy makes none of the effects behind the
+external inputs (the field's map row, C_dd's p-x and Michel terms), so a correction is compared
+without its external value (C_dd's p-x) and against its stat and syst only. R'_mu's sigma is its
+total, and a_mu's is given both ways.
 """
 
 from __future__ import annotations
@@ -26,6 +28,17 @@ CORRECTION_TRUTH = {"C_e": "mean_ce_ppb", "C_p": "mean_cp_ppb"}
 def pull(value: float, truth: float, sigma: float) -> dict:
     """One closure entry: value, truth, sigma and (value - truth) / sigma."""
     return {"value": float(value), "truth": float(truth), "sigma": float(sigma), "pull": float((value - truth) / sigma)}
+
+
+def correction_pull(entry: dict, truth: float, eps_hw: float) -> dict:
+    """The closure entry of one beam-dynamics correction (an entry of corrections.json's
+    ``corrections``) against its truth (ppb): on the true clock (C_e's eps_hw slope applied),
+    without the external inputs' value and uncertainty (the toy makes none of their effects, as
+    it makes none of the field's external rows): sigma is the evaluated stat and syst."""
+    value = entry["value"] - entry["external_value"] + eps_hw * entry.get("dvalue_deps", 0.0)
+    out = pull(value, truth, float(np.hypot(entry["stat"], entry["syst"])))
+    out["units"] = "ppb; value without external inputs; sigma: evaluated (stat, syst)"
+    return out
 
 
 def production_truth(truth_h5) -> np.ndarray:
@@ -59,9 +72,8 @@ def dataset_stages(paths: dict, eps_hw: float) -> dict:
     bt = read_json(paths["beam_truth"])
     for name in ("C_e", "C_p", "C_ml", "C_dd", "C_pa"):
         c = corr["corrections"][name]
-        value = c["value"] + eps_hw * c.get("dvalue_deps", 0.0)
         truth = pt[CORRECTION_TRUTH[name]] if name in CORRECTION_TRUTH else bt[f"{name}_ppb"]
-        out[name] = pull(value, truth, float(np.sqrt(c["stat"] ** 2 + c["syst"] ** 2 + c["external"] ** 2)))
+        out[name] = correction_pull(c, truth, eps_hw)
     fp = read_json(paths["omega_p"])
     f_true = float(pt["omega_p_tilde_hz"])
     out["omega_p_tilde"] = pull((fp["omega_p_tilde_hz"] / f_true - 1) * 1e9, 0.0,
