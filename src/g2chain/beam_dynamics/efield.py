@@ -124,15 +124,50 @@ def _tilt(x, tau_ns, kappa):
     return np.exp(kappa * np.outer(x, tau_ns))
 
 
+def time_jitter(h_ns, edge_ns: float) -> np.ndarray:
+    """[tau' x tau]: where a muon of bunch time tau' is injected, a Gaussian jitter of
+    ``edge_ns`` (rows sum to 1; the identity for no jitter). The flat bunch's smeared edges
+    (``unwrap_profile``) are this jitter: the kicker's momentum-time correlation follows the
+    bunch time tau', not the jitter on top of it."""
+    h = np.asarray(h_ns, dtype=float)
+    if edge_ns <= 0.0:
+        return np.eye(h.size)
+    k = np.exp(-0.5 * ((h[:, None] - h[None, :]) / edge_ns) ** 2)
+    return k / k.sum(axis=1, keepdims=True)
+
+
+def tie_profile(m_w, profile, jitter, q=None, tol: float = 1e-9, max_iter: int = 500) -> np.ndarray:
+    """The bunch-time profile q whose jittered marginal ((m_w q) @ jitter, m_w = w @ tilt the
+    x-summed tilt) equals the measured ``profile``: closed form without jitter, otherwise the
+    multiplicative (Richardson-Lucy) deconvolution from ``q`` (or the profile)."""
+    p = np.asarray(profile, dtype=float)
+    m = np.maximum(np.asarray(m_w, dtype=float), 1e-300)
+    if np.allclose(jitter, np.eye(p.size)):
+        return p / m
+    q = (p / m) if q is None else np.asarray(q, dtype=float)
+    for _ in range(max_iter):  # the jitter's rows sum to 1
+        q_new = q * (jitter @ (p / np.maximum((m * q) @ jitter, 1e-300)))
+        if np.max(np.abs(q_new - q)) <= tol * np.max(q):
+            return q_new
+        q = q_new
+    return q
+
+
 def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kappa_bound: float = 3e-3,
-                           max_inner: int = 60, tol: float = 1e-6) -> dict:
-    """The chi^2 method: fit the ratio (on equal bins t_us) with rho(x, tau) = w(x) q(tau)
-    exp(kappa x (tau - <tau>)); q is set each iteration so that the tau marginal equals
-    ``profile``. kappa (1/(mm ns)) minimises chi^2, w is non-negative least squares at each kappa.
-    At each kappa, w and q alternate until q changes by less than ``tol`` (relative): stopping
-    after a fixed few steps (4, before) left chi^2 ~500 above the optimum on the default data
-    and C_e 5 % lower. Returns rho [x cells, tau cells], kappa and its error, chi^2, ndf, x and
-    tau centres."""
+                           max_inner: int = 60, tol: float = 1e-6, edge_ns: float = 0.0) -> dict:
+    """The chi^2 method: fit the ratio (on equal bins t_us) with the joint distribution of x_e and
+    injection time of a bunch with time jitter ``edge_ns`` (``time_jitter``):
+
+        rho(x, tau) = sum_tau' w(x) q(tau') exp(kappa x (tau' - <tau>)) J(tau', tau),
+
+    q tied each iteration so that the tau marginal equals ``profile`` (``tie_profile``). kappa
+    (1/(mm ns)) minimises chi^2, w is non-negative least squares at each kappa. At each kappa, w
+    and q alternate until q changes by less than ``tol`` (relative): stopping after a fixed few
+    steps (4, before) left chi^2 ~500 above the optimum on the default data and C_e 5 % lower.
+    The covariance is that of (w on its active cells, kappa) with q following them through the
+    tie (the profile comes from the first turns, whose statistics are far larger): treating q as
+    free parameters of the later signal doubled kappa's error. Returns rho [x cells, tau cells],
+    kappa and its error, chi^2, ndf, x and tau centres, and the covariance with dq/d(w, kappa)."""
     r, s, t = (np.asarray(a, dtype=float) for a in (ratio, sigma, t_us))
     ok = np.isfinite(r) & np.isfinite(s) & (s > 0)
     r, s, t = r[ok], s[ok], t[ok]
@@ -143,11 +178,14 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
     tc = 0.5 * (tau_edges[1:] + tau_edges[:-1])
     p = np.asarray(profile, dtype=float)
     h = (tc - p @ tc) * 1e3  # ns from the profile's centre
+    jit = time_jitter(h, edge_ns)
     r0 = fast_rotation.MAGIC_RADIUS_MM
     f_edges = fast_rotation.F0_MHZ * r0 / (r0 + x_edges)  # descending with x
     n_x, n_tau = xc.size, tc.size
     basis = fast_rotation.debunching_basis(t_edges, f_edges[::-1], tau_edges).reshape(t.size, n_x, n_tau)[:, ::-1, :]
     a = basis / s[:, None, None]
+    if edge_ns > 0.0:
+        a = np.einsum("kij,lj->kil", a, jit)  # the jitter folded into the basis
     y = r / s
     fits = {}
     warm = {}
@@ -157,13 +195,13 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
         w = warm.get("w", np.exp(-0.5 * (xc / 10.0) ** 2))  # warm start from the last kappa tried
         q = np.zeros_like(p)
         for _ in range(max_inner):
-            q_new = p / np.maximum(w @ tilt, 1e-300)
+            q_new = tie_profile(w @ tilt, p, jit, warm.get("q"))
             done = np.max(np.abs(q_new / q_new.sum() - q / max(q.sum(), 1e-300))) < tol * np.max(p / p.sum())
             q = q_new
             w, chi2_w = nonnegative_least_squares(np.einsum("kij,ij->ki", a, tilt * q[None, :]), y)
             if done:
                 break
-        warm["w"] = w
+        warm["w"], warm["q"] = w, q
         fits[kappa] = (w, q)
         return chi2_w
 
@@ -171,28 +209,35 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
     kappa = float(res.x)
     w, q = fits[kappa]
     tilt = _tilt(xc, h, kappa)
-    # Jacobian in (w on its active cells, q, kappa) for the errors
     free = w > 0
+    # Jacobian in (w on its active cells, kappa), q following through the tie: the tie
+    # F(q; w, kappa) = ((w @ tilt) q) @ J - profile = 0 gives dq = -(dF/dq)^-1 dF/d(w, kappa)
+    m_w = w @ tilt
+    dm = np.vstack([tilt[free], ((w * xc) @ tilt * h)[None, :]])          # d(w @ tilt)/d(w_free, kappa)
+    df_dq = (m_w[:, None] * jit).T                                          # [tau, tau']
+    df_dth = (dm * q[None, :]) @ jit                                        # [param, tau]
+    dq = -np.linalg.lstsq(df_dq, df_dth.T, rcond=None)[0]                   # [tau', param]
     jw = np.einsum("kij,ij->ki", a, tilt * q[None, :])[:, free]
     jq = np.einsum("kij,ij->kj", a, tilt * w[:, None])
     jk = np.einsum("kij,ij->k", a, tilt * np.outer(w * xc, q * h))
-    jac = np.column_stack([jw, jq, jk])
+    jac = np.column_stack([jw, jk]) + jq @ dq
     cov = np.linalg.pinv(jac.T @ jac)
-    rho = w[:, None] * tilt * q[None, :]
+    rho = (w[:, None] * tilt * q[None, :]) @ jit
     return {"rho": rho / rho.sum(), "x_mm": xc, "tau_us": tc, "tau_edges_us": np.asarray(tau_edges),
             "x_edges_mm": x_edges, "kappa": kappa, "kappa_err": float(np.sqrt(cov[-1, -1])),
-            "chi2": float(res.fun), "ndf": int(t.size - free.sum() - n_tau - 1), "w": w, "q": q, "h_ns": h,
-            "free": free, "cov": cov, "t_us": t}
+            "chi2": float(res.fun), "ndf": int(t.size - free.sum() - 1), "w": w, "q": q, "h_ns": h,
+            "free": free, "cov": cov, "dq": dq, "jitter": jit, "edge_ns": float(edge_ns), "t_us": t}
 
 
-def _mean_x2(w, q, xc, h, kappa):
-    rho = w[:, None] * _tilt(xc, h, kappa) * q[None, :]
+def _mean_x2(w, q, xc, h, kappa, jitter):
+    rho = (w[:, None] * _tilt(xc, h, kappa) * q[None, :]) @ jitter
     return float(rho.sum(1) @ xc**2 / rho.sum())
 
 
 def mean_x2_error(fit: dict) -> float:
-    """Statistical error of <x_e^2> from the chi^2 fit's covariance (numerical gradient)."""
-    w, q, xc, h, kappa = fit["w"], fit["q"], fit["x_mm"], fit["h_ns"], fit["kappa"]
+    """Statistical error of <x_e^2> from the chi^2 fit's covariance in (w, kappa), q following
+    through the profile tie (numerical gradient)."""
+    w, q, xc, h, kappa, jit = fit["w"], fit["q"], fit["x_mm"], fit["h_ns"], fit["kappa"], fit["jitter"]
     free = fit["free"]
     p0 = np.concatenate([w[free], q, [kappa]])
     nw = int(free.sum())
@@ -200,7 +245,7 @@ def mean_x2_error(fit: dict) -> float:
     def f(p):
         ww = w.copy()
         ww[free] = p[:nw]
-        return _mean_x2(ww, p[nw:-1], xc, h, p[-1])
+        return _mean_x2(ww, p[nw:-1], xc, h, p[-1], jit)
 
     base = f(p0)
     grad = np.empty(p0.size)
@@ -209,7 +254,8 @@ def mean_x2_error(fit: dict) -> float:
         dp = p0.copy()
         dp[i] += step
         grad[i] = (f(dp) - base) / step
-    return float(np.sqrt(max(grad @ fit["cov"] @ grad, 0.0)))
+    g = np.concatenate([grad[:nw], grad[-1:]]) + grad[nw:-1] @ fit["dq"]  # chain rule through q(w, kappa)
+    return float(np.sqrt(max(g @ fit["cov"] @ g, 0.0)))
 
 
 def predict_ratio(t_edges, rho, x_edges, tau_edges) -> np.ndarray:
@@ -248,7 +294,8 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
     x_edges = np.linspace(-APERTURE_MM, APERTURE_MM, int(settings["n_x"]) + 1)
     unwrapped = unwrap_profile(tau_edges, profile, 1.0 / f_mean)
     target = unwrapped["profile"]
-    fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, target, x_edges)
+    edge_ns = unwrapped["bunch_ns"][2]  # the bunch's edges: the injection-time jitter
+    fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, target, x_edges, edge_ns=edge_ns)
     # The first turns already show the bunch stretched by the momentum-time correlation (its
     # late, high-momentum end runs ahead turn by turn): a few % at the steep edges. The model
     # turns its injection-time profile into the same first-turn fold, so the profile it is tied
@@ -261,12 +308,12 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
                                    four["t0_us"], 1.0 / f_mean, int(settings["n_tau"]), fold_window)[1]
         target = np.clip(target * unwrapped["profile"] / np.maximum(model_fold, 1e-12), 0.0, None)
         target /= target.sum()
-        fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, target, x_edges)
+        fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, target, x_edges, edge_ns=edge_ns)
     x2 = float(fit["rho"].sum(1) @ fit["x_mm"] ** 2)
     ce_c = fast_rotation.efield_coefficient(field_index) * x2
     # the same fit tied to the folded profile as measured (wrapped tails kept, no correction for
     # the first turns' stretching): how much the profile treatment moves C_e
-    fit_wrapped = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, profile, x_edges)
+    fit_wrapped = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, profile, x_edges, edge_ns=edge_ns)
     ce_wrapped = (fast_rotation.efield_coefficient(field_index)
                   * float(fit_wrapped["rho"].sum(1) @ fit_wrapped["x_mm"] ** 2))
     ce_c_err = ce_c * mean_x2_error(fit) / x2
