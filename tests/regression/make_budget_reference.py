@@ -51,7 +51,8 @@ COVERAGE_DRAWN = ROOT / "tests" / "regression" / "coverage_ci_drawn.md"
 TARGETS = ["results/combined/budget.csv", "results/combined/closure.json"]
 
 
-def ci_chain(seed: int | None, scratch: Path, draw_world: bool = False) -> tuple[dict, dict] | None:
+def ci_chain(seed: int | None, scratch: Path, draw_world: bool = False, keep: Path | None = None
+             ) -> tuple[dict, dict] | None:
     """(budget values, closure record) of the ci chain with ``seed`` (None: the config's), its
     world's sealed deviations drawn (``studies.world_draws``) if ``draw_world``; None if an extra
     seed's chain fails (its last error lines are printed)."""
@@ -72,6 +73,10 @@ def ci_chain(seed: int | None, scratch: Path, draw_world: bool = False) -> tuple
         print(f"seed {seed}: the chain failed, left out: " + " | ".join(errors), flush=True)
         return None
     closure = json.loads((work / "results/combined/closure.json").read_text())
+    if keep is not None:  # the seed's closure and budget, to look at the pulls' values and sigmas later
+        keep.mkdir(parents=True, exist_ok=True)
+        for name in ("closure.json", "budget.csv"):
+            (keep / f"seed_{seed}_{name}").write_text((work / "results/combined" / name).read_text())
     return budget_values((work / "results/combined/budget.csv").read_text()), closure
 
 
@@ -119,12 +124,13 @@ def main():
     ap.add_argument("--write", action="store_true", help="write budget_ci.csv and coverage_ci.md "
                     "(with --draw-worlds: coverage_ci_drawn.md only)")
     ap.add_argument("--draw-worlds", action="store_true", help="draw each extra seed's sealed deviations")
+    ap.add_argument("--keep", type=Path, help="copy each seed's closure.json and budget.csv into this folder")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ref = None if args.draw_worlds else ci_chain(None, Path(tmp))[0]
         runs, used = [], []
         for s in args.seeds:
-            out = ci_chain(s, Path(tmp), args.draw_worlds)
+            out = ci_chain(s, Path(tmp), args.draw_worlds, args.keep)
             if out is not None:
                 runs.append(out)
                 used.append(s)
