@@ -18,7 +18,7 @@ from ..records.trackers import vertices_in_time
 from ..units import quadrature
 from . import differential_decay, muon_loss
 from .corrections import BeamDynamicsResult, Correction, EfieldCorrection, MuonLossCorrection
-from .efield import efield_analysis, with_tracker_method
+from .efield import efield_analysis, unconstrained_error, unconstrained_population, with_tracker_method
 from .phase_acceptance import betatron_averaged, phase_acceptance_analysis
 from .pitch import pitch_analysis
 from .spectrometric import tracker_efield
@@ -89,17 +89,27 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: E
     rel_var = float(np.hypot(ce.record["stat_ppb"], ce.record["syst_ppb"]) / ce.value_ppb)
     ppb = 1e9
 
-    # --- C_dd (Eq. 28, 33, 34) from the chi^2 method's joint distribution
-    pop = differential_decay.joint_population(ce.chi2_fit, field_index)
+    # --- C_dd (Eq. 28, 33, 34) from the chi^2 method's joint distribution, its w solved without
+    # the sign constraint (unbiased moments: the non-negative w widens the momentum spread on noisy
+    # data) and the statistical error of both terms through the fit's covariance
+    fit = ce.chi2_fit
+
+    def population(rho):
+        return differential_decay.joint_population({**fit, "rho": rho}, field_index)
+
+    pop = population(unconstrained_population(fit))
     acc = differential_decay.radial_acceptance(pop["x_e"], det["acceptance_radial"], det["acceptance_radial_energy"])
     dd = differential_decay.differential_decay_terms(pop, dphi, OMEGA_A, win, acc)
     bl, pt0 = dd["beamline"] * ppb, dd["p_t0"] * ppb
-    fit = ce.chi2_fit
+
+    def first_order(rho):  # beamline ~ var(delta), p-t0 ~ cov(delta, tau) (Eq. 28, 33)
+        m = differential_decay.momentum_moments(population(rho))
+        return bl * m["var_delta"] / dd["var_delta"] + pt0 * m["cov_delta_tau_us"] / dd["cov_delta_tau_us"]
+
     dd_syst = {"dphi0/ddelta measurement": abs(bl) * dphi_err / abs(dphi),
-               "momentum spread (C_e)": float(np.hypot(bl, pt0)) * rel_var,
                "momentum-time model": abs(pt0) * model}
     dd_ext = {"p-x (Eq. 32)": settings["p_x_err_ppb"], "Michel N, A momentum dependence": settings["michel_ppb"]}
-    c_dd = {"C_dd_ppb": bl + pt0 + settings["p_x_ppb"], "stat_ppb": abs(pt0 * fit["kappa_err"] / fit["kappa"]),
+    c_dd = {"C_dd_ppb": bl + pt0 + settings["p_x_ppb"], "stat_ppb": unconstrained_error(fit, first_order),
             "syst_ppb": quadrature(dd_syst.values()), "external_ppb": dd_ext, "systematics_ppb": dd_syst,
             "parts_ppb": {"beamline": bl, "p_t0": pt0, "p_x": settings["p_x_ppb"]},
             "external_value_ppb": settings["p_x_ppb"],
