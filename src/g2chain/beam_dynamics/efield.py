@@ -246,16 +246,17 @@ def unconstrained_population(fit: dict) -> np.ndarray:
     return rho / rho.sum()
 
 
-def unconstrained_error(fit: dict, quantity) -> float:
-    """Statistical error of ``quantity(rho)`` on ``unconstrained_population`` from the fit's
-    covariance in (every w cell, kappa), q following through the profile tie (numerical
-    gradient)."""
-    w, q, xc, h, jit = fit["w_unconstrained"], fit["q"], fit["x_mm"], fit["h_ns"], fit["jitter"]
-    p0 = np.concatenate([w, q, [fit["kappa"]]])
-    nw = w.size
+def _propagated_error(w, cells, q, xc, h, kappa, jitter, cov, dq, quantity) -> float:
+    """Statistical error of ``quantity(rho)`` (rho normalised) for the fit's w, its varied
+    ``cells`` (a boolean mask), q and kappa, from ``cov`` in (w[cells], kappa) with q following
+    through the profile tie (``dq``): a numerical gradient, chained through q."""
+    nw = int(np.sum(cells))
+    p0 = np.concatenate([w[cells], q, [kappa]])
 
     def f(p):
-        rho = (p[:nw, None] * _tilt(xc, h, p[-1]) * p[nw:-1][None, :]) @ jit
+        ww = np.array(w, dtype=float, copy=True)
+        ww[cells] = p[:nw]
+        rho = (ww[:, None] * _tilt(xc, h, p[-1]) * p[nw:-1][None, :]) @ jitter
         return quantity(rho / rho.sum())
 
     base = f(p0)
@@ -265,37 +266,24 @@ def unconstrained_error(fit: dict, quantity) -> float:
         dp = p0.copy()
         dp[i] += step
         grad[i] = (f(dp) - base) / step
-    g = np.concatenate([grad[:nw], grad[-1:]]) + grad[nw:-1] @ fit["dq_unconstrained"]
-    return float(np.sqrt(max(g @ fit["cov_unconstrained"] @ g, 0.0)))
+    g = np.concatenate([grad[:nw], grad[-1:]]) + grad[nw:-1] @ dq
+    return float(np.sqrt(max(g @ cov @ g, 0.0)))
 
 
-def _mean_x2(w, q, xc, h, kappa, jitter):
-    rho = (w[:, None] * _tilt(xc, h, kappa) * q[None, :]) @ jitter
-    return float(rho.sum(1) @ xc**2 / rho.sum())
+def unconstrained_error(fit: dict, quantity) -> float:
+    """Statistical error of ``quantity(rho)`` on ``unconstrained_population`` from the fit's
+    covariance in (every w cell, kappa), q following through the profile tie."""
+    w = fit["w_unconstrained"]
+    return _propagated_error(w, np.ones(w.size, dtype=bool), fit["q"], fit["x_mm"], fit["h_ns"], fit["kappa"],
+                             fit["jitter"], fit["cov_unconstrained"], fit["dq_unconstrained"], quantity)
 
 
 def mean_x2_error(fit: dict) -> float:
-    """Statistical error of <x_e^2> from the chi^2 fit's covariance in (w, kappa), q following
-    through the profile tie (numerical gradient)."""
-    w, q, xc, h, kappa, jit = fit["w"], fit["q"], fit["x_mm"], fit["h_ns"], fit["kappa"], fit["jitter"]
-    free = fit["free"]
-    p0 = np.concatenate([w[free], q, [kappa]])
-    nw = int(free.sum())
-
-    def f(p):
-        ww = w.copy()
-        ww[free] = p[:nw]
-        return _mean_x2(ww, p[nw:-1], xc, h, p[-1], jit)
-
-    base = f(p0)
-    grad = np.empty(p0.size)
-    for i in range(p0.size):
-        step = 1e-6 * max(abs(p0[i]), 1e-3 if i < p0.size - 1 else 1e-6)
-        dp = p0.copy()
-        dp[i] += step
-        grad[i] = (f(dp) - base) / step
-    g = np.concatenate([grad[:nw], grad[-1:]]) + grad[nw:-1] @ fit["dq"]  # chain rule through q(w, kappa)
-    return float(np.sqrt(max(g @ fit["cov"] @ g, 0.0)))
+    """Statistical error of <x_e^2> from the chi^2 fit's covariance in (w on its active cells,
+    kappa), q following through the profile tie."""
+    xc = fit["x_mm"]
+    return _propagated_error(fit["w"], fit["free"], fit["q"], xc, fit["h_ns"], fit["kappa"], fit["jitter"],
+                             fit["cov"], fit["dq"], lambda rho: float(rho.sum(1) @ xc**2))
 
 
 def predict_ratio(t_edges, rho, x_edges, tau_edges) -> np.ndarray:
