@@ -76,10 +76,16 @@ def differential_decay_terms(pop: dict, dphi0_ddelta: float, omega_a: float, win
     beamline = drift_correction(t, ensemble_phase(w, dphi0_ddelta * pop["delta"]), n_t, omega_a)
     p_t0 = drift_correction(t, ensemble_phase(w, -omega_a * pop["tau"]), n_t, omega_a)
     mom = momentum_moments(pop)
+    eq28, eq33 = first_order_terms(mom, dphi0_ddelta, omega_a)
+    return {"beamline": beamline, "p_t0": p_t0, "eq28_beamline": eq28, "eq33_p_t0": eq33, **mom}
+
+
+def first_order_terms(moments: dict, dphi0_ddelta: float, omega_a: float) -> tuple[float, float]:
+    """C_dd's beamline (Eq. 28) and p-t0 (Eq. 33) terms to first order (fractional), from the
+    population's ``momentum_moments``: -dphi0/ddelta var(delta) / (omega_a gamma tau) and
+    cov(delta, tau) / (gamma tau)."""
     gt0 = GAMMA_MAGIC * TAU_MU_US
-    return {"beamline": beamline, "p_t0": p_t0,
-            "eq28_beamline": -dphi0_ddelta * mom["var_delta"] / (omega_a * gt0),
-            "eq33_p_t0": mom["cov_delta_tau_us"] / gt0, **mom}
+    return (-dphi0_ddelta * moments["var_delta"] / (omega_a * gt0), moments["cov_delta_tau_us"] / gt0)
 
 
 def mean_radius_drift(pop: dict, t_us, weights_t) -> float:

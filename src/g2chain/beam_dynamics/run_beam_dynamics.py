@@ -102,9 +102,9 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: E
     dd = differential_decay.differential_decay_terms(pop, dphi, OMEGA_A, win, acc)
     bl, pt0 = dd["beamline"] * ppb, dd["p_t0"] * ppb
 
-    def first_order(rho):  # beamline ~ var(delta), p-t0 ~ cov(delta, tau) (Eq. 28, 33)
-        m = differential_decay.momentum_moments(population(rho))
-        return bl * m["var_delta"] / dd["var_delta"] + pt0 * m["cov_delta_tau_us"] / dd["cov_delta_tau_us"]
+    def first_order(rho):  # both terms to first order (Eq. 28, 33): their statistical error
+        return sum(differential_decay.first_order_terms(differential_decay.momentum_moments(population(rho)), dphi,
+                                                        OMEGA_A)) * ppb
 
     dd_syst = {"dphi0/ddelta measurement": abs(bl) * dphi_err / abs(dphi),
                "momentum-time model": abs(pt0) * model}
