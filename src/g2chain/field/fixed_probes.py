@@ -115,8 +115,9 @@ def fill_unresolved(moments, station_probes, station_phi) -> np.ndarray:
     full = np.flatnonzero(probes == 6)
     if full.size < 2:
         raise ValueError("fixed probes: need at least two six-probe stations to fill the others' unresolved moments")
+    aliases_of = {n: unresolved_aliases(int(n)) for n in np.unique(probes[probes != 6])}
     for s in np.flatnonzero(probes != 6):
-        aliases = unresolved_aliases(int(probes[s]))
+        aliases = aliases_of[probes[s]]
         d = (phi[full] - phi[s]) % (2 * np.pi)  # azimuth from s forward to each six-probe station
         ahead, behind = full[np.argmin(d)], full[np.argmax(d)]
         da, db = d.min(), 2 * np.pi - d.max()
