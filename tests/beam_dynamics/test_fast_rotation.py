@@ -137,6 +137,24 @@ def test_nonnegative_least_squares_on_the_normal_equations_is_scipys():
     assert np.all(w >= 0) and np.any(w == 0)
 
 
+def test_nonnegative_normal_equations_without_a_cholesky_factor():
+    # two identical columns: D^T D is singular, the eigenvector factor still gives the tall
+    # problem's minimum chi^2 (the split between the twins is not unique)
+    from scipy.optimize import nnls
+
+    from g2chain.beam_dynamics.efield import nonnegative_normal_equations
+
+    rng = np.random.default_rng(6)
+    design = np.abs(rng.normal(size=(2000, 8)))
+    design[:, 5] = design[:, 4]
+    y = design @ np.array([1.0, 0.0, 2.0, 0.5, 0.7, 0.3, 0.0, 1.2]) + rng.normal(size=2000)
+    _, rnorm = nnls(design, y)
+    w, chi2 = nonnegative_normal_equations(design.T @ design, design.T @ y, float(y @ y))
+    assert np.all(w >= 0)
+    assert chi2 == pytest.approx(rnorm**2, rel=1e-8)
+    assert float(np.sum((design @ w - y) ** 2)) == pytest.approx(rnorm**2, rel=1e-8)
+
+
 def test_ce_average_of_fast_rotation_and_trackers_is_uncorrelated_inverse_variance():
     """Sec. V A 3 / Table VII: C_e is the weighted average of the fast-rotation result (chi^2 and
     Fourier together: one data set) and the trackers, each with its total uncertainty, taken as

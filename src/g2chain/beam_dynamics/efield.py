@@ -107,17 +107,27 @@ def unwrap_profile(tau_edges, profile, period_us: float) -> dict:
 
 
 def nonnegative_least_squares(design, y) -> tuple[np.ndarray, float]:
-    """min |D w - y|^2 over w >= 0; returns (w, chi^2). Solved on the normal equations' Cholesky
-    factor (|D w - y|^2 = |L^T w - L^-1 D^T y|^2 + const, D^T D = L L^T): the same minimum as
-    scipy's nnls on the full tall matrix, ~10x faster for the few-tens of x_e cells here; the
-    tall problem is solved directly if D^T D is not positive definite. chi^2 is evaluated on D."""
+    """min |D w - y|^2 over w >= 0; returns (w, chi^2), solved on the normal equations
+    (``nonnegative_normal_equations``): the same minimum as scipy's nnls on the full tall matrix,
+    ~10x faster for the few-tens of x_e cells here."""
+    design, y = np.asarray(design, dtype=float), np.asarray(y, dtype=float)
+    return nonnegative_normal_equations(design.T @ design, design.T @ y, float(y @ y))
+
+
+def nonnegative_normal_equations(dtd, dty, yy: float) -> tuple[np.ndarray, float]:
+    """min |D w - y|^2 over w >= 0 from the normal equations alone (D^T D, D^T y, y^T y): with
+    D^T D = L L^T, |D w - y|^2 = |L^T w - L^-1 D^T y|^2 + const, so scipy's nnls on the small
+    square factor gives the tall problem's minimum. L from Cholesky, or from the eigenvectors
+    (directions without curvature dropped) if D^T D is not positive definite. Returns (w, chi^2)."""
     try:
-        chol = np.linalg.cholesky(design.T @ design)
-        w, _ = nnls(chol.T, np.linalg.solve(chol, design.T @ y))
+        chol = np.linalg.cholesky(dtd)
+        w, _ = nnls(chol.T, np.linalg.solve(chol, dty))
     except np.linalg.LinAlgError:
-        w, _ = nnls(design, y)
-    r = design @ w - y
-    return w, float(r @ r)
+        lam, vec = np.linalg.eigh(dtd)
+        keep = lam > lam.max() * 1e-14
+        root = np.sqrt(lam[keep])
+        w, _ = nnls(root[:, None] * vec[:, keep].T, (vec[:, keep].T @ dty) / root)
+    return w, float(yy - 2.0 * w @ dty + w @ dtd @ w)
 
 
 def _tilt(x, tau_ns, kappa):
@@ -153,8 +163,49 @@ def tie_profile(m_w, profile, jitter, q=None, tol: float = 1e-9, max_iter: int =
     return q
 
 
+@dataclasses.dataclass(frozen=True)
+class JointNormalEquations:
+    """The chi^2 method's data on its (x_e, tau) cells, reduced to the normal equations of the
+    cell weights: with A[k, (x, tau)] the jittered debunching basis over sigma_k (Eq. 16) and
+    y_k = ratio_k / sigma_k, chi^2(rho) = rho.G.rho - 2 b.rho + yy for any cell weights rho.
+    gram: G [x, tau, x, tau]; b: A^T y [x, tau]; yy: y.y; n_bins: the fitted time bins; edge_ns:
+    the jitter folded in. Built once per signal (``joint_normal_equations``), it serves every fit
+    of that signal whatever the profile (the jitter depends on tau differences only)."""
+    gram: np.ndarray
+    b: np.ndarray
+    yy: float
+    n_bins: int
+    edge_ns: float
+
+
+def joint_normal_equations(ratio, sigma, t_us, tau_edges, x_edges, edge_ns: float = 0.0) -> JointNormalEquations:
+    """The normal equations of the ratio (on equal bins t_us) in the joint distribution's cells,
+    with the injection-time jitter ``edge_ns`` (``time_jitter``) folded into the basis."""
+    r, s, t = (np.asarray(v, dtype=float) for v in (ratio, sigma, t_us))
+    ok = np.isfinite(r) & np.isfinite(s) & (s > 0)
+    r, s, t = r[ok], s[ok], t[ok]
+    bw = float(np.median(np.diff(t)))
+    t_edges = np.concatenate([t - 0.5 * bw, [t[-1] + 0.5 * bw]])
+    x_edges = np.asarray(x_edges, dtype=float)
+    tau_edges = np.asarray(tau_edges, dtype=float)
+    n_x, n_tau = x_edges.size - 1, tau_edges.size - 1
+    r0 = fast_rotation.MAGIC_RADIUS_MM
+    f_edges = fast_rotation.F0_MHZ * r0 / (r0 + x_edges)  # descending with x
+    basis = fast_rotation.debunching_basis(t_edges, f_edges[::-1], tau_edges).reshape(t.size, n_x, n_tau)[:, ::-1, :]
+    a = basis / s[:, None, None]
+    del basis
+    if edge_ns > 0.0:
+        jit = time_jitter(0.5e3 * (tau_edges[1:] + tau_edges[:-1]), edge_ns)
+        a = np.einsum("kij,lj->kil", a, jit)  # the jitter folded into the basis
+    a = a.reshape(t.size, n_x * n_tau)
+    y = r / s
+    gram = (a.T @ a).reshape(n_x, n_tau, n_x, n_tau)
+    return JointNormalEquations(gram, (a.T @ y).reshape(n_x, n_tau), float(y @ y), int(t.size), float(edge_ns))
+
+
 def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kappa_bound: float = 3e-3,
-                           max_inner: int = 60, tol: float = 1e-6, edge_ns: float = 0.0) -> dict:
+                           max_inner: int = 60, tol: float = 1e-6, edge_ns: float = 0.0,
+                           normal: JointNormalEquations | None = None) -> dict:
     """The chi^2 method: fit the ratio (on equal bins t_us) with the joint distribution of x_e and
     injection time of a bunch with time jitter ``edge_ns`` (``time_jitter``):
 
@@ -164,29 +215,29 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
     (1/(mm ns)) minimises chi^2, w is non-negative least squares at each kappa. At each kappa, w
     and q alternate until q changes by less than ``tol`` (relative): stopping after a fixed few
     steps (4, before) left chi^2 ~500 above the optimum on the default data and C_e 5 % lower.
+    Every chi^2 is evaluated on the normal equations (``joint_normal_equations``; pass ``normal``
+    to reuse them for another profile of the same signal).
     The covariance is that of (w on its active cells, kappa) with q following them through the
     tie (the profile comes from the first turns, whose statistics are far larger): treating q as
     free parameters of the later signal doubled kappa's error. Returns rho [x cells, tau cells],
     kappa and its error, chi^2, ndf, x and tau centres, and the covariance with dq/d(w, kappa)."""
-    r, s, t = (np.asarray(a, dtype=float) for a in (ratio, sigma, t_us))
-    ok = np.isfinite(r) & np.isfinite(s) & (s > 0)
-    r, s, t = r[ok], s[ok], t[ok]
-    bw = float(np.median(np.diff(t)))
-    t_edges = np.concatenate([t - 0.5 * bw, [t[-1] + 0.5 * bw]])
+    if normal is None:
+        normal = joint_normal_equations(ratio, sigma, t_us, tau_edges, x_edges, edge_ns)
+    elif normal.edge_ns != float(edge_ns):
+        raise ValueError(f"fit_joint_distribution: normal equations with jitter {normal.edge_ns} ns, not {edge_ns}")
     x_edges = np.asarray(x_edges, dtype=float)
     xc = 0.5 * (x_edges[1:] + x_edges[:-1])
     tc = 0.5 * (tau_edges[1:] + tau_edges[:-1])
     p = np.asarray(profile, dtype=float)
     h = (tc - p @ tc) * 1e3  # ns from the profile's centre
     jit = time_jitter(h, edge_ns)
-    r0 = fast_rotation.MAGIC_RADIUS_MM
-    f_edges = fast_rotation.F0_MHZ * r0 / (r0 + x_edges)  # descending with x
+    g, b = normal.gram, normal.b
     n_x, n_tau = xc.size, tc.size
-    basis = fast_rotation.debunching_basis(t_edges, f_edges[::-1], tau_edges).reshape(t.size, n_x, n_tau)[:, ::-1, :]
-    a = basis / s[:, None, None]
-    if edge_ns > 0.0:
-        a = np.einsum("kij,lj->kil", a, jit)  # the jitter folded into the basis
-    y = r / s
+    g_flat = g.reshape(n_x * n_tau, n_x * n_tau)
+
+    def w_equations(m):  # normal equations of w for cell weights w_i m_ij
+        return np.einsum("ijkl,ij,kl->ik", g, m, m, optimize=True), np.sum(b * m, axis=1)
+
     fits = {}
     warm = {}
 
@@ -198,7 +249,7 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
             q_new = tie_profile(w @ tilt, p, jit, warm.get("q"))
             done = np.max(np.abs(q_new / q_new.sum() - q / max(q.sum(), 1e-300))) < tol * np.max(p / p.sum())
             q = q_new
-            w, chi2_w = nonnegative_least_squares(np.einsum("kij,ij->ki", a, tilt * q[None, :]), y)
+            w, chi2_w = nonnegative_normal_equations(*w_equations(tilt * q[None, :]), normal.yy)
             if done:
                 break
         warm["w"], warm["q"] = w, q
@@ -211,30 +262,35 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
     tilt = _tilt(xc, h, kappa)
     free = w > 0
     # Jacobian in (w on its active cells, kappa), q following through the tie: the tie
-    # F(q; w, kappa) = ((w @ tilt) q) @ J - profile = 0 gives dq = -(dF/dq)^-1 dF/d(w, kappa)
+    # F(q; w, kappa) = ((w @ tilt) q) @ J - profile = 0 gives dq = -(dF/dq)^-1 dF/d(w, kappa);
+    # the chi^2's curvature is d rho/d theta . G . d rho/d theta (rho the unjittered cells: the
+    # jitter is in G). Once with the active cells, once with every w cell free (and w without its
+    # sign constraint: at the fitted kappa and q, the least-squares w is linear in the data, so
+    # its moments carry no positivity bias; on ci-size noise the non-negative w puts weight into
+    # the empty tails: var(x_e) +15 %)
     m_w = w @ tilt
-    dm = np.vstack([tilt[free], ((w * xc) @ tilt * h)[None, :]])          # d(w @ tilt)/d(w_free, kappa)
     df_dq = (m_w[:, None] * jit).T                                          # [tau, tau']
-    df_dth = (dm * q[None, :]) @ jit                                        # [param, tau]
-    dq = -np.linalg.lstsq(df_dq, df_dth.T, rcond=None)[0]                   # [tau', param]
-    design = np.einsum("kij,ij->ki", a, tilt * q[None, :])  # d model / d w
-    jq = np.einsum("kij,ij->kj", a, tilt * w[:, None])
-    jk = np.einsum("kij,ij->k", a, tilt * np.outer(w * xc, q * h))
-    jac = np.column_stack([design[:, free], jk]) + jq @ dq
-    cov = np.linalg.pinv(jac.T @ jac)
-    # the same with every w cell free, and w without its sign constraint: at the fitted kappa and
-    # q, the least-squares w is linear in the data, so its moments carry no positivity bias (on
-    # ci-size noise the non-negative w puts weight into the empty tails: var(x_e) +15 %)
-    dm_all = np.vstack([tilt, ((w * xc) @ tilt * h)[None, :]])
-    dq_all = -np.linalg.lstsq(df_dq, ((dm_all * q[None, :]) @ jit).T, rcond=None)[0]
-    jac_all = np.column_stack([design, jk]) + jq @ dq_all
-    cov_all = np.linalg.pinv(jac_all.T @ jac_all)
-    w_ls = np.linalg.lstsq(design, y, rcond=None)[0]
+    dk = ((w * xc) @ tilt * h)[None, :]                                      # d(w @ tilt)/d kappa
+
+    def curvature(cells):
+        dm = np.vstack([tilt[cells], dk])                                    # d(w @ tilt)/d(w_cells, kappa)
+        dq = -np.linalg.lstsq(df_dq, ((dm * q[None, :]) @ jit).T, rcond=None)[0]  # [tau', param]
+        idx = np.flatnonzero(cells)
+        d_rho = (w * tilt.T).T[:, :, None] * dq[None, :, :]                  # through q
+        d_rho[idx, :, np.arange(idx.size)] += tilt[idx] * q[None, :]         # w cells
+        d_rho[:, :, -1] += tilt * np.outer(w * xc, q * h)                    # kappa
+        d_flat = d_rho.reshape(n_x * n_tau, -1)
+        return np.linalg.pinv(d_flat.T @ g_flat @ d_flat), dq
+
+    cov, dq = curvature(free)
+    cov_all, dq_all = curvature(np.ones(n_x, dtype=bool))
+    dtd, dty = w_equations(tilt * q[None, :])
+    w_ls = np.linalg.lstsq(dtd, dty, rcond=None)[0]
     rho = (w[:, None] * tilt * q[None, :]) @ jit
     return {"rho": rho / rho.sum(), "x_mm": xc, "tau_us": tc, "tau_edges_us": np.asarray(tau_edges),
             "x_edges_mm": x_edges, "kappa": kappa, "kappa_err": float(np.sqrt(cov[-1, -1])),
-            "chi2": float(res.fun), "ndf": int(t.size - free.sum() - 1), "w": w, "q": q, "h_ns": h,
-            "free": free, "cov": cov, "dq": dq, "jitter": jit, "edge_ns": float(edge_ns), "t_us": t,
+            "chi2": float(res.fun), "ndf": int(normal.n_bins - free.sum() - 1), "w": w, "q": q, "h_ns": h,
+            "free": free, "cov": cov, "dq": dq, "jitter": jit, "edge_ns": float(edge_ns),
             "w_unconstrained": w_ls, "cov_unconstrained": cov_all, "dq_unconstrained": dq_all}
 
 
@@ -323,7 +379,8 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
     unwrapped = unwrap_profile(tau_edges, profile, 1.0 / f_mean)
     target = unwrapped["profile"]
     edge_ns = unwrapped["bunch_ns"][2]  # the bunch's edges: the injection-time jitter
-    fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, target, x_edges, edge_ns=edge_ns)
+    normal = joint_normal_equations(rc[sel], sc[sel], tc[sel], tau_edges, x_edges, edge_ns)  # for every fit below
+    fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, target, x_edges, edge_ns=edge_ns, normal=normal)
     # The first turns already show the bunch stretched by the momentum-time correlation (its
     # late, high-momentum end runs ahead turn by turn): a few % at the steep edges. The model
     # turns its injection-time profile into the same first-turn fold, so the profile it is tied
@@ -336,12 +393,14 @@ def efield_analysis(signal, bin_us: float, field_index: float, settings: dict) -
                                    four["t0_us"], 1.0 / f_mean, int(settings["n_tau"]), fold_window)[1]
         target = np.clip(target * unwrapped["profile"] / np.maximum(model_fold, 1e-12), 0.0, None)
         target /= target.sum()
-        fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, target, x_edges, edge_ns=edge_ns)
+        fit = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, target, x_edges, edge_ns=edge_ns,
+                                     normal=normal)
     x2 = float(fit["rho"].sum(1) @ fit["x_mm"] ** 2)
     ce_c = fast_rotation.efield_coefficient(field_index) * x2
     # the same fit tied to the folded profile as measured (wrapped tails kept, no correction for
     # the first turns' stretching): how much the profile treatment moves C_e
-    fit_wrapped = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, profile, x_edges, edge_ns=edge_ns)
+    fit_wrapped = fit_joint_distribution(rc[sel], sc[sel], tc[sel], tau_edges, profile, x_edges, edge_ns=edge_ns,
+                                         normal=normal)
     ce_wrapped = (fast_rotation.efield_coefficient(field_index)
                   * float(fit_wrapped["rho"].sum(1) @ fit_wrapped["x_mm"] ** 2))
     ce_c_err = ce_c * mean_x2_error(fit) / x2
