@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from g2chain.beam_dynamics import differential_decay, muon_loss, phase_acceptance
+from g2chain.beam_dynamics import differential_decay, fast_rotation, muon_loss, phase_acceptance
 from g2chain.beam_dynamics.phase_acceptance import period_average
 from g2chain.beam_dynamics.phase_drift import drift_correction, oscillation_lines, slow_drift
 from g2chain.constants import GAMMA_MAGIC, MAGIC_RADIUS_MM, OMEGA_REF, TAU_MU_US
@@ -15,15 +15,35 @@ N_INDEX = 0.108
 GT0 = GAMMA_MAGIC * TAU_MU_US
 
 
-def _gaussian_population(sigma_x=9.0, mean_x=5.0, slope_tau_per_mm=0.0, n_x=81, n_tau=161):
+def _gaussian_population(sigma_x=9.0, mean_x=5.0, slope_tau_per_mm=0.0, n_x=81, n_tau=161, aligned=False):
     """A joint (x_e, tau) grid: Gaussian in x_e and in tau (35 ns), with <tau | x_e> moving
-    linearly (the kicker's correlation)."""
+    linearly (the kicker's correlation); tau the injection times, or with ``aligned`` the times
+    a calorimeter-aligned signal shows (the alignment delay added)."""
     x = np.linspace(-45, 45, n_x)
     h = np.linspace(-200, 200, n_tau)  # ns, wide enough that the shifted profile is not cut
     wx = np.exp(-0.5 * ((x - mean_x) / sigma_x) ** 2)
+    shift = slope_tau_per_mm * (x - mean_x) + (fast_rotation.calorimeter_alignment_delay_ns(x) if aligned else 0.0)
     # a shift of the bunch by slope * x: rho(x, tau) = wx(x) * flat(tau - slope (x - mean))
-    rho = wx[:, None] * np.exp(-0.5 * ((h[None, :] - slope_tau_per_mm * (x[:, None] - mean_x)) / 35.0) ** 2)
-    return differential_decay.joint_population({"rho": rho, "x_mm": x, "h_ns": h}, N_INDEX)
+    rho = wx[:, None] * np.exp(-0.5 * ((h[None, :] - shift[:, None]) / 35.0) ** 2)
+    return differential_decay.joint_population({"rho": rho, "x_mm": x, "h_ns": h, "calorimeter_aligned": aligned},
+                                               N_INDEX)
+
+
+def test_the_calorimeters_alignment_delay_is_taken_out_of_the_injection_times():
+    # calorimeter k's times are shifted by its azimuth at the magic period: a muon at x_e decays
+    # on average half a turn in, (T_x - T0)/2 = T0 x_e / (2 R0) late (0.0105 ns/mm)
+    assert fast_rotation.calorimeter_alignment_delay_ns(10.0) == pytest.approx(
+        0.5 * 1e3 / fast_rotation.F0_MHZ * 10.0 / MAGIC_RADIUS_MM, rel=1e-12)
+    assert fast_rotation.calorimeter_alignment_delay_ns(10.0) == pytest.approx(0.105, rel=0.01)
+    slope = 0.87
+    true = differential_decay.momentum_moments(_gaussian_population(slope_tau_per_mm=slope))
+    seen = differential_decay.momentum_moments(_gaussian_population(slope_tau_per_mm=slope, aligned=True))
+    assert seen["dtau_ddelta_us"] == pytest.approx(true["dtau_ddelta_us"], rel=1e-3)
+    # left in, the delay would add T0 / (2 (1 - n)) to d<tau>/d delta: 1.4 % of the toy's slope
+    raw = {**_gaussian_population(slope_tau_per_mm=slope, aligned=True)}
+    raw["tau"] = raw["tau"] + 1e-3 * fast_rotation.calorimeter_alignment_delay_ns(raw["x_e"])
+    extra = differential_decay.momentum_moments(raw)["dtau_ddelta_us"] - true["dtau_ddelta_us"]
+    assert extra == pytest.approx(0.5 / fast_rotation.F0_MHZ / (1 - N_INDEX), rel=0.01)
 
 
 def test_weighted_slope_and_oscillations_fitted_out():

@@ -34,13 +34,15 @@ class EfieldCorrection(Correction):
     *before* the inflation; a combination must weigh the methods by those parts and inflate once.
     ``chi2_fit``: the chi^2 method's joint momentum-time fit (C_dd reads its population);
     ``fourier``: the Fourier method's distribution; ``ratio``: (t, fast-rotation ratio);
-    ``profile``: (tau edges, early profile); ``tracker``: the trackers' method, once combined."""
+    ``profile``: (tau edges, early profile); ``tracker``: the trackers' method, once combined;
+    ``model_closure``: the chi^2 method on a signal made from its own fit (``efield.ModelClosure``)."""
 
     chi2_fit: dict
     fourier: dict
     ratio: tuple
     profile: tuple
     tracker: dict | None = None
+    model_closure: object | None = None
 
 
 @dataclass

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..constants import APERTURE_MM, GAMMA_MAGIC, MAGIC_RADIUS_MM, TAU_MU_US
 from ..numerics import weighted_slope
+from .fast_rotation import calorimeter_alignment_delay_ns
 from .phase_drift import decay_weights, drift_correction, ensemble_phase
 
 # T-method positrons (y > 0.55) sit on average 0.25 above y = 1/2: the effective energy-dependent
@@ -34,10 +35,15 @@ T_METHOD_MEAN_Y_OFFSET = 0.25
 
 def joint_population(fit: dict, field_index: float) -> dict:
     """The chi^2 method's joint distribution as a population of (x_e, tau) cells: x_e (mm),
-    delta = (1 - n) x_e / R0 (Eq. 12), tau (us, from the bunch centre) and the cell weights."""
+    delta = (1 - n) x_e / R0 (Eq. 12), tau (us, the injection time from the bunch centre: the
+    fitted time less the delay the calorimeters' alignment adds at x_e,
+    ``fast_rotation.calorimeter_alignment_delay_ns``, unless ``fit["calorimeter_aligned"]`` is
+    False) and the cell weights."""
     rho = np.asarray(fit["rho"], dtype=float)
     x = np.repeat(np.asarray(fit["x_mm"], dtype=float), rho.shape[1])
     tau = np.tile(np.asarray(fit["h_ns"], dtype=float) * 1e-3, rho.shape[0])
+    if fit.get("calorimeter_aligned", True):
+        tau = tau - 1e-3 * calorimeter_alignment_delay_ns(x)
     return {"x_e": x, "delta": (1.0 - field_index) * x / MAGIC_RADIUS_MM, "tau": tau, "weight": rho.ravel() / rho.sum()}
 
 

@@ -94,27 +94,49 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: E
     # data) and the statistical error of both terms through the fit's covariance
     fit = ce.chi2_fit
 
+    def population_of(distribution, rho):
+        return differential_decay.joint_population({**distribution, "rho": rho}, field_index)
+
     def population(rho):
-        return differential_decay.joint_population({**fit, "rho": rho}, field_index)
+        return population_of(fit, rho)
+
+    def terms(pop):  # (beamline, p-t0) step by step, with the detector model's radial acceptance
+        acc = differential_decay.radial_acceptance(pop["x_e"], det["acceptance_radial"],
+                                                   det["acceptance_radial_energy"])
+        return differential_decay.differential_decay_terms(pop, dphi, OMEGA_A, win, acc)
 
     pop = population(unconstrained_population(fit))
-    acc = differential_decay.radial_acceptance(pop["x_e"], det["acceptance_radial"], det["acceptance_radial_energy"])
-    dd = differential_decay.differential_decay_terms(pop, dphi, OMEGA_A, win, acc)
-    bl, pt0 = dd["beamline"] * ppb, dd["p_t0"] * ppb
+    dd = terms(pop)
+    # the chi^2 method's own bias, from its closure on a signal made from its fit (efield.ModelClosure):
+    # each term scaled by input / estimate there (on the exact injection law, noise-free, the
+    # estimator puts cov(delta, tau) ~11 % high: coarse cells, one-number tilt, coarse jitter);
+    # half the shift is kept as a systematic, as for the Fourier method's correlation correction
+    closure = ce.model_closure
+    if closure is None:
+        scale = {"beamline": 1.0, "p_t0": 1.0}
+    else:
+        est = terms(population_of(closure.fit, unconstrained_population(closure.fit)))
+        inp = terms(population_of(closure.population, closure.population["rho"]))
+        scale = {k: inp[k] / est[k] if est[k] != 0.0 else 1.0 for k in ("beamline", "p_t0")}
+    bl, pt0 = dd["beamline"] * scale["beamline"] * ppb, dd["p_t0"] * scale["p_t0"] * ppb
 
-    def first_order(rho):  # both terms to first order (Eq. 28, 33): their statistical error
-        return sum(differential_decay.first_order_terms(differential_decay.momentum_moments(population(rho)), dphi,
-                                                        OMEGA_A)) * ppb
+    def first_order(rho):  # both terms to first order (Eq. 28, 33), as corrected: their statistical error
+        eq28, eq33 = differential_decay.first_order_terms(differential_decay.momentum_moments(population(rho)), dphi,
+                                                          OMEGA_A)
+        return (scale["beamline"] * eq28 + scale["p_t0"] * eq33) * ppb
 
     dd_syst = {"dphi0/ddelta measurement": abs(bl) * dphi_err / abs(dphi),
-               "momentum-time model": abs(pt0) * model}
+               "momentum-time model": abs(pt0) * model,
+               "chi^2 method closure on its own model (half the correction)":
+                   0.5 * abs(bl + pt0 - (dd["beamline"] + dd["p_t0"]) * ppb)}
     dd_ext = {"p-x (Eq. 32)": settings["p_x_err_ppb"], "Michel N, A momentum dependence": settings["michel_ppb"]}
     c_dd = {"C_dd_ppb": bl + pt0 + settings["p_x_ppb"], "stat_ppb": unconstrained_error(fit, first_order),
             "syst_ppb": quadrature(dd_syst.values()), "external_ppb": dd_ext, "systematics_ppb": dd_syst,
             "parts_ppb": {"beamline": bl, "p_t0": pt0, "p_x": settings["p_x_ppb"]},
             "external_value_ppb": settings["p_x_ppb"],
             "first_order_ppb": {"beamline (Eq. 28)": dd["eq28_beamline"] * ppb, "p_t0 (Eq. 33)": dd["eq33_p_t0"] * ppb},
-            "sigma_delta": float(np.sqrt(dd["var_delta"])), "dtau_ddelta_us": dd["dtau_ddelta_us"]}
+            "sigma_delta": float(np.sqrt(dd["var_delta"])), "dtau_ddelta_us": dd["dtau_ddelta_us"],
+            "model_closure_scale": scale}
 
     # --- C_ml (Eq. 23): the trackers' radial drift beyond differential decay
     vertices, x_edges, y_edges, t_edges = trackers
