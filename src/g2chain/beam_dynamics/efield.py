@@ -17,15 +17,17 @@ Two methods, both on the fast-rotation ratio of ``fast_rotation``:
   fold wrapped around the period removed (``unwrap_profile``), kappa one number: the log-linear
   momentum-time correlation. For a momentum distribution whose mean moves linearly along the
   bunch and is then cut by the aperture at fixed x_e, this form is exact; it has n_x + n_tau + 1
-  parameters (30 + 24 + 1 by default). The statistical error comes from the full Jacobian
-  (w, q and kappa free), not only the non-negative active set.
+  parameters (30 + 24 + 1 by default). The covariance is that of (w, kappa) with q following
+  through its tie to the profile. Every chi^2 is evaluated on the normal equations of the cell
+  weights (``joint_normal_equations``: the basis is folded once into its Gram matrix).
 
 The first-turn profile needs two corrections before q is tied to it: the fold wraps the bunch
 tails around the period (``unwrap_profile``), and the momentum-time correlation already
 stretches the bunch during those turns (its steep edges come out 3-10 % high): the profile is
-corrected until the model's own first-turn fold matches the measured one. A pseudo-experiment
-with the true joint distribution put through the basis still leaves the estimator -3.5 % low
-with q tied to the true tau marginal (the coarse cells and the one-number correlation).
+corrected until the model's own first-turn fold matches the measured one. On a noise-free
+signal from the exact injection law the whole analysis still puts cov(delta, tau) ~11 % high
+(coarse cells, one-number tilt, jitter on the coarse grid): ``model_signal`` and
+``ModelClosure`` measure that bias on the fit's own distribution, and C_dd corrects for it.
 
 C_e = 2 n (1 - n) beta^2 <x_e^2> / R0^2 (Eq. 13). The fast-rotation times are on the blinded
 clock: both methods quote C_e at eps_hw = 0 together with dC_e/deps, which ``unblind`` applies.
