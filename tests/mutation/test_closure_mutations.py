@@ -2,7 +2,7 @@
 its effect is resolved, must pull its stage more than 3 sigma off the sealed truth, while the
 correct analysis on the same world stays within 3.
 
-Two worlds:
+Two worlds and the combination:
 - the shared ci world (``ci_run``), where the field stages, C_e, C_p and C_dd are resolved. Each
   case reruns one analysis step of run2 in this process (so that the test may patch it), writes
   its record beside the finished run's, and takes the stage's pull with the closure's own code
@@ -14,27 +14,32 @@ Two worlds:
   where C_ml and C_pa are resolved; at ci statistics on the ci world their statistical errors
   (~750 and ~90 ppb) hide any mistake. Its truths are the production's (C_e, C_p) and the
   expectation-level beam truth (``truth.beam``), as the closure's.
+- the ci run's combination (``combined_closure``): Eq. 56 redone with one of its factors wrong.
 
-Not covered here: omega_a^m, R'_mu and a_mu. At ci statistics their errors are 25-45 ppm, larger
-than any realistic single mistake (the shielding correction is 25.7 ppm), and a world that
-resolves one needs ~1e8 e+ per dataset through the whole chain: too slow for the test command."""
+Not covered here: omega_a^m. Its error at ci statistics is 46 ppm per dataset, while every
+realistic omega_a^m mistake measured on the ci data moves it by at most a few ppm (no pileup
+subtraction, the gain correction or the CBO terms left out; docs/omega_a.md section 14):
+resolving one at 3 sigma needs ~1e9-1e10 e+ per dataset, hours of production."""
 
 from __future__ import annotations
 
 import copy
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from g2chain.beam_dynamics import differential_decay, fast_rotation, muon_loss, run_beam_dynamics
+from g2chain.combine import amu
+from g2chain.combine.run_combination import run_unblind
 from g2chain.config import field_settings
 from g2chain.experiment.world import build_world
 from g2chain.field import omega_p, run_field
 from g2chain.io import read_json, write_json
 from g2chain.records import binning, experiment_files
 from g2chain.truth.beam import beam_dynamics_truth, dataset_kappa_calo
-from g2chain.truth.closure import CORRECTION_TRUTH, correction_pull, dataset_stages
+from g2chain.truth.closure import CORRECTION_TRUTH, correction_pull, dataset_stages, hardware_blinds, run_closure
 from g2chain.truth.production import true_omega_a_m
 
 from ..conftest import produce
@@ -243,3 +248,44 @@ def test_a_mistake_fails_its_closure_on_the_phase_drift_world(phase_drift_world,
     pulls = phase_drift_world.pulls(cfg, phase_drift_world.efield)
     print(f"{name}: pull {pulls[stage]:+.1f} (correct analysis {phase_drift_world.correct[stage]:+.2f})")
     assert abs(pulls[stage]) > 3, pulls
+
+
+# --- the combination: a_mu from R'_mu (Eq. 56) on the ci run
+def electron_moment_in_bohr_magnetons(monkeypatch):
+    """Eq. 56 with the shielded proton's moment in Bohr magnetons (mu'_p/mu_B, the CODATA entry next
+    to mu'_p/mu_e) where it wants electron moments: the electron's g_e/2 = 1 + a_e left out."""
+    constants = amu.eq56_constants
+
+    def without_g_e(edition="codata2018"):
+        return {**constants(edition), "g_e/2": (1.0, 0.1e-9)}
+    monkeypatch.setattr(amu, "eq56_constants", without_g_e)
+
+
+def combined_closure(work: Path, tmp: Path) -> dict:
+    """The unblinding and the closure of the whole ci run redone in this process (under whatever
+    the test has patched): the closure record's ``combined`` block."""
+    datasets = ["run2", "run3a", "run3b"]
+    res = work / "results"
+    files = {name: [str(res / ds / rel) for ds in datasets] for name, rel in (
+        ("averages", "analysis/omega_a/average.json"), ("corrections", "analysis/beam_dynamics/corrections.json"),
+        ("omega_p", "analysis/field/omega_p.json"), ("worlds", "sealed/world.h5"),
+        ("production_truth", "sealed/production_truth.h5"),
+        ("production_truth_json", "sealed/production_truth.json"), ("beam_truth", "sealed/beam_truth.json"))}
+    run_unblind(ci_config(), datasets, files["averages"], files["corrections"], files["omega_p"],
+                hardware_blinds(files["worlds"]), tmp / "a_mu.json", tmp / "budget.csv", tmp / "budget.md")
+    inputs = SimpleNamespace(a_mu=str(tmp / "a_mu.json"), **files)
+    return run_closure(datasets, inputs, tmp / "closure.json")["combined"]
+
+
+@pytest.mark.mutation
+@pytest.mark.workflow
+def test_a_mistake_in_eq56_fails_the_a_mu_closure(ci_run, monkeypatch, tmp_path):
+    """a_mu's error at ci statistics is ~25 ppm (omega_a^m's statistics), so only a mistake of order
+    100 ppm is resolved: of Eq. 56's factors, g_e/2 (1160 ppm). The shielded-for-free proton
+    moment (25.7 ppm) or mu_e(H)/mu_e (17.7 ppm) are not resolved at this size."""
+    correct = combined_closure(ci_run, tmp_path / "correct")["a_mu"]
+    assert abs(correct["pull"]) < 3, correct
+    electron_moment_in_bohr_magnetons(monkeypatch)
+    mutated = combined_closure(ci_run, tmp_path / "mutated")["a_mu"]
+    print(f"a_mu: g_e/2 left out of Eq. 56: pull {mutated['pull']:+.1f} (correct analysis {correct['pull']:+.2f})")
+    assert abs(mutated["pull"]) > 3, mutated
