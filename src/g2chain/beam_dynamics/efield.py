@@ -137,25 +137,28 @@ def _tilt(x, tau_ns, kappa):
     return np.exp(kappa * np.outer(x, tau_ns))
 
 
-def time_jitter(h_ns, edge_ns: float) -> np.ndarray:
-    """[tau' x tau]: where a muon of bunch time tau' is injected, a Gaussian jitter of
-    ``edge_ns`` (rows sum to 1; the identity for no jitter). The flat bunch's smeared edges
-    (``unwrap_profile``) are this jitter: the kicker's momentum-time correlation follows the
-    bunch time tau', not the jitter on top of it."""
+def time_jitter(h_ns, edge_ns: float, to_ns=None) -> np.ndarray:
+    """[tau' x tau]: where a muon of bunch time tau' (``h_ns``) is injected, on the times
+    ``to_ns`` (default: the same grid), a Gaussian jitter of ``edge_ns`` (rows sum to 1; on the
+    same grid the identity for no jitter). The flat bunch's smeared edges (``unwrap_profile``)
+    are this jitter: the kicker's momentum-time correlation follows the bunch time tau', not the
+    jitter on top of it."""
     h = np.asarray(h_ns, dtype=float)
-    if edge_ns <= 0.0:
+    if to_ns is None and edge_ns <= 0.0:
         return np.eye(h.size)
-    k = np.exp(-0.5 * ((h[:, None] - h[None, :]) / edge_ns) ** 2)
+    to = h if to_ns is None else np.asarray(to_ns, dtype=float)
+    k = np.exp(-0.5 * ((h[:, None] - to[None, :]) / edge_ns) ** 2)
     return k / k.sum(axis=1, keepdims=True)
 
 
 def tie_profile(m_w, profile, jitter, q=None, tol: float = 1e-9, max_iter: int = 500) -> np.ndarray:
     """The bunch-time profile q whose jittered marginal ((m_w q) @ jitter, m_w = w @ tilt the
     x-summed tilt) equals the measured ``profile``: closed form without jitter, otherwise the
-    multiplicative (Richardson-Lucy) deconvolution from ``q`` (or the profile)."""
+    multiplicative (Richardson-Lucy) deconvolution from ``q`` (or the profile). ``jitter`` None:
+    no jitter."""
     p = np.asarray(profile, dtype=float)
     m = np.maximum(np.asarray(m_w, dtype=float), 1e-300)
-    if np.allclose(jitter, np.eye(p.size)):
+    if jitter is None:
         return p / m
     q = (p / m) if q is None else np.asarray(q, dtype=float)
     return _richardson_lucy(np.ascontiguousarray(q), m, p, np.ascontiguousarray(jitter, dtype=float), tol, max_iter)
@@ -256,6 +259,7 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
     p = np.asarray(profile, dtype=float)
     h = (tc - p @ tc) * 1e3  # ns from the profile's centre
     jit = time_jitter(h, edge_ns)
+    tie_jitter = jit if edge_ns > 0.0 else None  # None: q in closed form (tie_profile)
     g, b = normal.gram, normal.b
     n_x, n_tau = xc.size, tc.size
     g_flat = g.reshape(n_x * n_tau, n_x * n_tau)
@@ -271,7 +275,7 @@ def fit_joint_distribution(ratio, sigma, t_us, tau_edges, profile, x_edges, kapp
         w = warm.get("w", np.exp(-0.5 * (xc / 10.0) ** 2))  # warm start from the last kappa tried
         q = np.zeros_like(p)
         for _ in range(max_inner):
-            q_new = tie_profile(w @ tilt, p, jit, warm.get("q"))
+            q_new = tie_profile(w @ tilt, p, tie_jitter, warm.get("q"))
             done = np.max(np.abs(q_new / q_new.sum() - q / max(q.sum(), 1e-300))) < tol * np.max(p / p.sum())
             q = q_new
             w, chi2_w = nonnegative_normal_equations(*w_equations(tilt * q[None, :]), normal.yy)
@@ -411,8 +415,7 @@ def model_signal(fit: dict, counts, bin_us: float, t_end_us: float, fine_mm: flo
     core = wf[:, None] * qf[None, :] * _tilt(xf, tp, fit["kappa"])
     out_edges = np.arange(lo - 4.0 * e, hi + 4.0 * e + 0.5 * fine_ns, fine_ns)  # injection times tau (ns)
     tau = 0.5 * (out_edges[1:] + out_edges[:-1])
-    jit = np.exp(-0.5 * ((tp[:, None] - tau[None, :]) / max(e, 1e-6)) ** 2)
-    rho = core @ (jit / jit.sum(axis=1, keepdims=True))
+    rho = core @ time_jitter(tp, max(e, 1e-6), tau)
     rho /= rho.sum()
     n_bins = min(int(round(t_end_us / bin_us)), np.size(counts))
     t_edges = np.arange(n_bins + 1) * bin_us
