@@ -11,7 +11,9 @@ of the workflow, then
 does the same with each extra seed's world drawing its sealed deviations (detector maps, tracker
 response, transient coverages, dphi0/ddelta) from the analysis's stated uncertainties
 (``studies.world_draws``): the coverage of the systematic errors too. Such a sweep writes only
-the coverage table (coverage_ci_drawn.md), never the budget reference.
+the coverage table (coverage_ci_drawn.md), never the budget reference. ``--keep DIR`` keeps
+each seed's closure and budget; ``--add-kept DIR`` adds such a folder's seeds (from the same code)
+to the tables, so that a sweep can be extended by more seeds without rerunning the first ones.
 
 * prints the coverage table: per closure stage, the mean and standard deviation of the pulls
   (value - truth) / sigma over the extra seeds' datasets (issue 21: each std within 0.7-1.4);
@@ -125,6 +127,8 @@ def main():
                     "(with --draw-worlds: coverage_ci_drawn.md only)")
     ap.add_argument("--draw-worlds", action="store_true", help="draw each extra seed's sealed deviations")
     ap.add_argument("--keep", type=Path, help="copy each seed's closure.json and budget.csv into this folder")
+    ap.add_argument("--add-kept", type=Path, help="a folder an earlier sweep of the same code wrote with --keep: "
+                    "its seeds join the tables (seeds run now take precedence)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ref = None if args.draw_worlds else ci_chain(None, Path(tmp))[0]
@@ -136,7 +140,16 @@ def main():
                 used.append(s)
                 print(f"seed {s} done", flush=True)
     if len(used) < len(args.seeds):
-        print(f"{len(args.seeds) - len(used)} seed(s) failed: the tables use seeds {used}")
+        print(f"{len(args.seeds) - len(used)} seed(s) failed: the run uses seeds {used}")
+    if args.add_kept is not None:
+        for path in args.add_kept.glob("seed_*_closure.json"):
+            seed = int(path.name.split("_")[1])
+            if seed not in used:
+                budget = budget_values((args.add_kept / f"seed_{seed}_budget.csv").read_text())
+                runs.append((budget, json.loads(path.read_text())))
+                used.append(seed)
+        order = np.argsort(used)
+        runs, used = [runs[i] for i in order], [used[i] for i in order]
     table = coverage_table([c for _, c in runs], used, args.draw_worlds)
     print(table)
     if args.write and args.draw_worlds:
