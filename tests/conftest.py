@@ -36,6 +36,7 @@ def copy_workflow(dest: Path) -> Path:
 # would cost CI ~1.5 min of job start-ups
 CI_TARGETS = ["experiment", "omega_a_average", "field", "beam_dynamics", "beam_truth_all",
               "results/combined/budget_blinded.md", "results/combined/closure.json",
+              "results/combined/paper_comparison.md",
               "results/run2/analysis/omega_a/I-A.scans.json"] + [
     f"results/{ds}/{what}" for ds in ("run2", "run3a", "run3b")
     for what in ("experiment/summary.png", "analysis/omega_a/comparison.png")]

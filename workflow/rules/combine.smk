@@ -66,3 +66,25 @@ rule closure:
         "logs/combined/closure.log",
     script:
         "../scripts/closure.py"
+
+
+rule paper_comparison:
+    conda:
+        "../../environment.yml"
+    input:
+        budget="results/combined/budget_blinded.csv",
+        averages=expand("results/{dataset}/analysis/omega_a/average.json", dataset=DATASETS),
+        corrections=expand("results/{dataset}/analysis/beam_dynamics/corrections.json", dataset=DATASETS),
+    params:
+        code=code("paper_comparison.py"),
+        datasets=DATASETS,
+        positrons=lambda w: {ds: float(config["datasets"][ds]["positrons"]) for ds in DATASETS},
+    output:
+        csv="results/combined/paper_comparison.csv",
+        md="results/combined/paper_comparison.md",
+        png=report("results/combined/paper_comparison.png", caption="../report/paper_comparison.rst",
+                   category="Combination"),
+    log:
+        "logs/combined/paper_comparison.log",
+    script:
+        "../scripts/paper_comparison.py"

@@ -1,0 +1,72 @@
+"""The toy-paper comparison: the stored paper tables add up as the report's totals do, the rows
+pair the right numbers, and the ci run writes the comparison."""
+
+import math
+
+import pytest
+
+from g2chain.combine import paper_comparison as pc
+from g2chain.combine.budget import ROWS
+
+
+@pytest.fixture(scope="module")
+def paper():
+    return pc.paper_tables()
+
+
+def test_the_stored_table_xxiv_adds_up_to_its_printed_totals(paper):
+    """A transcription check: the systematic rows in quadrature give the printed 70 ppb, the
+    constants the printed 25 (to the rounding of the printed rows)."""
+    unc = {r["quantity"]: r["unc"] for r in paper["table_XXIV"]}
+    syst = ["omega_a^m systematic", "C_e", "C_p", "C_ml", "C_dd", "C_pa", "<omega'_p x M>", "B_K", "B_Q"]
+    assert math.hypot(*(unc[q] for q in syst)) == pytest.approx(unc["total systematic"], abs=1.0)
+    ext = ["mu'_p(T_r)/mu_e", "m_mu/m_e", "g_e/2"]
+    assert math.hypot(*(unc[q] for q in ext)) == pytest.approx(unc["total external parameters"], abs=1.0)
+    assert math.hypot(unc["omega_a^m statistical"], unc["total systematic"], unc["total external parameters"]) \
+        == pytest.approx(unc["totals"], abs=1.0)
+    corr = sum(r["correction"] for r in paper["table_XXIV"][:10] if r["correction"] is not None
+               and not r["quantity"].startswith("B_")) - sum(r["correction"] for r in paper["table_XXIV"]
+                                                             if r["quantity"].startswith("B_"))
+    assert corr == pytest.approx(paper["table_XXIV"][-1]["correction"], abs=2)  # 622: B_i enter with - (Eq. 4)
+
+
+def test_the_stored_tables_v_and_x_add_up(paper):
+    v = paper["table_V"]
+    for ds in ("run2", "run3a", "run3b", "combined"):
+        assert math.hypot(*(c[ds] for c in v["categories"].values())) == pytest.approx(v["total"][ds], abs=1.0)
+    x = paper["table_X"]
+    for ds in ("run2", "run3a", "run3b"):
+        parts = [x[p][ds] for p in ("beamline", "p-x", "p-t0")]
+        assert sum(p[0] for p in parts) == pytest.approx(x["total"][ds][0], abs=1.0)
+        assert math.hypot(*(p[1] for p in parts)) == pytest.approx(x["total"][ds][1], abs=1.0)
+
+
+def test_every_toy_budget_row_has_its_paper_row(paper):
+    names = {r["quantity"] for r in paper["table_XXIV"]}
+    assert {q for q, _, _ in ROWS} <= names
+
+
+def test_rows_pair_the_toy_and_the_paper(paper):
+    budget = ("quantity,section,correction_ppb,unc_ppb,unc_evaluated_ppb,unc_external_ppb\n"
+              "C_e,V A,225.5,64.0,32.0,55.4\n")
+    rows = {r.quantity: r for r in pc.budget_rows(budget, paper)}
+    ce = rows["C_e"]
+    assert (ce.toy_value, ce.toy_unc, ce.paper_value, ce.paper_unc) == (225.5, 64.0, 451, 32)
+    assert ce.value_ratio == pytest.approx(0.5) and ce.unc_ratio == pytest.approx(2.0)
+    assert ce.evaluated_share == pytest.approx(0.25)  # a quarter of the variance evaluated
+    assert rows["C_p"].toy_value is None and rows["C_p"].value_ratio is None  # not in this budget
+    md = pc.comparison_markdown(list(rows.values()))
+    assert "| C_e | combined | 226 ± 64 | 451 ± 32 | 0.50 | 2.00 | 25 % |" in md
+    assert pc.comparison_csv(list(rows.values())).splitlines()[0].endswith("value_ratio,unc_ratio")
+
+
+@pytest.mark.workflow
+def test_the_ci_run_writes_the_comparison(ci_run):
+    out = ci_run / "results/combined"
+    md = (out / "paper_comparison.md").read_text()
+    for q, _, _ in ROWS:
+        assert f"| {q} | combined |" in md, q
+    for table in ("Table V", "Table VII", "Table X", "Table XI"):
+        assert f"## {table}" in md, table
+    assert (out / "paper_comparison.png").stat().st_size > 0
+    assert len((out / "paper_comparison.csv").read_text().splitlines()) > len(ROWS)
