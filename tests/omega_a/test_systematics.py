@@ -17,6 +17,7 @@ from g2chain.omega_a.systematics import (
     _slow_term,
     category_total,
     category_totals,
+    noise_subtracted,
     plan_sources,
     systematic_table,
 )
@@ -89,8 +90,8 @@ def test_tilted_losses_change_the_shape_by_the_tilt():
 
 
 def test_slow_term_amplitude_from_the_chi2_parabola():
-    # chi^2(a) = 100 + (a - a0)^2 / s^2 with a0 = 4e-4, s = 5e-4; R moves 20000 ppb per unit a
-    a0, s, slope, step = 4e-4, 5e-4, 2.0e4, 1e-3
+    # chi^2(a) = 100 + (a - a0)^2 / s^2 with a0 = 1.3e-3, s = 5e-4; R moves 20000 ppb per unit a
+    a0, s, slope, step = 1.3e-3, 5e-4, 2.0e4, 1e-3
 
     def fit(a):
         full = FitResult({"R": slope * a * 1e-3}, {}, ["R"], np.eye(1), 100 + (a - a0) ** 2 / s**2, 1, 0, "exp")
@@ -103,7 +104,22 @@ def test_slow_term_amplitude_from_the_chi2_parabola():
     row = _slow_term(src, fits, shifts, fit(0.0).full.chi2)
     assert row["amplitude_best"] == pytest.approx(a0)
     assert row["amplitude_error"] == pytest.approx(s)
-    assert row["ppb"] == pytest.approx(slope * a0)
+    assert row["shift_at_best_ppb"] == pytest.approx(slope * a0)
+    assert row["ppb"] == pytest.approx(slope * 1.2e-3)  # sqrt(a0^2 - s^2): the fit's noise taken out
+
+
+def test_the_noise_subtracted_amplitude_is_unbiased_in_its_square():
+    """Fitted amplitudes a ~ N(a_true, sigma): E[a^2 - sigma^2] = a_true^2, so the systematic of a
+    world without the effect is ~0 instead of ~sigma (what |a| alone gives)."""
+    rng = np.random.default_rng(5)
+    sigma = 1.0
+    for a_true in (0.0, 0.5, 3.0):
+        a = rng.normal(a_true, sigma, 200_000)
+        assert np.mean(a**2 - sigma**2) == pytest.approx(a_true**2, abs=0.02)
+        est = np.array([noise_subtracted(x, sigma) for x in a[:20_000]])
+        assert np.all(est >= 0) and np.all(est <= np.abs(a[:20_000]))
+    assert np.mean(np.abs(rng.normal(0.0, sigma, 20_000))) == pytest.approx(0.80, abs=0.02)  # |a| alone: sqrt(2/pi)
+    assert noise_subtracted(-2.0, None) == 2.0
 
 
 def test_second_order_fraction_is_lambda_for_a_poisson_stream():

@@ -8,11 +8,14 @@ shifts into a contribution depends on its kind:
 * ``bracket``: moved both ways by one standard error: half the spread of the two shifts;
 * ``alternatives``: other models of equal standing (CBO envelopes): the largest shift among the
   alternatives whose fit has an acceptable chi^2 (p >= ``envelope_min_pvalue``);
-* ``one-sided``: a shift needed to reach a physical condition (k_loss >= 0);
+* ``one-sided``: a shift needed to reach a physical condition (k_loss >= 0), scaled to the
+  fitted k_loss's size with its noise taken out;
 * ``truncation``: the first-to-second-order pileup shift times the second order's relative size,
   the size of the next order of the series;
 * ``slow term``: an ad-hoc gain-like correction 1 + a exp(-t/tau_s) with a set by the chi^2 of
-  the fit (parabola through a = -step, 0, +step), and the shift it implies;
+  the fit (parabola through a = -step, 0, +step), and the shift it implies, with the fit's noise
+  expectation taken out of a (``noise_subtracted``): the source measures the world's slow effect,
+  not the noise of the fit that finds it;
 * ``statistical``: the spread over other randomization seeds, reported but not added (another
   randomization of the same positrons is a resampling: its spread is inside sigma_stat).
 
@@ -165,7 +168,9 @@ def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: fl
                                    for v, d, f, a in zip(src.variations, shifts, fits, ok, strict=True)}
             row["ppb"] = max([abs(d) for d, a in zip(shifts, ok, strict=True) if a], default=0.0)
         elif src.kind == "one-sided":
-            row.update(shift_ppb=shifts[0], ppb=abs(shifts[0]))
+            # the shift is linear in the fitted k_loss it removes: scale it to k's noise-free size
+            k, k_err = nominal.values["k_loss"], nominal.errors.get("k_loss")
+            row.update(shift_ppb=shifts[0], ppb=abs(shifts[0]) * (noise_subtracted(k, k_err) / abs(k) if k else 0.0))
         elif src.kind == "truncation":
             q = _second_order_fraction(calo, spec)
             row.update(first_order_shift_ppb=shifts[0], second_order_fraction=q, ppb=q * abs(shifts[0]))
@@ -193,9 +198,19 @@ def category_total(contributions) -> float:
     return math.sqrt(linear**2 + sum(p**2 for p, independent in contributions if independent))
 
 
+def noise_subtracted(amplitude: float, error: float | None) -> float:
+    """|a| with the fit's noise taken out: sqrt(max(a^2 - sigma_a^2, 0)). A fitted amplitude
+    scatters by sigma_a around the true one, so E[a^2] = a_true^2 + sigma_a^2; the systematic is
+    what the world's slow effect does, not what the fit's noise does (0 without an error)."""
+    if error is None or not math.isfinite(error):
+        return abs(amplitude)
+    return math.sqrt(max(amplitude**2 - error**2, 0.0))
+
+
 def _slow_term(src: Source, fits, shifts, chi2_0: float) -> dict:
     """The gain-like slow term: its amplitude from the chi^2 parabola through -step, 0, +step,
-    and the R shift at that amplitude (R is linear in a small correction)."""
+    and the R shift at that amplitude with the amplitude's noise expectation subtracted (R is
+    linear in a small correction)."""
     step = src.variations[0].slow_gain
     c_up, c_dn = fits[0].full.chi2, fits[1].full.chi2
     slope = (shifts[0] - shifts[1]) / (2 * step)  # ppb per unit amplitude
@@ -204,9 +219,10 @@ def _slow_term(src: Source, fits, shifts, chi2_0: float) -> dict:
     # the data prefer a = -grad / curvature; without curvature (no information) use one step
     a_best = -grad / curvature if curvature > 0 else step
     a_best = float(np.clip(a_best, -5 * step, 5 * step))
-    return {"tau_us": src.variations[0].slow_tau_us, "amplitude_best": a_best,
-            "amplitude_error": float(1 / math.sqrt(curvature / 2)) if curvature > 0 else None,
-            "dR_da_ppb": slope, "ppb": abs(slope * a_best)}
+    a_err = float(1 / math.sqrt(curvature / 2)) if curvature > 0 else None
+    return {"tau_us": src.variations[0].slow_tau_us, "amplitude_best": a_best, "amplitude_error": a_err,
+            "dR_da_ppb": slope, "shift_at_best_ppb": abs(slope * a_best),
+            "ppb": abs(slope) * noise_subtracted(a_best, a_err)}
 
 
 def _second_order_fraction(calo: dict, spec: AnalysisSpec) -> float:
