@@ -168,7 +168,9 @@ def test_pileup_and_gain_systematics_follow_the_toy(base_cfg):
     default = category_totals(table)
     assert set(default) == set(CATEGORIES)
     assert default["pileup"] > 0.1 and default["gain"] > 0.1  # both effects are in the toy
-    assert default["cbo"] > 0.0 and default["slow term"] > 0.0
+    assert default["cbo"] > 0.0
+    slow = table["categories"]["slow term"]["sources"]["ad-hoc gain-like term"]
+    assert slow["shift_at_best_ppb"] > 0.0 and slow["ppb"] <= slow["shift_at_best_ppb"]  # noise taken out
     assert table["total_ppb"] == pytest.approx(np.sqrt(sum(v**2 for v in default.values())))
     seed = table["categories"]["other"]["sources"]["randomization seed"]
     assert seed["ppb"] == 0.0 and seed["spread_ppb"] > 0  # reported, inside sigma_stat, not added
