@@ -79,3 +79,17 @@ def test_fills_follow_the_muon_schedule(world, field):
     on_orbit = m[:, 0].mean() + sum(np.mean(m[:, 2 * n - 1] * x_cod**n) for n in range(1, 7))
     assert (weights @ field.coef[:, 0] + 1) * M1 == pytest.approx(on_orbit, abs=1e-6)
     assert abs(on_orbit - muon_weighted_moments(world)[0]) > 0.05  # the closed orbit matters here (> 1 ppb)
+
+
+def test_the_kickers_eddy_field_follows_the_datasets_kick():
+    """The eddy currents follow the kicker current: Run-3b's 161 kV against the 142 kV the
+    amplitude is quoted at gives 161/142 of it, and the transient phase (linear in it) follows."""
+    settings = {"kicker": {"amplitude_ppb": -2000.0, "reference_kV": 142.0, "tau_us": 80.0, "coverage": 0.1},
+                "esq": {"amplitude_ppb": -100.0, "tau_us": 2e4, "frequency_hz": 100.0, "phase_rad": 0.4,
+                        "coverage": 0.4}}
+    kicked = muon_field.with_kick(settings, 161.0)
+    assert kicked["kicker"]["amplitude_ppb"] == pytest.approx(-2000.0 * 161.0 / 142.0)
+    assert kicked["esq"] == settings["esq"] and settings["kicker"]["amplitude_ppb"] == -2000.0  # a copy
+    assert muon_field.with_kick(settings, 142.0)["kicker"]["amplitude_ppb"] == -2000.0
+    ref, strong = (muon_field.transient_phase_tables(s, 1.44, 700.0) for s in (settings, kicked))
+    assert strong[0] == pytest.approx(ref[0] * 161.0 / 142.0) and np.array_equal(strong[1], ref[1])

@@ -127,7 +127,8 @@ CORRELATION_STUDY_CONFIG = ("seed", "truth", "omega_a_correlations", *field_keys
 FIELD_ANALYSIS_KEYS = ("transient_model", "fit_start_us", "footprint_half_width_s", "max_gap_s", "ramp_model",
                        "trolley_temperature", "external_ppb")
 # the measurement runs on the world's access plan (a world key), so it reads both parts
-MEASURE_FIELD_CONFIG = ("seed", *field_keys(WORLD_KEYS + MEASUREMENT_KEYS))
+# (and the dataset's kick, which sets the kicker's eddy field its magnetometer traces)
+MEASURE_FIELD_CONFIG = ("seed", "datasets.{dataset}.kicker_kV", *field_keys(WORLD_KEYS + MEASUREMENT_KEYS))
 
 
 def combination_inputs(wildcards=None):

@@ -89,7 +89,8 @@ def differential_decay_terms(pop: dict, dphi0_ddelta: float, omega_a: float, win
 def first_order_terms(moments: dict, dphi0_ddelta: float, omega_a: float) -> tuple[float, float]:
     """C_dd's beamline (Eq. 28) and p-t0 (Eq. 33) terms to first order (fractional), from the
     population's ``momentum_moments``: -dphi0/ddelta var(delta) / (omega_a gamma tau) and
-    cov(delta, tau) / (gamma tau)."""
+    cov(delta, tau) / (gamma tau). ``dphi0_ddelta`` is the slope of the spin phase the world adds
+    (rad per unit delta): minus the paper's Eq. 7 phase slope, so Eq. 28's sign is the paper's."""
     gt0 = GAMMA_MAGIC * TAU_MU_US
     return (-dphi0_ddelta * moments["var_delta"] / (omega_a * gt0), moments["cov_delta_tau_us"] / gt0)
 

@@ -82,7 +82,10 @@ def phase_drift_corrections(settings: dict, field_index: float, det: dict, ce: E
     """C_dd, C_ml and C_pa (ppb) with statistical, systematic and external parts:
     {"C_dd": Correction, "C_ml": MuonLossCorrection, "C_pa": PhaseAcceptanceCorrection}."""
     win = tuple(settings["window_us"])
-    dphi = settings["dphi0_ddelta_mrad_per_percent"] * 0.1  # mrad per % -> rad per unit delta
+    # mrad per % -> rad per unit delta; the measurement is the paper's phase (Eq. 7, cos(omega t - phi0),
+    # so Eq. 28 gives C_dd^bl = +sigma^2 dphi0/ddelta / (omega gamma tau)), the library's the spin
+    # phase added to omega t (differential_decay, muon_loss): minus
+    dphi = -settings["dphi0_ddelta_mrad_per_percent"] * 0.1
     dphi_err = settings["dphi0_ddelta_err_mrad_per_percent"] * 0.1
     model = settings["momentum_time_model"]
     # the momentum spread's relative uncertainty: C_e's (stat + syst), the same distribution

@@ -117,6 +117,16 @@ def _moments_with_cod(world: FieldWorld, x_cod: np.ndarray) -> np.ndarray:
     return out
 
 
+def with_kick(settings: dict, kicker_kV: float) -> dict:
+    """The field block with the kicker's eddy field at the dataset's kick: ``kicker.amplitude_ppb``
+    is the field at ``kicker.reference_kV``, and the eddy currents follow the kicker current, so a
+    dataset's amplitude scales with its ``kicker_kV`` (Table XX: Run-3b's stronger kick, -22.5
+    against -21.1 ppb in Run-2/3a)."""
+    kick = settings["kicker"]
+    scaled = {**kick, "amplitude_ppb": float(kick["amplitude_ppb"]) * float(kicker_kV) / float(kick["reference_kV"])}
+    return {**settings, "kicker": scaled}
+
+
 def transient_phase_tables(settings: dict, omega_ref: float, t_max_us: float) -> np.ndarray:
     """(2, M) phases [rad] the kicker and ESQ transients add between the kick and time j *
     TRANSIENT_STEP_US: omega_ref * coverage * int_0^t b(s) ds in closed form, with

@@ -20,6 +20,7 @@ from ..physics.transients import esq_vibration, exponential_transient
 from ..seeds import dataset_key
 from . import field_measurements
 from .field_world import FieldWorld, build_field_world
+from .muon_field import with_kick
 
 WORLD_KEYS = (
     "m1_hz", "multipole_ratios_ppb", "azimuths", "dipole_profile_ppm_rms", "multipole_azimuthal_ppb_rms",
@@ -108,7 +109,7 @@ def write_field_measurements(cfg: dict, dataset: str, world_path, path):
     rng = np.random.default_rng(np.random.SeedSequence(int(cfg["seed"]), spawn_key=(dataset_key(dataset),
                                                                                       _MEASUREMENT_STREAM)))
     meas = field_measurements.measure_field(world, s, offsets, rng)
-    traces = transient_traces(s, rng)
+    traces = transient_traces(with_kick(s, cfg["datasets"][dataset]["kicker_kV"]), rng)
     data = {
         "trolley/times_s": (meas.trolley_times_s, "s"),
         "trolley/azimuth_rad": (world.phi, "rad"),

@@ -105,8 +105,9 @@ def build_conditions(cfg: dict, dataset: str, world: dict) -> Conditions:
         triple_eff=float(b["triple_efficiency"]),
         omega_a=world["omega_a_ref"],
         phi0=world["phi0"],
-        # mrad per % -> rad per unit delta
-        dphi0_ddelta=float(b["dphi0_ddelta_mrad_per_percent"]) * 1e-3 * 100.0,
+        # mrad per % -> rad per unit delta, and from the paper's phase (Eq. 7: cos(omega t - phi0),
+        # Sec. V D 1: -13.5 mrad/%) to the spin phase the kernel adds (spin = phi0_spin + ...): minus
+        dphi0_ddelta=-float(b["dphi0_ddelta_mrad_per_percent"]) * 1e-3 * 100.0,
         gamma_magic=GAMMA_MAGIC,
         tau_mu=TAU_MU_US,
         e_max=E_MAX_GEV,
