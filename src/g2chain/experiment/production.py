@@ -38,9 +38,9 @@ from .trig import cos_sin_turns
 (
     C_FILLS, C_INJECTED, C_STORED, C_SCRAPED, C_LOST_SLOW, C_DECAYED, C_ACCEPTED, C_HITS_1GEV,
     C_UNIFORM, C_NORMAL, C_EXPONENTIAL, C_SUM_CE, C_SUM_CP, C_MERGED_LOCAL, C_MERGED_GLOBAL,
-    C_TRACKED,
-) = range(16)
-N_COUNTERS = 16
+    C_TRACKED, C_COUNTED,
+) = range(17)
+N_COUNTERS = 17
 
 _TWO_PI = 2.0 * math.pi
 _CALO_WIDTH = _TWO_PI / N_CALOS
@@ -297,6 +297,8 @@ def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, 
         out_k[rank[idx]] = k
         if e > 1.0:
             counters[C_HITS_1GEV] += 1
+        if c.count_e_min < e < c.count_e_max and t > c.count_t_min:
+            counters[C_COUNTED] += 1  # the positrons the target counts (production.count_window)
         if e > c.q_threshold:
             iq = int(t / TQ)
             if iq < N_TQ:
@@ -419,7 +421,7 @@ def run_fills(c, fld, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hi
     x_ref = c.r0 * c.delta_mean / (1.0 - n)  # closed orbit of the mean momentum
     drift_span = c.drift_max - c.drift_min
 
-    while counters[C_HITS_1GEV] < target:
+    while counters[C_COUNTED] < target:
         za, _ = normal_pair(s)
         counters[C_NORMAL] += 2
         nmu = int(c.muons_per_fill * (1.0 + c.intensity_rms * za))
@@ -627,7 +629,7 @@ def simulate_chunk(cond, field: MuonField, positrons: float, seed: int, dataset_
             views["tracker"], views["lost"], views["truth"], views["truth_lost"], views["counters"],
         )
         if progress is not None:
-            progress.update(float(views["counters"][C_HITS_1GEV]))
+            progress.update(float(views["counters"][C_COUNTED]))
     n_fills = views["counters"][C_FILLS]
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(dataset_key, chunk, 1))))
     _add_pedestal(views, n_fills, detector_cfg, rng)

@@ -39,9 +39,18 @@ Conditions = namedtuple(
         "phase_yy", "drift_min", "drift_max", "eres", "gain_if_amp", "gain_if_tau",
         "gain_st_amp", "gain_st_tau", "tau_res", "global_sep", "shadow_gap", "q_threshold",
         "tracker_res", "tracker_eff", "tracker_falloff", "tracker_ymin", "tracker_ymax", "eps_hw",
-        "muons_per_fill", "intensity_rms",
+        "muons_per_fill", "intensity_rms", "count_e_min", "count_e_max", "count_t_min",
     ],
 )
+
+
+def count_window(window: dict | None) -> dict:
+    """The kernel's counting window from ``production.count_window`` ({energy_gev: [lo, hi],
+    t_min_us}); None: every hit above 1 GeV at any time."""
+    if window is None:
+        return {"count_e_min": 1.0, "count_e_max": math.inf, "count_t_min": -math.inf}
+    lo, hi = (float(e) for e in window["energy_gev"])
+    return {"count_e_min": lo, "count_e_max": hi, "count_t_min": float(window["t_min_us"])}
 
 
 def build_world(cfg: dict, dataset: str) -> dict:
@@ -138,4 +147,7 @@ def build_conditions(cfg: dict, dataset: str, world: dict) -> Conditions:
         eps_hw=world["eps_hw"],
         muons_per_fill=float(p["muons_per_fill"]),
         intensity_rms=float(p["intensity_rms"]),
+        # the positrons a dataset's ``positrons`` counts: every hit above 1 GeV, or those of a window
+        # (Table I: 1-3 GeV after 30 us, ``production.count_window``), on the blinded clock
+        **count_window(p.get("count_window")),
     )

@@ -16,7 +16,7 @@ COUNTER_NAMES = [
     "fills", "muons_injected", "muons_stored", "muons_scraped", "muons_lost_slow", "muons_decayed",
     "positrons_accepted", "hits_above_1gev", "variates_uniform", "variates_normal",
     "variates_exponential", "sum_ce_stored", "sum_cp_stored", "merged_local", "merged_global",
-    "tracker_vertices",
+    "tracker_vertices", "positrons_counted",
 ]
 
 PILEUP_METHODS = ("shadow_positron", "hit_level", "waveform_level")
