@@ -206,3 +206,30 @@ def test_lost_muon_spectrum_matches_true_losses(base_cfg):
     ok = h_true > 5
     chi2 = np.sum((h_rec[ok] - h_true[ok]) ** 2 / h_true[ok])
     assert chi2 < ok.sum() + 5 * math.sqrt(2 * ok.sum())
+
+
+def test_the_esq_relaxation_after_scraping_moves_the_betatron_phases(base_cfg):
+    """beam.esq_relaxation: n(t) = n (1 + eps e^{-t/tau}). A muon's radial and vertical betatron
+    phases at its decay are the turn-by-turn sums of the exact tunes sqrt(1 - n(t)), sqrt(n(t))
+    (to the kernel's first order in eps): the CBO frequency relaxes early in the fill."""
+    from g2chain.experiment.production import _position_at_decay
+    from g2chain.experiment.world import build_conditions, build_world
+
+    c = build_conditions(base_cfg, "run2", build_world(base_cfg, "run2"))
+    eps, tau = 0.01, 15.0
+    relaxed = c._replace(esq_relax=eps, esq_relax_tau=tau)
+    sqrt_1mn, sqrt_n = math.sqrt(1 - c.n), math.sqrt(c.n)
+    t_c = 2 * math.pi / c.omega_c0  # one turn at x_e = 0 (us)
+    for t_dec in (3.0, 20.0, 200.0):
+        turns = np.arange(int(t_dec / t_c)) * t_c  # the turns' start times from t0 = 0
+        n_t = c.n * (1 + eps * np.exp(-(turns + 0.5 * t_c) / tau))
+        frac = t_dec / t_c - turns.size
+        phase_x = np.sum(np.sqrt(1 - n_t)) + frac * math.sqrt(1 - c.n)  # turns of betatron phase
+        phase_y = np.sum(np.sqrt(n_t)) + frac * math.sqrt(c.n)
+        # a unit cosine-like amplitude in x and y: x - x_e = cos(2 pi phase_x), y = cos(2 pi phase_y)
+        x, y, _ = _position_at_decay(relaxed, 0.0, t_dec, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, sqrt_1mn, sqrt_n)
+        x0, y0, _ = _position_at_decay(c, 0.0, t_dec, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, sqrt_1mn, sqrt_n)
+        assert x == pytest.approx(math.cos(2 * math.pi * phase_x), abs=2e-3)
+        assert y == pytest.approx(math.cos(2 * math.pi * phase_y), abs=2e-3)
+        moved = abs(x - x0) + abs(y - y0)
+        assert moved > 0.05 if t_dec > 10 else True  # the relaxation is seen (0.3 turns of y phase by 20 us)

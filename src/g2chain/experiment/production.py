@@ -185,8 +185,18 @@ def _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2, s
     turns = omega_c * (t_dec - t0) / _TWO_PI
     nu_x = sqrt_1mn * (1.0 + c.chrom_x * delta) + c.detune_x * a_x2 / (ap * ap)
     nu_y = sqrt_n * (1.0 + c.chrom_y * delta) + c.detune_y * a_y2 / (ap * ap)
-    cx, sx_ = cos_sin_turns(nu_x * turns)
-    cy, sy_ = cos_sin_turns(nu_y * turns)
+    phase_x = nu_x * turns
+    phase_y = nu_y * turns
+    if c.esq_relax != 0.0:
+        # the ESQ field index relaxing after scraping, n(t) = n (1 + eps e^{-t/tau}): the tunes
+        # sqrt(1 - n), sqrt(n) move by -n eps/(2 nu_x), +nu_y eps/2 times e^{-t/tau}, and the
+        # phases by those times the turns' integral of e^{-t/tau} from t0 (Sec. IV J 1)
+        relax_turns = omega_c * c.esq_relax_tau * (math.exp(-t0 / c.esq_relax_tau)
+                                                   - math.exp(-t_dec / c.esq_relax_tau)) / _TWO_PI
+        phase_x -= c.n * c.esq_relax / (2.0 * sqrt_1mn) * relax_turns
+        phase_y += 0.5 * sqrt_n * c.esq_relax * relax_turns
+    cx, sx_ = cos_sin_turns(phase_x)
+    cy, sy_ = cos_sin_turns(phase_y)
     x = x_e + x0 * cx + px0 * sx_
     y = y0 * cy + py0 * sy_
     return x, y, _TWO_PI * (turns - math.floor(turns))

@@ -39,7 +39,8 @@ Conditions = namedtuple(
         "phase_yy", "drift_min", "drift_max", "eres", "gain_if_amp", "gain_if_tau",
         "gain_st_amp", "gain_st_tau", "tau_res", "global_sep", "shadow_gap", "q_threshold",
         "tracker_res", "tracker_eff", "tracker_falloff", "tracker_ymin", "tracker_ymax", "eps_hw",
-        "muons_per_fill", "intensity_rms", "count_e_min", "count_e_max", "count_t_min",
+        "muons_per_fill", "intensity_rms", "count_e_min", "count_e_max", "count_t_min", "esq_relax",
+        "esq_relax_tau",
     ],
 )
 
@@ -105,6 +106,9 @@ def build_conditions(cfg: dict, dataset: str, world: dict) -> Conditions:
         chrom_y=float(b["chromaticity_y"]),
         detune_x=float(b["detuning_x"]),
         detune_y=float(b["detuning_y"]),
+        # the field index's relaxation after scraping (beam.esq_relaxation; absent: none)
+        esq_relax=float(b.get("esq_relaxation", {}).get("n_relative", 0.0)),
+        esq_relax_tau=float(b.get("esq_relaxation", {}).get("tau_us", 1.0)),
         aperture=APERTURE_MM,
         scrape_mm=float(b["scraping_mm"]),
         t_scrape=float(b["scraping_time_us"]),
