@@ -1,6 +1,6 @@
 """The Run-2/3 world (config/paper.yaml) is sized like the experiment: the truths its production
 and beam make are those of the report's tables, before any analysis (issue 22). Small samples:
-the beam truth of 3e5 stored muons and a 1e6 e+ production per dataset (C_e, C_p, B_K, B_Q are
+the beam truth of 3e5 stored muons and a 4e5 e+ production per dataset (Table I counting) (C_e, C_p, B_K, B_Q are
 means over the detected muons, known to < 1 % at that size)."""
 
 import pytest
@@ -25,7 +25,7 @@ def paper_world():
         world = build_world(cfg, ds)
         cond = build_conditions(cfg, ds, world)
         beam = beam_dynamics_truth(cond, dataset_kappa_calo(cfg, ds, cond), 300_000, cfg["seed"], ds)
-        views, _ = produce(cfg, ds, positrons=1e6)
+        views, _ = produce(cfg, ds, positrons=4e5)
         prod = true_omega_a_m(views["truth"], world["omega_a_ref"], "T")
         out[ds] = {"C_e": prod["mean_ce_ppb"], "C_p": prod["mean_cp_ppb"], "B_K": prod["B_K_ppb"],
                    "B_Q": prod["B_Q_ppb"], "C_dd": beam["C_dd_ppb"], "C_ml": beam["C_ml_ppb"], "C_pa": beam["C_pa_ppb"]}
