@@ -14,8 +14,10 @@ from ..conftest import CI_TARGETS, ROOT
 
 # the rules that only collect targets (no output of their own)
 TARGETS = {"all", "experiment", "omega_a", "correlations", "field", "beam_dynamics", "beam_truth_all"}
+# what follows the combination's inputs: the budget, a_mu, the closure and the paper comparison
+COMBINATION = {"combine", "unblind", "closure", "paper_comparison"}
 # everything downstream of the omega_a average, which every omega_a change reaches
-AFTER_AVERAGE = {"omega_a_dataset_average", "omega_a_average", "combine", "unblind", "closure"}
+AFTER_AVERAGE = {"omega_a_dataset_average", "omega_a_average", *COMBINATION}
 # a fresh production reruns every rule but the two correlation steps (their study has its own world)
 PRODUCTION_ON = {"field_world", "measure_field", "world", "simulate_chunk", "merge", "beam_truth", "summary_plot",
                  "omega_a_fit", "omega_a_scans", "relative_unblind", "field_analysis", "beam_dynamics_analysis",
@@ -69,20 +71,20 @@ def planned(work, *args) -> set:
     ("beam={scraping_time_us: 6.5}", NEW_WORLD | TRIALS),
     ("detector={energy_resolution: 0.07}", NEW_WORLD | TRIALS),
     ("production={intensity_rms: 0.12}", NEW_WORLD | TRIALS),
-    # one dataset (not the study's): its chain only (the ci targets scan run2 alone)
-    ("datasets={run3b: {kicker_kV: 150}}", NEW_WORLD - {"omega_a_scans"}),
+    # one dataset (not the study's): its chain only (the ci targets scan run2 alone), with its
+    # field measurement: the kick sets the kicker's eddy field the magnetometer traces
+    ("datasets={run3b: {kicker_kV: 150}}", (NEW_WORLD - {"omega_a_scans"}) | {"measure_field"}),
     ("field={daily_cycle_ppm: 0.5}", PRODUCTION_ON | TRIALS),  # a world key
     # a measurement key: the field measurements and analysis only (README, "Change a condition")
-    ("field={trolley_interval_days: 6}", {"measure_field", "field_analysis", "combine", "unblind", "closure"}),
+    ("field={trolley_interval_days: 6}", {"measure_field", "field_analysis", *COMBINATION}),
     # an analysis key of one branch
     ("beam_dynamics={truth_muons: 100000}", {"beam_truth", "closure"}),
     # the analyses' detector model: the two analyses that read it, never the world or the production
-    ("detector_model={phase_radial_mrad: 9.0}", {"beam_dynamics_analysis", "field_analysis", "combine", "unblind",
-                                                  "closure"}),
+    ("detector_model={phase_radial_mrad: 9.0}", {"beam_dynamics_analysis", "field_analysis", *COMBINATION}),
     # the analysis's model of the transients: the field analysis only; the world's extent: the production
     ("field={transient_model: {kicker: {coverage: 0.09, coverage_err: 0.02}, esq: {coverage: 0.433, "
-     "coverage_err: 0.23}}}", {"field_analysis", "combine", "unblind", "closure"}),
-    ("combination={constants: scipy}", {"combine", "unblind", "closure"}),
+     "coverage_err: 0.23}}}", {"field_analysis", *COMBINATION}),
+    ("combination={constants: scipy}", COMBINATION),
 ])
 def test_a_config_change_reruns_what_reads_it(finished, change, expected):
     assert planned(finished, "--config", change) == expected
