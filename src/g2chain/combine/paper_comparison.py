@@ -168,12 +168,13 @@ TITLES = {"XXIV": "Table XXIV: the budget of R'_mu (combined datasets)",
 
 def comparison_header(positrons: dict) -> list[str]:
     """The markdown's title and what the toy's statistics are (``positrons``: {dataset: e+ as the
-    config counts them, every e+ above 1 GeV}) against the paper's (Table I)."""
+    config counts them: every e+ above 1 GeV, or those in ``production.count_window``}) against the
+    paper's (Table I)."""
     paper = paper_tables()["table_I_positrons"]
     sizes = ", ".join(f"{ds} {n:.3g}" for ds, n in positrons.items())
     ref = ", ".join(f"{ds} {n:.3g}" for ds, n in paper.items())
     return ["# The toy's budget beside the Run-2/3 report's (PRD 110, 032009)", "",
-            f"Toy positrons (every e+ above 1 GeV): {sizes}. Paper (Table I, 1-3 GeV in the fits): {ref}.",
+            f"Toy positrons (as the config counts them): {sizes}. Paper (Table I, 1-3 GeV in the fits): {ref}.",
             "Statistical rows scale as 1/sqrt(N); ratios are toy / paper; the evaluated share is the "
             "part of the toy's variance the chain evaluates from its data (the rest: external inputs)."]
 

@@ -100,6 +100,12 @@ def transient_traces(settings: dict, rng) -> dict:
             "esq": _trace(t, quad, 1e-9 * float(tr["esq_noise_ppb"]), rng)}
 
 
+def world_field_settings(cfg: dict, dataset: str) -> dict:
+    """The dataset's field block as the world has it: its transients at the dataset's kick
+    (``muon_field.with_kick``), for the production's muons and the magnetometer traces alike."""
+    return with_kick(field_settings(cfg, dataset), cfg["datasets"][dataset]["kicker_kV"])
+
+
 def write_field_measurements(cfg: dict, dataset: str, world_path, path):
     """experiment/field.h5: every record of the dataset's field systems (raw frequencies in Hz,
     times in s on the run clock, traces as fractional field over the fill in us)."""
@@ -109,7 +115,7 @@ def write_field_measurements(cfg: dict, dataset: str, world_path, path):
     rng = np.random.default_rng(np.random.SeedSequence(int(cfg["seed"]), spawn_key=(dataset_key(dataset),
                                                                                       _MEASUREMENT_STREAM)))
     meas = field_measurements.measure_field(world, s, offsets, rng)
-    traces = transient_traces(with_kick(s, cfg["datasets"][dataset]["kicker_kV"]), rng)
+    traces = transient_traces(world_field_settings(cfg, dataset), rng)
     data = {
         "trolley/times_s": (meas.trolley_times_s, "s"),
         "trolley/azimuth_rad": (world.phi, "rad"),

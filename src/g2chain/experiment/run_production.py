@@ -7,15 +7,14 @@ import time
 
 import numpy as np
 
-from ..config import field_settings
 from ..io import config_hash, read_h5, write_h5
 from ..progress import Progress
 from ..records import binning, experiment_files
 from ..seeds import dataset_key
 from .field_world import FieldWorld
-from .muon_field import MuonField, muon_field, with_kick
+from .muon_field import MuonField, muon_field
 from .production import simulate_chunk
-from .run_field_systems import dataset_field_world, read_field_world
+from .run_field_systems import dataset_field_world, read_field_world, world_field_settings
 from .world import WORLD_UNITS, build_conditions, build_world, dataset_settings
 
 _MUON_FIELD_UNITS = {"t_s": "s", "coef": "1 (B / f_ref - 1 per monomial)", "schedule": "1", "x_cod_mm": "mm",
@@ -25,8 +24,7 @@ _MUON_FIELD_UNITS = {"t_s": "s", "coef": "1 (B / f_ref - 1 per monomial)", "sche
 def dataset_muon_field(cfg: dict, dataset: str, world: dict, field_world: FieldWorld) -> MuonField:
     """The dataset's field world as its muons sample it (``muon_field.muon_field``)."""
     t_max = binning.N_T * binning.T_BIN_US * 1.001  # the longest recorded time on the true clock
-    ds = cfg["datasets"][dataset]
-    return muon_field(field_world, with_kick(field_settings(cfg, dataset), ds["kicker_kV"]), float(ds["field_index"]),
+    return muon_field(field_world, world_field_settings(cfg, dataset), float(cfg["datasets"][dataset]["field_index"]),
                       world["f_ref_hz"], world["omega_a_ref"], t_max)
 
 
