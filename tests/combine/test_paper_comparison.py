@@ -56,8 +56,24 @@ def test_rows_pair_the_toy_and_the_paper(paper):
     assert ce.evaluated_share == pytest.approx(0.25)  # a quarter of the variance evaluated
     assert rows["C_p"].toy_value is None and rows["C_p"].value_ratio is None  # not in this budget
     md = pc.comparison_markdown(list(rows.values()))
-    assert "| C_e | combined | 226 ± 64 | 451 ± 32 | 0.50 | 2.00 | 25 % |" in md
+    assert "| C_e | combined | 226 ± 64 | – | 451 ± 32 | 0.50 | 2.00 | 25 % |" in md
     assert pc.comparison_csv(list(rows.values())).splitlines()[0].endswith("value_ratio,unc_ratio")
+
+
+def test_uncertainties_extrapolate_to_the_papers_statistics(paper):
+    """At 1 % of Table I a statistical part shrinks x10 at the paper's N; the rest stays, and the
+    evaluated share is taken at that N."""
+    budget = ("quantity,section,correction_ppb,unc_ppb,unc_evaluated_ppb,unc_external_ppb,unc_statistical_ppb\n"
+              "C_pa,V E,-30.0,50.0,40.0,30.0,40.0\n")
+    positrons = {ds: 0.01 * n for ds, n in paper["table_I_positrons"].items()}
+    fractions = pc.statistics_fractions(positrons, paper)
+    assert fractions["combined"] == pytest.approx(0.01) and fractions["run3b"] == pytest.approx(0.01)
+    row = {r.quantity: r for r in pc.budget_rows(budget, paper, fractions)}["C_pa"]
+    assert row.toy_unc_full == pytest.approx(math.hypot(4.0, 30.0))
+    assert row.evaluated_share == pytest.approx(0.64)
+    assert row.evaluated_share_full == pytest.approx(16.0 / (16.0 + 900.0))
+    assert row.unc_ratio == pytest.approx(math.hypot(4.0, 30.0) / 13)  # at the paper's N
+    assert pc.extrapolated(5.0, 3.0, 1.0) == pytest.approx(5.0)
 
 
 @pytest.mark.workflow

@@ -38,11 +38,13 @@ SIGN = {"B_K": -1.0, "B_Q": -1.0}  # B_i enter the denominator of Eq. 4
 
 
 def row_uncertainties(components: list[dict], row: str) -> dict:
-    """Evaluated, external and total uncertainty (ppb) of one budget row."""
+    """Evaluated, external and total uncertainty (ppb) of one budget row, and its statistical
+    part (the components that shrink as 1/sqrt(N) with the positrons; inside the evaluated part)."""
     mine = [c for c in components if c["row"] == row]
     ev = quadrature(c["ppb"] for c in mine if c["kind"] == "evaluated")
     ex = quadrature(c["ppb"] for c in mine if c["kind"] == "external")
-    return {"evaluated": ev, "external": ex, "total": math.hypot(ev, ex)}
+    st = quadrature(c["ppb"] for c in mine if c.get("statistical", False))
+    return {"evaluated": ev, "external": ex, "total": math.hypot(ev, ex), "statistical": st}
 
 
 def _column(components: list[dict], corrections: dict) -> dict:
@@ -53,14 +55,17 @@ def _column(components: list[dict], corrections: dict) -> dict:
     syst = [q for q, _, _ in ROWS if q != "omega_a^m statistical" and q not in CONSTANTS]
     col["total systematic"] = {"correction": None, "total": quadrature(col[q]["total"] for q in syst),
                                "evaluated": quadrature(col[q]["evaluated"] for q in syst),
-                               "external": quadrature(col[q]["external"] for q in syst)}
+                               "external": quadrature(col[q]["external"] for q in syst),
+                               "statistical": quadrature(col[q]["statistical"] for q in syst)}
     col["total external parameters"] = {"correction": None, "total": quadrature(col[q]["total"] for q in CONSTANTS),
-                                        "evaluated": 0.0, "external": quadrature(col[q]["total"] for q in CONSTANTS)}
+                                        "evaluated": 0.0, "external": quadrature(col[q]["total"] for q in CONSTANTS),
+                                        "statistical": 0.0}
     total_corr = sum(SIGN.get(q, 1.0) * col[q]["correction"] for q, _, has in ROWS if has)
     allq = [q for q, _, _ in ROWS]
     col["totals"] = {"correction": total_corr, "total": quadrature(col[q]["total"] for q in allq),
                      "evaluated": quadrature(col[q]["evaluated"] for q in allq),
-                     "external": quadrature(col[q]["external"] for q in allq)}
+                     "external": quadrature(col[q]["external"] for q in allq),
+                     "statistical": quadrature(col[q]["statistical"] for q in allq)}
     return col
 
 
@@ -76,20 +81,22 @@ def budget_table(ratios: list[dict], combined: dict, constants: list[dict]) -> d
 
 
 def budget_csv(table: dict) -> str:
-    """The budget as CSV: one line per row; combined correction, uncertainty (evaluated, external)
-    and per-dataset correction and uncertainty, all in ppb."""
+    """The budget as CSV: one line per row; combined correction, uncertainty (evaluated, external,
+    and the statistical part that shrinks as 1/sqrt(N)) and per-dataset correction, uncertainty and
+    statistical part, all in ppb."""
     out = io.StringIO()
     sets = [k for k in table["columns"] if k != "combined"]
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["quantity", "section", "correction_ppb", "unc_ppb", "unc_evaluated_ppb", "unc_external_ppb"]
-               + [f"{d}_{k}" for d in sets for k in ("correction_ppb", "unc_ppb")])
+    w.writerow(["quantity", "section", "correction_ppb", "unc_ppb", "unc_evaluated_ppb", "unc_external_ppb",
+                "unc_statistical_ppb"]
+               + [f"{d}_{k}" for d in sets for k in ("correction_ppb", "unc_ppb", "unc_statistical_ppb")])
     for q in table["rows"]:
         c = table["columns"]["combined"][q]
         line = [q, table["sections"].get(q, ""), _num(c["correction"]), _num(c["total"]), _num(c["evaluated"]),
-                _num(c["external"])]
+                _num(c["external"]), _num(c["statistical"])]
         for d in sets:
             e = table["columns"][d][q]
-            line += [_num(e["correction"]), _num(e["total"])]
+            line += [_num(e["correction"]), _num(e["total"]), _num(e["statistical"])]
         w.writerow(line)
     return out.getvalue()
 

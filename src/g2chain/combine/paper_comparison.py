@@ -31,8 +31,11 @@ TABLE_X_PARTS = {"beamline": "beamline", "p_x": "p-x", "p_t0": "p-t0"}
 @dataclass(frozen=True)
 class ComparisonRow:
     """One entry of the comparison (ppb). ``column``: a dataset or 'combined'. ``toy_unc`` is the
-    toy's total uncertainty; ``evaluated_share`` the part of its variance the chain evaluates from
-    the experiment's data (1 - the external inputs' share), None where not split."""
+    toy's total uncertainty at its own statistics; ``toy_unc_full`` the same extrapolated to the
+    paper's positrons (Table I): its statistical part times sqrt(N_toy / N_paper), the rest as it
+    is (None where the toy's uncertainty is not split). ``evaluated_share`` and
+    ``evaluated_share_full``: the part of the toy's variance the chain evaluates from the
+    experiment's data (1 - the external inputs' share), at the toy's and at the paper's statistics."""
 
     table: str
     quantity: str
@@ -42,6 +45,8 @@ class ComparisonRow:
     paper_value: float | None
     paper_unc: float | None
     evaluated_share: float | None = None
+    toy_unc_full: float | None = None
+    evaluated_share_full: float | None = None
 
     @property
     def value_ratio(self) -> float | None:
@@ -52,10 +57,31 @@ class ComparisonRow:
 
     @property
     def unc_ratio(self) -> float | None:
-        """toy / paper uncertainty."""
-        if self.toy_unc is None or not self.paper_unc:
+        """toy / paper uncertainty, the toy's at the paper's statistics where it is extrapolated."""
+        unc = self.toy_unc if self.toy_unc_full is None else self.toy_unc_full
+        if unc is None or not self.paper_unc:
             return None
-        return self.toy_unc / self.paper_unc
+        return unc / self.paper_unc
+
+
+def extrapolated(unc: float, statistical: float, fraction: float) -> float:
+    """An uncertainty at other statistics: its statistical part scales as 1/sqrt(N), so with
+    ``fraction`` = N_now / N_then it becomes statistical * sqrt(fraction); the rest stays."""
+    rest2 = max(unc**2 - statistical**2, 0.0)
+    return math.sqrt(rest2 + statistical**2 * fraction)
+
+
+def statistics_fractions(positrons: dict | None, paper: dict) -> dict:
+    """{dataset or 'combined': N_toy / N_paper} from the toy's positrons per dataset (as the config
+    counts them) and Table I's; {} without ``positrons`` (no extrapolation)."""
+    if not positrons:
+        return {}
+    ref = paper["table_I_positrons"]
+    out = {ds: float(n) / float(ref[ds]) for ds, n in positrons.items() if ds in ref}
+    common = [ds for ds in positrons if ds in ref]
+    if common:
+        out["combined"] = sum(float(positrons[d]) for d in common) / sum(float(ref[d]) for d in common)
+    return out
 
 
 def paper_tables() -> dict:
@@ -63,16 +89,24 @@ def paper_tables() -> dict:
     return yaml.safe_load(resources.files("g2chain").joinpath(PAPER_DATA).read_text())
 
 
-def budget_rows(budget_csv: str, paper: dict) -> list[ComparisonRow]:
-    """Table XXIV: each paper row beside the toy's combined budget row of the same name."""
+def budget_rows(budget_csv: str, paper: dict, fractions: dict | None = None) -> list[ComparisonRow]:
+    """Table XXIV: each paper row beside the toy's combined budget row of the same name;
+    ``fractions`` (``statistics_fractions``) extrapolates the toy's uncertainties to the paper's
+    statistics."""
     toy = read_budget_csv(budget_csv)
+    f = (fractions or {}).get("combined")
     out = []
     for p in paper["table_XXIV"]:
         t = toy.get(p["quantity"], {})
-        unc, evaluated = t.get("unc_ppb"), t.get("unc_evaluated_ppb")
+        unc, evaluated, stat = t.get("unc_ppb"), t.get("unc_evaluated_ppb"), t.get("unc_statistical_ppb")
         share = (evaluated / unc) ** 2 if unc and evaluated is not None else None
+        full = share_full = None
+        if f is not None and unc is not None and stat is not None:
+            full = extrapolated(unc, stat, f)
+            if evaluated is not None and full > 0:
+                share_full = extrapolated(evaluated, stat, f) ** 2 / full**2
         out.append(ComparisonRow("XXIV", p["quantity"], "combined", t.get("correction_ppb"), unc,
-                                 p["correction"], p["unc"], share))
+                                 p["correction"], p["unc"], share, full, share_full))
     return out
 
 
@@ -97,44 +131,60 @@ def _pair(entry, ds):
     return (None, None) if v is None else (float(v[0]), float(v[1]))
 
 
-def beam_dynamics_rows(corrections: dict, paper: dict) -> list[ComparisonRow]:
-    """Tables VII, X and XI per dataset. ``corrections``: {dataset: corrections.json record}."""
+def beam_dynamics_rows(corrections: dict, paper: dict, fractions: dict | None = None) -> list[ComparisonRow]:
+    """Tables VII, X and XI per dataset. ``corrections``: {dataset: corrections.json record};
+    ``fractions``: as in ``budget_rows``, per dataset."""
     out = []
     for ds, c in corrections.items():
+        f = (fractions or {}).get(ds)
+
+        def full(stat, syst, f=f):  # the (stat, syst) pair's total at the paper's statistics
+            return None if f is None else math.hypot(stat * math.sqrt(f), syst)
+
         ce = c["C_e"]
         fr = ce["fast_rotation"]
-        toy_ce = {"fast rotation": (fr["C_e_ppb"], math.hypot(fr["stat_ppb"], fr["syst_ppb"])),
-                  "tracking": (ce["methods"]["tracker"]["C_e_ppb"], ce["method_sigma_ppb"]["tracker"]),
-                  "combined": (ce["C_e_ppb"], math.hypot(ce["stat_ppb"], ce["syst_ppb"]))}
-        for method, (value, unc) in toy_ce.items():
-            out.append(ComparisonRow("VII", f"C_e {method}", ds, value, unc, *_pair(paper["table_VII"][method], ds)))
+        toy_ce = {"fast rotation": (fr["C_e_ppb"], math.hypot(fr["stat_ppb"], fr["syst_ppb"]),
+                                    full(fr["stat_ppb"], fr["syst_ppb"])),
+                  "tracking": (ce["methods"]["tracker"]["C_e_ppb"], ce["method_sigma_ppb"]["tracker"], None),
+                  "combined": (ce["C_e_ppb"], math.hypot(ce["stat_ppb"], ce["syst_ppb"]),
+                               full(ce["stat_ppb"], ce["syst_ppb"]))}
+        for method, (value, unc, unc_full) in toy_ce.items():
+            out.append(ComparisonRow("VII", f"C_e {method}", ds, value, unc, *_pair(paper["table_VII"][method], ds),
+                                     toy_unc_full=unc_full))
         dd = c["C_dd"]
         for key, name in TABLE_X_PARTS.items():
             out.append(ComparisonRow("X", f"C_dd {name}", ds, dd["parts_ppb"].get(key), None,
                                      *_pair(paper["table_X"][name], ds)))
+        dd_full = full(dd["stat_ppb"], dd["syst_ppb"])
         out.append(ComparisonRow("X", "C_dd total", ds, dd["C_dd_ppb"], math.hypot(dd["stat_ppb"], dd["syst_ppb"]),
-                                 *_pair(paper["table_X"]["total"], ds)))
+                                 *_pair(paper["table_X"]["total"], ds), toy_unc_full=dd_full))
         pa, xi = c["C_pa"], paper["table_XI"]
+        pa_full = full(pa["stat_ppb"], pa["syst_ppb"])
         out.append(ComparisonRow("XI", "C_pa", ds, pa["C_pa_ppb"], math.hypot(pa["stat_ppb"], pa["syst_ppb"]),
-                                 xi["correction"][ds], xi["total"][ds]))
-        out.append(ComparisonRow("XI", "C_pa statistical", ds, None, pa["stat_ppb"], None, xi["stat"][ds]))
+                                 xi["correction"][ds], xi["total"][ds], toy_unc_full=pa_full))
+        out.append(ComparisonRow("XI", "C_pa statistical", ds, None, pa["stat_ppb"], None, xi["stat"][ds],
+                                 toy_unc_full=full(pa["stat_ppb"], 0.0)))
         out.append(ComparisonRow("XI", "C_pa systematic", ds, None, pa["syst_ppb"], None,
                                  math.sqrt(sum(v[ds] ** 2 for v in xi["syst"].values()))))
     return out
 
 
-def comparison(budget_csv: str, averages: dict, corrections: dict, paper: dict | None = None) -> list[ComparisonRow]:
-    """Every comparison row: Table XXIV, then V, VII, X, XI."""
+def comparison(budget_csv: str, averages: dict, corrections: dict, paper: dict | None = None,
+               positrons: dict | None = None) -> list[ComparisonRow]:
+    """Every comparison row: Table XXIV, then V, VII, X, XI; with the toy's ``positrons`` per
+    dataset (as the config counts them) the uncertainties are also extrapolated to Table I's."""
     paper = paper_tables() if paper is None else paper
-    return (budget_rows(budget_csv, paper) + omega_a_systematic_rows(averages, paper)
-            + beam_dynamics_rows(corrections, paper))
+    fractions = statistics_fractions(positrons, paper)
+    return (budget_rows(budget_csv, paper, fractions) + omega_a_systematic_rows(averages, paper)
+            + beam_dynamics_rows(corrections, paper, fractions))
 
 
-def comparison_from_files(datasets, budget_csv_path, average_paths, corrections_paths) -> list[ComparisonRow]:
+def comparison_from_files(datasets, budget_csv_path, average_paths, corrections_paths,
+                          positrons: dict | None = None) -> list[ComparisonRow]:
     """``comparison`` of the records a finished chain wrote (paths in the order of ``datasets``)."""
     averages = {ds: read_json(f) for ds, f in zip(datasets, average_paths, strict=True)}
     corrections = {ds: read_json(f) for ds, f in zip(datasets, corrections_paths, strict=True)}
-    return comparison(Path(budget_csv_path).read_text(), averages, corrections)
+    return comparison(Path(budget_csv_path).read_text(), averages, corrections, positrons=positrons)
 
 
 def comparison_csv(rows: list[ComparisonRow]) -> str:
@@ -175,8 +225,10 @@ def comparison_header(positrons: dict) -> list[str]:
     ref = ", ".join(f"{ds} {n:.3g}" for ds, n in paper.items())
     return ["# The toy's budget beside the Run-2/3 report's (PRD 110, 032009)", "",
             f"Toy positrons (as the config counts them): {sizes}. Paper (Table I, 1-3 GeV in the fits): {ref}.",
-            "Statistical rows scale as 1/sqrt(N); ratios are toy / paper; the evaluated share is the "
-            "part of the toy's variance the chain evaluates from its data (the rest: external inputs)."]
+            "'toy at paper N': the toy's uncertainty with its statistical part scaled by sqrt(N_toy / N_paper) "
+            "(the rest unchanged); ratios are toy / paper, the uncertainty ratio at the paper's N; 'evaluated' is "
+            "the share of the toy's variance the chain evaluates from its data (the rest: external inputs), "
+            "at the toy's N and at the paper's."]
 
 
 def comparison_markdown(rows: list[ComparisonRow], header: list[str] = ()) -> str:
@@ -187,11 +239,14 @@ def comparison_markdown(rows: list[ComparisonRow], header: list[str] = ()) -> st
         if not sel:
             continue
         lines += ["", f"## {title}", "",
-                  "| quantity | column | toy (ppb) | paper (ppb) | value ratio | unc ratio | evaluated share |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| quantity | column | toy (ppb) | toy at paper N | paper (ppb) | value ratio | unc ratio | "
+                  "evaluated (toy N, paper N) |",
+                  "|---|---|---|---|---|---|---|---|"]
         for r in sel:
-            share = "–" if r.evaluated_share is None else f"{100 * r.evaluated_share:.0f} %"
-            lines.append(f"| {r.quantity} | {r.column} | {_cell(r.toy_value, r.toy_unc)} | "
+            shares = [s for s in (r.evaluated_share, r.evaluated_share_full) if s is not None]
+            share = " / ".join(f"{100 * s:.0f} %" for s in shares) or "–"
+            full = "–" if r.toy_unc_full is None else f"± {r.toy_unc_full:.0f}"
+            lines.append(f"| {r.quantity} | {r.column} | {_cell(r.toy_value, r.toy_unc)} | {full} | "
                          f"{_cell(r.paper_value, r.paper_unc)} | {_ratio(r.value_ratio)} | {_ratio(r.unc_ratio)} | "
                          f"{share} |")
     return "\n".join(lines) + "\n"

@@ -36,13 +36,16 @@ FIELD_ROW = "<omega'_p x M>"
 @dataclass(frozen=True)
 class Component:
     """One uncertainty source of R'_mu: relative size (ppb), its budget row, whether it is fully
-    correlated between datasets, and whether it is evaluated by the chain or an external input."""
+    correlated between datasets, whether it is evaluated by the chain or an external input, and
+    whether it is statistical: it shrinks as 1/sqrt(N) with the dataset's positrons (and the
+    tracker decays that come with them), so that a budget can be extrapolated to other statistics."""
 
     row: str
     source: str
     ppb: float
     correlated: bool
     kind: str = "evaluated"
+    statistical: bool = False
 
 
 def omega_a_hz(average: dict, eps_hw: float = 0.0) -> float:
@@ -56,13 +59,13 @@ def dataset_ratio(dataset: str, average: dict, corrections: dict, omega_p: dict,
     and field/omega_p.json, with its uncertainty components. ``eps_hw`` = 0 gives the blinded
     value; the corrections with a clock dependence (C_e) are taken at that eps_hw."""
     eq = average["equal_weight"]
-    comps = [Component("omega_a^m statistical", "statistical", eq["stat_ppm"] * 1e3, False)]
+    comps = [Component("omega_a^m statistical", "statistical", eq["stat_ppm"] * 1e3, False, statistical=True)]
     comps += [Component("omega_a^m systematic", cat, eq["syst_ppm"][cat] * 1e3, True) for cat in CATEGORIES]
     c_ppb = {}
     for name in CORRECTIONS:
         c = corrections["corrections"][name]
         c_ppb[name] = c["value"] + eps_hw * c.get("dvalue_deps", 0.0)
-        comps += [Component(name, "statistical", c["stat"], False),
+        comps += [Component(name, "statistical", c["stat"], False, statistical=True),
                   Component(name, "systematic", c["syst"], bool(c.get("correlated_syst", True))),
                   Component(name, "external", c["external"], True, "external")]
     for row in omega_p["uncertainty_ppb"]["rows"]:
@@ -70,7 +73,8 @@ def dataset_ratio(dataset: str, average: dict, corrections: dict, omega_p: dict,
         for e in row["entries"]:
             # the trace fits of B_K, B_Q are systematic for the combination (one method, one magnet)
             correlated = True if target != FIELD_ROW else bool(e["correlated"])
-            comps.append(Component(target, f"{row['row']}: {e['source']}", e["ppb"], correlated, e["kind"]))
+            comps.append(Component(target, f"{row['row']}: {e['source']}", e["ppb"], correlated, e["kind"],
+                                   bool(e.get("statistical", False))))
     b_ppb = {"B_K": omega_p["B_K_ppb"], "B_Q": omega_p["B_Q_ppb"]}
     f_a, f_p = omega_a_hz(average, eps_hw), omega_p["omega_p_tilde_hz"]
     r = f_a * (1.0 + 1e-9 * sum(c_ppb.values())) / (f_p * (1.0 + 1e-9 * sum(b_ppb.values())))
@@ -130,10 +134,12 @@ def combined_components(components: list[list[dict]], weights) -> list[dict]:
     for w, comps in zip(weights, components, strict=True):
         for c in comps:
             a = acc.setdefault((c["row"], c["source"]), {"row": c["row"], "source": c["source"], "kind": c["kind"],
-                                                          "correlated": c["correlated"], "lin": 0.0, "quad": 0.0})
+                                                          "correlated": c["correlated"],
+                                                          "statistical": bool(c.get("statistical", False)),
+                                                          "lin": 0.0, "quad": 0.0})
             a["lin"] += w * c["ppb"]
             a["quad"] += (w * c["ppb"]) ** 2
-    return [{k: a[k] for k in ("row", "source", "kind", "correlated")}
+    return [{k: a[k] for k in ("row", "source", "kind", "correlated", "statistical")}
             | {"ppb": abs(a["lin"]) if a["correlated"] else math.sqrt(a["quad"])} for a in acc.values()]
 
 

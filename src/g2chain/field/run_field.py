@@ -63,8 +63,10 @@ class FieldResult:
     traces: dict
     trace_fits: dict
 
-def _entry(row, source, kind, correlated, ppb):
-    return {"row": row, "source": source, "kind": kind, "correlated": bool(correlated), "ppb": float(abs(ppb))}
+def _entry(row, source, kind, correlated, ppb, statistical=False):
+    """One Table XXII entry (ppb); ``statistical``: it shrinks as 1/sqrt(N) with the muon sample."""
+    return {"row": row, "source": source, "kind": kind, "correlated": bool(correlated), "ppb": float(abs(ppb)),
+            "statistical": bool(statistical)}
 
 
 def uncertainty_table(entries: list) -> dict:
@@ -154,7 +156,7 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
         varied = {**beam, key: beam[key] + beam[f"{key}_err"]}
         shifts.append(weighted_field(moments, fmap, projections(fmap, varied)) - omega)
     entries.append(_entry("muon_weighting", "tracker statistics (beam mean and widths)", "evaluated", False,
-                          float(np.sqrt(np.sum(np.square(shifts)))) * to_ppb))
+                          float(np.sqrt(np.sum(np.square(shifts)))) * to_ppb, statistical=True))
     cod = radial_cod(fmap[:, 0], phi, field_index)
     k_hist = beam_projections(beam["density"], beam["x_mm"], beam["y_mm"])
     k_gauss = gaussian_projections(beam["x_mean"], beam["x_rms"], beam["y_rms"])  # at the trackers, no COD

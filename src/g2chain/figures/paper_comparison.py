@@ -29,6 +29,9 @@ def budget_beside_paper(rows, out_path, title: str = ""):
     paper = np.array([np.nan if r.paper_unc is None else r.paper_unc for r in budget])
     ax2.barh(y2 - 0.2, toy, height=0.4, color="C0", alpha=0.35, label="toy: total")
     ax2.barh(y2 - 0.2, toy * np.sqrt(np.nan_to_num(share)), height=0.4, color="C0", label="toy: evaluated part")
+    full = np.array([np.nan if r.toy_unc_full is None else r.toy_unc_full for r in budget])
+    if np.isfinite(full).any():  # the toy's uncertainty with its statistical part at Table I's positrons
+        ax2.plot(full, y2 - 0.2, "D", color="C3", ms=5, label="toy at the paper's N")
     ax2.barh(y2 + 0.2, paper, height=0.4, color="k", label="Run-2/3 report")
     ax2.set_xscale("log")
     ax2.set_yticks(y2, [r.quantity for r in budget])
