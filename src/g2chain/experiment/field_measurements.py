@@ -136,9 +136,11 @@ def measure_field(world: FieldWorld, settings: dict, probe_offsets_hz, rng):
         raise ValueError(f"field.trolley_run_hours ({run_h}) is longer than an access window "
                          f"({settings['access_hours']} h)")
     plan = trolley_times(world, float(settings["trolley_interval_days"]))
-    # each run's trolley temperature relative to the calibration campaign's shifts every probe
-    # by the true coefficient (the same for all 17: a pure m_1 shift)
-    temps = rng.normal(0.0, float(settings.get("trolley_temperature_rms_c", 0.0)), plan.size)
+    # each run's trolley temperature relative to the calibration campaign's (a mean offset, as the
+    # ring's runs sit several degrees from the calibration's, and a run-to-run spread) shifts every
+    # probe by the true coefficient (the same for all 17: a pure m_1 shift)
+    temps = rng.normal(float(settings.get("trolley_temperature_offset_c", 0.0)),
+                       float(settings.get("trolley_temperature_rms_c", 0.0)), plan.size)
     coeff = float(settings.get("trolley_temperature_coeff_hz_per_c", 0.0))
     runs = [trolley_run(world, plan, k, run_h, probe_offsets_hz, noise_tr, rng) + coeff * temps[k]
             for k in range(plan.size)]

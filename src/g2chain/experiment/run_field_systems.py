@@ -32,7 +32,7 @@ WORLD_KEYS = (
 # instrument: they change what is measured, not the field the muons see
 MEASUREMENT_KEYS = (
     "probe_offsets_hz_rms", "trolley_temperature_coeff_hz_per_c", "trolley_interval_days", "trolley_run_hours",
-    "trolley_noise_hz", "trolley_temperature_rms_c",
+    "trolley_noise_hz", "trolley_temperature_rms_c", "trolley_temperature_offset_c",
     "calibration_swaps", "fixed_probe_noise_hz",
     "footprint_hz", "footprint_width_s", "passage_window_s", "passage_sample_s", "trace",
 )
