@@ -20,7 +20,7 @@ REFERENCE = Path(__file__).resolve().parents[1] / "regression" / "budget_ci.csv"
 
 def _comps(scale=1.0):
     c = [{"row": "omega_a^m statistical", "source": "statistical", "ppb": 200 * scale, "correlated": False,
-          "kind": "evaluated"},
+          "kind": "evaluated", "statistical": True},
          {"row": "C_e", "source": "systematic", "ppb": 30.0, "correlated": True, "kind": "evaluated"},
          {"row": "C_dd", "source": "external", "ppb": 6.0, "correlated": True, "kind": "external"},
          {"row": "<omega'_p x M>", "source": "tracking", "ppb": 40.0, "correlated": False, "kind": "evaluated"}]
@@ -46,6 +46,19 @@ def test_budget_rows_and_totals():
     assert col["C_dd"]["external"] == pytest.approx(6.0) and col["C_dd"]["evaluated"] == 0.0
     md = budget_markdown(t, ["# test"])
     assert "| C_e | V A | 450 | 30 |" in md
+
+
+def test_each_row_carries_its_statistical_part():
+    """The part that shrinks as 1/sqrt(N) (Component.statistical) is a column of its own, so that
+    the paper comparison can scale it to Table I's positrons; rows without one have 0."""
+    t = _table()
+    col = t["columns"]["combined"]
+    assert col["omega_a^m statistical"]["statistical"] == pytest.approx(200.0)
+    assert col["C_e"]["statistical"] == 0.0 and col["total systematic"]["statistical"] == 0.0
+    assert col["totals"]["statistical"] == pytest.approx(200.0)
+    header, first = budget_csv(t).splitlines()[:2]
+    assert "unc_statistical_ppb" in header.split(",") and "run2_unc_statistical_ppb" in header.split(",")
+    assert first.split(",")[header.split(",").index("unc_statistical_ppb")] == "200.000"
 
 
 def test_regression_check_fails_beyond_tolerance_and_passes_within():
