@@ -76,6 +76,35 @@ def test_uncertainties_extrapolate_to_the_papers_statistics(paper):
     assert pc.extrapolated(5.0, 3.0, 1.0) == pytest.approx(5.0)
 
 
+def test_the_omega_a_systematic_scales_only_its_calibration_statistics(paper):
+    """A category's part set by calibration statistics (the pileup normalisation's endpoint fit)
+    shrinks x10 at 1 % of Table I; the rest (an envelope spread) stays. The combined row adds the
+    datasets' categories with the combination's weights, and the totals follow."""
+    def avg(cbo, pileup, limited):
+        return {"equal_weight": {"syst_ppm": {"cbo": cbo, "pileup": pileup, "gain": 0.0, "slow term": 0.0,
+                                              "other": 0.0},
+                                 "syst_statistics_limited_ppm": {"cbo": 0.0, "pileup": limited, "gain": 0.0,
+                                                                 "slow term": 0.0, "other": 0.0},
+                                 "syst_total_ppm": math.hypot(cbo, pileup)}}
+    averages = {"run2": avg(0.020, 0.060, 0.060), "run3a": avg(0.020, 0.0, 0.0), "run3b": avg(0.020, 0.0, 0.0)}
+    positrons = {ds: 0.01 * n for ds, n in paper["table_I_positrons"].items()}
+    fractions = pc.statistics_fractions(positrons, paper)
+    rows = {(r.quantity, r.column): r for r in pc.omega_a_systematic_rows(averages, paper, fractions)}
+    assert rows["Pileup corrections", "run2"].toy_unc == pytest.approx(60.0)
+    assert rows["Pileup corrections", "run2"].toy_unc_full == pytest.approx(6.0)
+    assert rows["CBO handling", "run2"].toy_unc_full == pytest.approx(20.0)
+    assert rows["total", "run2"].toy_unc_full == pytest.approx(math.hypot(20.0, 6.0))
+    weights = {"run2": 0.5, "run3a": 0.25, "run3b": 0.25}
+    full = pc.omega_a_systematic_at_paper_statistics(averages, weights, fractions)
+    assert full == pytest.approx(math.hypot(20.0, 3.0))
+    budget = ("quantity,section,correction_ppb,unc_ppb,unc_evaluated_ppb,unc_external_ppb,unc_statistical_ppb\n"
+              "omega_a^m systematic,IV J,,31.6,31.6,0.0,0.0\n"
+              "total systematic,,,40.0,30.0,26.5,0.0\n")
+    with_full = {r.quantity: r for r in pc._with_omega_a_systematic(pc.budget_rows(budget, paper, fractions), full)}
+    assert with_full["omega_a^m systematic"].toy_unc_full == pytest.approx(full)
+    assert with_full["total systematic"].toy_unc_full == pytest.approx(math.sqrt(40.0**2 - 31.6**2 + full**2))
+
+
 @pytest.mark.workflow
 def test_the_ci_run_writes_the_comparison(ci_run):
     out = ci_run / "results/combined"

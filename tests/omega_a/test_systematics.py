@@ -173,6 +173,12 @@ def test_pileup_and_gain_systematics_follow_the_toy(base_cfg):
     envelope = table["categories"]["cbo"]["sources"]["envelope family"]
     assert all(a["noise_ppb"] > 0.0 for a in envelope["alternatives"].values())
     assert envelope["ppb"] <= max(abs(a["shift_ppb"]) for a in envelope["alternatives"].values())
+    # the pileup normalisation's +-1 sigma is its endpoint fit's statistics: that part shrinks as 1/sqrt(N)
+    pileup = table["categories"]["pileup"]
+    assert pileup["sources"]["normalisation"]["statistics_limited"]
+    assert not pileup["sources"]["time shift"]["statistics_limited"]
+    assert 0.0 < pileup["statistics_limited_ppb"] <= pileup["ppb"]
+    assert table["categories"]["cbo"]["statistics_limited_ppb"] == 0.0
     slow = table["categories"]["slow term"]["sources"]["ad-hoc gain-like term"]
     assert slow["shift_at_best_ppb"] > 0.0 and slow["ppb"] <= slow["shift_at_best_ppb"]  # noise taken out
     assert table["total_ppb"] == pytest.approx(np.sqrt(sum(v**2 for v in default.values())))

@@ -73,6 +73,7 @@ rule paper_comparison:
         "../../environment.yml"
     input:
         budget="results/combined/budget_blinded.csv",
+        r_mu="results/combined/R_mu_blinded.json",
         averages=expand("results/{dataset}/analysis/omega_a/average.json", dataset=DATASETS),
         corrections=expand("results/{dataset}/analysis/beam_dynamics/corrections.json", dataset=DATASETS),
     params:

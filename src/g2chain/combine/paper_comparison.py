@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
@@ -110,19 +110,70 @@ def budget_rows(budget_csv: str, paper: dict, fractions: dict | None = None) -> 
     return out
 
 
-def omega_a_systematic_rows(averages: dict, paper: dict) -> list[ComparisonRow]:
+def category_at_paper_statistics(avg: dict, category: str, fraction: float | None) -> float | None:
+    """One omega_a^m systematic category of a dataset's average (ppb) at the paper's statistics:
+    its part set by calibration statistics (``syst_statistics_limited_ppm``, e.g. the pileup
+    normalisation's endpoint fit) scaled by sqrt(fraction), the rest as measured."""
+    eq = avg["equal_weight"]
+    value = eq["syst_ppm"].get(category)
+    if value is None or fraction is None:
+        return None
+    limited = eq.get("syst_statistics_limited_ppm", {}).get(category, 0.0)
+    return extrapolated(1e3 * value, 1e3 * limited, fraction)
+
+
+def omega_a_systematic_rows(averages: dict, paper: dict, fractions: dict | None = None) -> list[ComparisonRow]:
     """Table V: each dataset's omega_a^m systematic categories (the equal-weight average's,
-    ppm in average.json) beside the paper's. ``averages``: {dataset: average.json record}."""
+    ppm in average.json) beside the paper's, and at the paper's statistics with ``fractions``.
+    ``averages``: {dataset: average.json record}."""
     table = paper["table_V"]
     out = []
     for ds, avg in averages.items():
         syst = avg["equal_weight"]["syst_ppm"]
+        f = (fractions or {}).get(ds)
+        fulls = []
         for key, name in TABLE_V_CATEGORIES.items():
             value = syst.get(key)
+            full = category_at_paper_statistics(avg, key, f)
+            fulls.append(full)
             out.append(ComparisonRow("V", name, ds, None, None if value is None else 1e3 * value,
-                                     None, table["categories"][name].get(ds)))
+                                     None, table["categories"][name].get(ds), toy_unc_full=full))
+        total_full = math.hypot(*fulls) if fulls and None not in fulls else None
         out.append(ComparisonRow("V", "total", ds, None, 1e3 * avg["equal_weight"]["syst_total_ppm"],
-                                 None, table["total"].get(ds)))
+                                 None, table["total"].get(ds), toy_unc_full=total_full))
+    return out
+
+
+def omega_a_systematic_at_paper_statistics(averages: dict, weights: dict, fractions: dict) -> float | None:
+    """The combined omega_a^m systematic (ppb) at the paper's statistics: per category the
+    datasets' values at that statistics (``category_at_paper_statistics``) added linearly with
+    the combination's weights (the categories are correlated across datasets, as in the budget),
+    then the categories in quadrature. None without weights or fractions for every dataset."""
+    if not weights or any(fractions.get(ds) is None or ds not in weights for ds in averages):
+        return None
+    total2 = 0.0
+    for key in TABLE_V_CATEGORIES:
+        total2 += sum(weights[ds] * category_at_paper_statistics(avg, key, fractions[ds])
+                      for ds, avg in averages.items()) ** 2
+    return math.sqrt(total2)
+
+
+def _with_omega_a_systematic(rows: list[ComparisonRow], full: float) -> list[ComparisonRow]:
+    """Table XXIV's rows with the omega_a^m systematic at the paper's statistics replaced by
+    ``full`` and the totals that contain it adjusted (it is wholly evaluated)."""
+    by = {r.quantity: r for r in rows if r.table == "XXIV"}
+    old = by.get("omega_a^m systematic")
+    if old is None or old.toy_unc_full is None:
+        return rows
+    out = []
+    for r in rows:
+        if r.table == "XXIV" and r.quantity == "omega_a^m systematic":
+            r = replace(r, toy_unc_full=full)
+        elif r.table == "XXIV" and r.quantity in ("total systematic", "totals") and r.toy_unc_full is not None:
+            new = math.sqrt(max(r.toy_unc_full**2 - old.toy_unc_full**2 + full**2, 0.0))
+            evaluated2 = (r.evaluated_share_full or 0.0) * r.toy_unc_full**2 - old.toy_unc_full**2 + full**2
+            r = replace(r, toy_unc_full=new, evaluated_share_full=max(evaluated2, 0.0) / new**2 if new else None)
+        out.append(r)
     return out
 
 
@@ -170,21 +221,29 @@ def beam_dynamics_rows(corrections: dict, paper: dict, fractions: dict | None = 
 
 
 def comparison(budget_csv: str, averages: dict, corrections: dict, paper: dict | None = None,
-               positrons: dict | None = None) -> list[ComparisonRow]:
+               positrons: dict | None = None, weights: dict | None = None) -> list[ComparisonRow]:
     """Every comparison row: Table XXIV, then V, VII, X, XI; with the toy's ``positrons`` per
-    dataset (as the config counts them) the uncertainties are also extrapolated to Table I's."""
+    dataset (as the config counts them) the uncertainties are also extrapolated to Table I's, the
+    omega_a^m systematic with its calibration-statistics part scaled when the combination's
+    ``weights`` ({dataset: GLS weight}) are given."""
     paper = paper_tables() if paper is None else paper
     fractions = statistics_fractions(positrons, paper)
-    return (budget_rows(budget_csv, paper, fractions) + omega_a_systematic_rows(averages, paper)
+    budget = budget_rows(budget_csv, paper, fractions)
+    full = omega_a_systematic_at_paper_statistics(averages, weights or {}, fractions)
+    if full is not None:
+        budget = _with_omega_a_systematic(budget, full)
+    return (budget + omega_a_systematic_rows(averages, paper, fractions)
             + beam_dynamics_rows(corrections, paper, fractions))
 
 
 def comparison_from_files(datasets, budget_csv_path, average_paths, corrections_paths,
-                          positrons: dict | None = None) -> list[ComparisonRow]:
-    """``comparison`` of the records a finished chain wrote (paths in the order of ``datasets``)."""
+                          positrons: dict | None = None, r_mu_path=None) -> list[ComparisonRow]:
+    """``comparison`` of the records a finished chain wrote (paths in the order of ``datasets``;
+    ``r_mu_path``: the combination's record, for its weights)."""
     averages = {ds: read_json(f) for ds, f in zip(datasets, average_paths, strict=True)}
     corrections = {ds: read_json(f) for ds, f in zip(datasets, corrections_paths, strict=True)}
-    return comparison(Path(budget_csv_path).read_text(), averages, corrections, positrons=positrons)
+    weights = read_json(r_mu_path)["combined"]["weights"] if r_mu_path else None
+    return comparison(Path(budget_csv_path).read_text(), averages, corrections, positrons=positrons, weights=weights)
 
 
 def comparison_csv(rows: list[ComparisonRow]) -> str:

@@ -259,6 +259,8 @@ def dataset_average(cfg: dict, dataset: str, result_paths, syst_paths, correlati
     y = np.array([recs[n]["R_ppm"] - software_offset_ppm(groups[recs[n]["group"]]["phrase"]) for n in names])
     stat = np.array([recs[n]["R_err_ppm"] for n in names])
     syst = {c: np.array([1e-3 * systs[n]["categories"][c]["ppb"] for n in names]) for c in CATEGORIES}
+    limited = {c: np.array([1e-3 * systs[n]["categories"][c].get("statistics_limited_ppb", 0.0) for n in names])
+               for c in CATEGORIES}
     chosen = list(cfg["omega_a_average"]["analyses"])
     unknown = [n for n in chosen if n not in names]
     if unknown:
@@ -278,6 +280,8 @@ def dataset_average(cfg: dict, dataset: str, result_paths, syst_paths, correlati
         "analyses_averaged": chosen,
         "equal_weight": {"R_ppm": eq.value, "stat_ppm": eq.stat, "syst_ppm": {c: v for c, v in eq.syst.items()},
                          "syst_total_ppm": eq.syst_total, "total_ppm": eq.total,
+                         # each category's part set by calibration statistics (shrinks as 1/sqrt(N))
+                         "syst_statistics_limited_ppm": {c: float(eq.weights @ limited[c][k]) for c in CATEGORIES},
                          "omega_a_m_rad_per_us": omega(eq.value),
                          "omega_a_m_err_rad_per_us": abs(omega(eq.value + eq.total) - omega(eq.value)),
                          "weights": dict(zip(chosen, eq.weights.tolist(), strict=True)),

@@ -22,7 +22,11 @@ shifts into a contribution depends on its kind:
   randomization of the same positrons is a resampling: its spread is inside sigma_stat).
 
 Sources inside a category add linearly (they may be correlated), categories in quadrature
-(Sec. IV J). The exception is the report's ref. [39]: the CBO decoherence-envelope and
+(Sec. IV J). A source whose variation is a +-1 sigma of a fit to the data's own calibration sample
+is ``statistics_limited``: each category records that part (``statistics_limited_ppb``), which
+shrinks as 1/sqrt(N), so that a budget can be taken to other statistics.
+
+The exception to the linear sum is the report's ref. [39]: the CBO decoherence-envelope and
 frequency-drift contributions were shown to be independent, so sources marked ``independent``
 add in quadrature to the linear sum of the rest of their category.
 """
@@ -54,6 +58,9 @@ class Source:
     kind: str  # bracket | alternatives | one-sided | truncation | slow term | statistical
     variations: tuple
     independent: bool = False  # uncorrelated with the category's other sources: adds in quadrature
+    # its variation is +-1 sigma of a fit to the data's own calibration sample (the pileup
+    # normalisation's above-endpoint fit, the laser fits of the gain): it shrinks as 1/sqrt(N)
+    statistics_limited: bool = False
 
 
 def _checked(settings: dict) -> dict:
@@ -79,16 +86,17 @@ def plan_sources(spec: AnalysisSpec, nominal, settings: dict) -> list[Source]:
                            (Variation(tau_drift_us=lo), Variation(tau_drift_us=hi)), independent=True))
     if event_based and spec.pileup != "none":
         rows.append(Source("pileup", "normalisation", "bracket",
-                           (Variation(pileup_sigma=+1.0), Variation(pileup_sigma=-1.0))))
+                           (Variation(pileup_sigma=+1.0), Variation(pileup_sigma=-1.0)), statistics_limited=True))
         dt = float(s["pileup_time_shift_ns"])
         rows.append(Source("pileup", "time shift", "bracket",
                            (Variation(pileup_shift_ns=+dt), Variation(pileup_shift_ns=-dt))))
         rows.append(Source("pileup", "truncation order", "truncation", (Variation(pileup_order=1),)))
     if event_based:
         rows.append(Source("gain", "in-fill amplitude", "bracket",
-                           (Variation(infill_sigma=+1.0), Variation(infill_sigma=-1.0))))
+                           (Variation(infill_sigma=+1.0), Variation(infill_sigma=-1.0)), statistics_limited=True))
         rows.append(Source("gain", "short-term amplitude", "bracket",
-                           (Variation(shortterm_sigma=+1.0), Variation(shortterm_sigma=-1.0))))
+                           (Variation(shortterm_sigma=+1.0), Variation(shortterm_sigma=-1.0)),
+                           statistics_limited=True))
     step, tau_s = float(s["slow_term_step"]), float(s["slow_term_tau_us"])
     rows.append(Source("slow term", "ad-hoc gain-like term", "slow term",
                        (Variation(slow_gain=+step, slow_tau_us=tau_s), Variation(slow_gain=-step, slow_tau_us=tau_s))))
@@ -158,6 +166,7 @@ def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: fl
                             "in quadrature to that sum; categories in quadrature",
              "categories": {c: {"sources": {}, "ppb": 0.0} for c in CATEGORIES}}
     contributions = {c: [] for c in CATEGORIES}
+    limited = dict.fromkeys(CATEGORIES, 0.0)
     for src in sources:
         fits = [run(v) for v in src.variations]
         shifts = [1e3 * (f.full.values["R"] - r0) for f in fits]
@@ -188,10 +197,14 @@ def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: fl
         else:
             raise ValueError(f"source {src.name}: unknown kind {src.kind!r}")
         row["independent"] = src.independent
+        row["statistics_limited"] = src.statistics_limited
         table["categories"][src.category]["sources"][src.name] = row
         contributions[src.category].append((row["ppb"], src.independent))
+        limited[src.category] += row["ppb"] if src.statistics_limited else 0.0
     for c, rows in contributions.items():
         table["categories"][c]["ppb"] = category_total(rows)
+        # the part of the category set by the data's own calibration statistics (linear, <= the total)
+        table["categories"][c]["statistics_limited_ppb"] = min(limited[c], table["categories"][c]["ppb"])
     table["total_ppb"] = math.sqrt(sum(c["ppb"] ** 2 for c in table["categories"].values()))
     table["refits"] = run.n_fits
     return table
