@@ -64,11 +64,16 @@ class ComparisonRow:
         return unc / self.paper_unc
 
 
+def at_statistics(statistical: float, rest: float, fraction: float) -> float:
+    """An uncertainty of a ``statistical`` part and a ``rest`` (in quadrature) at other statistics:
+    the statistical part scales as 1/sqrt(N), so with ``fraction`` = N_now / N_then it becomes
+    statistical * sqrt(fraction); the rest stays."""
+    return math.hypot(statistical * math.sqrt(fraction), rest)
+
+
 def extrapolated(unc: float, statistical: float, fraction: float) -> float:
-    """An uncertainty at other statistics: its statistical part scales as 1/sqrt(N), so with
-    ``fraction`` = N_now / N_then it becomes statistical * sqrt(fraction); the rest stays."""
-    rest2 = max(unc**2 - statistical**2, 0.0)
-    return math.sqrt(rest2 + statistical**2 * fraction)
+    """``at_statistics`` of a total uncertainty ``unc`` whose statistical part is ``statistical``."""
+    return at_statistics(statistical, math.sqrt(max(unc**2 - statistical**2, 0.0)), fraction)
 
 
 def statistics_fractions(positrons: dict | None, paper: dict) -> dict:
@@ -78,9 +83,8 @@ def statistics_fractions(positrons: dict | None, paper: dict) -> dict:
         return {}
     ref = paper["table_I_positrons"]
     out = {ds: float(n) / float(ref[ds]) for ds, n in positrons.items() if ds in ref}
-    common = [ds for ds in positrons if ds in ref]
-    if common:
-        out["combined"] = sum(float(positrons[d]) for d in common) / sum(float(ref[d]) for d in common)
+    if out:
+        out["combined"] = sum(float(positrons[d]) for d in out) / sum(float(ref[d]) for d in out)
     return out
 
 
@@ -190,7 +194,7 @@ def beam_dynamics_rows(corrections: dict, paper: dict, fractions: dict | None = 
         f = (fractions or {}).get(ds)
 
         def full(stat, syst, f=f):  # the (stat, syst) pair's total at the paper's statistics
-            return None if f is None else math.hypot(stat * math.sqrt(f), syst)
+            return None if f is None else at_statistics(stat, syst, f)
 
         ce = c["C_e"]
         fr = ce["fast_rotation"]
