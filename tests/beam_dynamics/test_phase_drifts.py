@@ -64,6 +64,23 @@ def test_weighted_slope_and_oscillations_fitted_out():
     assert np.max(np.abs(avg[ok, 0])) < 0.03 * np.max(np.abs(cbo))
 
 
+def test_short_envelopes_would_absorb_an_early_drift():
+    # a slow drift with an early transient (the part the decays weight most) and the lines the
+    # 1 % Run-2/3 trackers leave: residual CBO, its f_a sideband, two lines near f_a
+    t = np.arange(31.3, 658.6, 0.5968)
+    n = 1e6 * np.exp(-t / GT0)
+    slow = 3e-8 * t - 5e-6 * np.exp(-(t - t[0]) / 3.0)
+    y = (slow + 5e-6 * np.exp(-t / 200.0) * np.cos(2 * np.pi * 0.371 * t) + 2e-6 * np.cos(2 * np.pi * 0.6 * t)
+         + 1e-6 * np.cos(2 * np.pi * 0.229 * t))
+    lines = [0.371, 0.6, 0.203, 0.238]
+    truth = weighted_slope(t, slow, n)
+    fit = slow_drift(t, y, n, 1.0 / n, lines)
+    assert fit["slope"] == pytest.approx(truth, rel=0.005)
+    # envelopes of 10 and 30 us let the close lines stand in for the early transient
+    short = slow_drift(t, y, n, 1.0 / n, lines, (10.0, 30.0, 80.0, 250.0))
+    assert abs(short["slope"] / truth - 1) > 0.02
+
+
 def test_beamline_term_is_eq28_and_no_correlation_no_p_t0():
     pop = _gaussian_population()
     dphi = -1.35  # -13.5 mrad / % in rad per unit delta

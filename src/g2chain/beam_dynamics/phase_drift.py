@@ -68,12 +68,22 @@ def oscillation_lines(t, y, weights, early_us: float = 200.0, n_lines: int = 4, 
     return lines
 
 
-def slow_drift(t, y, weights, variance, lines=(), envelope_taus_us=(10.0, 30.0, 80.0, 250.0)) -> dict:
+# Envelopes of the lines fitted out of a slow drift (us). They span the decoherence the beam gives
+# after one CBO period's average (tau_CBO ~ 160 us in the Run-2/3 world, > 1 ms in the default one;
+# a 60 us exponential or reciprocal envelope is still taken to ~1 %), and none is short: the lines
+# left in tracker moments crowd near f_a (0.20-0.24 MHz), where a 10 us envelope spans two periods
+# and neighbouring lines combine into a free offset over the first ~10 us of the window, which the
+# decays weight most. On the 1 % Run-2/3 trackers a 10-250 us basis took 4-7 ppb (a third) out of
+# C_pa and 3-8 ppb out of C_ml that way, the same in every Poisson replica (docs/beam_dynamics.md).
+LINE_ENVELOPES_US = (80.0, 250.0)
+
+
+def slow_drift(t, y, weights, variance, lines=(), envelope_taus_us=LINE_ENVELOPES_US) -> dict:
     """The slope of y(t) with the coherent oscillations fitted out: weighted (by ``weights``, the
     decays) least squares of a + b (t - <t>) + sum over ``lines`` of envelopes
-    exp(-(t - t_0)/tau_k) times cos and sin; the envelope basis spans the decoherence shapes the
-    beam gives (not only exponential). Returns the slope b, its error (sandwich with the per-bin
-    ``variance``) and the fitted oscillation for plotting."""
+    exp(-(t - t_0)/tau_k) times cos and sin (``LINE_ENVELOPES_US``: long enough that the basis
+    cannot stand in for the early part of the slow drift itself). Returns the slope b, its error
+    (sandwich with the per-bin ``variance``) and the fitted oscillation for plotting."""
     t, y, w, v = (np.asarray(a, dtype=float) for a in (t, y, weights, variance))
     tm = np.sum(w * t) / w.sum()
     cols = [np.ones_like(t), t - tm]
