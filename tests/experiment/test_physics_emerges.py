@@ -227,8 +227,8 @@ def test_the_esq_relaxation_after_scraping_moves_the_betatron_phases(base_cfg):
         phase_x = np.sum(np.sqrt(1 - n_t)) + frac * math.sqrt(1 - c.n)  # turns of betatron phase
         phase_y = np.sum(np.sqrt(n_t)) + frac * math.sqrt(c.n)
         # a unit cosine-like amplitude in x and y: x - x_e = cos(2 pi phase_x), y = cos(2 pi phase_y)
-        x, y, _ = _position_at_decay(relaxed, 0.0, t_dec, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, sqrt_1mn, sqrt_n)
-        x0, y0, _ = _position_at_decay(c, 0.0, t_dec, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, sqrt_1mn, sqrt_n)
+        x, y, _ = _position_at_decay(relaxed, 0.0, t_dec, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, sqrt_1mn, sqrt_n, 0.0)
+        x0, y0, _ = _position_at_decay(c, 0.0, t_dec, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, sqrt_1mn, sqrt_n, 0.0)
         assert x == pytest.approx(math.cos(2 * math.pi * phase_x), abs=2e-3)
         assert y == pytest.approx(math.cos(2 * math.pi * phase_y), abs=2e-3)
         moved = abs(x - x0) + abs(y - y0)

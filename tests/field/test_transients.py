@@ -41,6 +41,33 @@ def test_kicker_trace_gives_back_its_b_k():
         transients.fit_kicker_trace(t[::-1], trace, sigma, coverage)
 
 
+def test_kicker_pulses_vary_as_the_world_draws_them():
+    # the world's campaign: M pulses, each eddy current off the mean by pulse_rms; the analysis's
+    # mean-of-pulses error must be B_K pulse_rms / sqrt(M) on average over campaigns
+    from g2chain.experiment.run_field_systems import transient_traces
+
+    settings = {"trace": {"length_us": 700.0, "spacing_us": 0.5, "kicker_noise_ppb": 20.0, "esq_noise_ppb": 5.0,
+                          "kicker_pulses": 6},
+                "kicker": {"amplitude_ppb": -1175.0, "tau_us": 80.0, "pulse_rms": 0.45},
+                "esq": {"amplitude_ppb": 100.0, "tau_us": 200.0, "frequency_hz": 100.0, "phase_rad": 0.0}}
+    rng = np.random.default_rng(7)
+    errs, means = [], []
+    for _ in range(40):
+        tr = transient_traces(settings, rng)
+        assert tr["kicker_pulses"].shape == (6, tr["t_us"].size)
+        b = transients.pulse_shifts(tr["t_us"], tr["kicker_pulses"], 2e-8, 0.075)
+        means.append(np.mean(b))
+        errs.append(np.std(b, ddof=1) / np.sqrt(len(b)))
+    true_b = 0.075 * transients.precession_shift(lambda x: physics_transients.exponential_transient(x, -1175e-9, 80.0))
+    # c4 bias of a 6-sample standard deviation: E[s] = 0.95 sigma
+    assert np.mean(errs) == pytest.approx(0.95 * 0.45 * abs(true_b) / np.sqrt(6), rel=0.15)  # 3 x 0.3 / sqrt(40)
+    assert np.std(means) == pytest.approx(0.45 * abs(true_b) / np.sqrt(6), rel=0.3)
+    assert np.mean(means) == pytest.approx(true_b, rel=0.1)  # 3 x 0.45 / sqrt(6 x 40)
+    # one pulse (the default world): no pulse record, the trace as before
+    one = transient_traces({**settings, "trace": {**settings["trace"], "kicker_pulses": 1}}, rng)
+    assert "kicker_pulses" not in one
+
+
 def test_esq_trace_gives_back_its_b_q():
     rng = np.random.default_rng(6)
     t = np.arange(0.0, 700.0, 0.5)

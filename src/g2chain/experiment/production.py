@@ -176,14 +176,27 @@ def _record_loss(c, s, t_loss, one_plus_eps, lost, truth_lost):
 
 
 @njit(inline="always", cache=True)
-def _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2, sqrt_1mn, sqrt_n):
+def _tune_offset(c, u):
+    """A muon's radial tune offset from one uniform: 0 for the coherent fraction, else Lorentzian
+    (half width ``tune_hwhm_x``, cut at 50 half widths), whose spread decoheres the CBO as
+    exp(-t/tau) with 1/tau = 2 pi f_c hwhm, plus a constant from the coherent fraction (the
+    envelopes Sec. IV J 1 finds: exponential in Run-2/3a, exponential + constant in Run-3b)."""
+    if u < c.tune_coherent_x:
+        return 0.0
+    v = (u - c.tune_coherent_x) / (1.0 - c.tune_coherent_x)
+    return c.tune_hwhm_x * max(-50.0, min(50.0, math.tan(math.pi * (v - 0.5))))
+
+
+@njit(inline="always", cache=True)
+def _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2, sqrt_1mn, sqrt_n, dnu_x):
     """(x, y, azimuth) at decay: the betatron phases advance with the turns travelled at the muon's
     own cyclotron frequency (the bunch debunches), with chromatic and amplitude-dependent tunes
-    (the CBO and the vertical waist decohere). Phases in turns: see trig.py."""
+    and the muon's own radial tune offset ``dnu_x`` (the CBO and the vertical waist decohere).
+    Phases in turns: see trig.py."""
     ap = c.aperture
     omega_c = c.omega_c0 * c.r0 / (c.r0 + x_e)
     turns = omega_c * (t_dec - t0) / _TWO_PI
-    nu_x = sqrt_1mn * (1.0 + c.chrom_x * delta) + c.detune_x * a_x2 / (ap * ap)
+    nu_x = sqrt_1mn * (1.0 + c.chrom_x * delta) + c.detune_x * a_x2 / (ap * ap) + dnu_x
     nu_y = sqrt_n * (1.0 + c.chrom_y * delta) + c.detune_y * a_y2 / (ap * ap)
     phase_x = nu_x * turns
     phase_y = nu_y * turns
@@ -491,8 +504,12 @@ def run_fills(c, fld, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hi
             if t_dec >= t_end_true:
                 continue
             n_dec += 1
+            dnu_x = 0.0
+            if c.tune_hwhm_x > 0.0:
+                dnu_x = _tune_offset(c, uniform(s))
+                n_uni += 1
             x, y, azimuth = _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2,
-                                               sqrt_1mn, sqrt_n)
+                                               sqrt_1mn, sqrt_n, dnu_x)
             x += fld.x_cod[int(azimuth * _COD_PER_RAD) % COD_TABLE_SIZE]  # the closed orbit
             xn, yn = x / ap, y / ap
             # spin: a_mu (e/m) B with B the field on this muon's orbit at its fill's time

@@ -90,14 +90,26 @@ def _trace(t_us, local, noise, rng):
 
 def transient_traces(settings: dict, rng) -> dict:
     """Magnetometer traces over the fill (fractional field, noise per sample from ``trace``):
-    at a kicker (eddy currents) and at an ESQ (plate vibrations)."""
+    at a kicker (eddy currents) and at an ESQ (plate vibrations). With ``trace.kicker_pulses``
+    M > 1 the kicker campaign records M pulses (``kicker_pulses``, and their mean as ``kicker``),
+    each eddy current's amplitude off the mean by ``kicker.pulse_rms`` (relative, Gaussian). The
+    muons average the pulses of ~10^9 fills, and the kicker's shift is linear in the amplitude, so
+    the production's transient is the mean one."""
     tr, kick, esq = settings["trace"], settings["kicker"], settings["esq"]
     t = np.arange(0.0, float(tr["length_us"]), float(tr["spacing_us"]))
     kicker = exponential_transient(t, 1e-9 * float(kick["amplitude_ppb"]), float(kick["tau_us"]))
     quad = esq_vibration(t, 1e-9 * float(esq["amplitude_ppb"]), float(esq["tau_us"]), 1e-6 * float(esq["frequency_hz"]),
                          float(esq["phase_rad"]))
-    return {"t_us": t, "kicker": _trace(t, kicker, 1e-9 * float(tr["kicker_noise_ppb"]), rng),
-            "esq": _trace(t, quad, 1e-9 * float(tr["esq_noise_ppb"]), rng)}
+    noise = 1e-9 * float(tr["kicker_noise_ppb"])
+    pulses = int(tr.get("kicker_pulses", 1))
+    if pulses == 1:
+        out = {"t_us": t, "kicker": _trace(t, kicker, noise, rng)}
+    else:
+        scale = 1.0 + float(kick.get("pulse_rms", 0.0)) * rng.standard_normal(pulses)
+        each = np.stack([_trace(t, k * kicker, noise, rng) for k in scale])
+        out = {"t_us": t, "kicker": each.mean(axis=0), "kicker_pulses": each}
+    out["esq"] = _trace(t, quad, 1e-9 * float(tr["esq_noise_ppb"]), rng)
+    return out
 
 
 def world_field_settings(cfg: dict, dataset: str) -> dict:
@@ -134,6 +146,7 @@ def write_field_measurements(cfg: dict, dataset: str, world_path, path):
         "transients/t_us": (traces["t_us"], "us"),
         "transients/kicker": (traces["kicker"], "1"),
         "transients/esq": (traces["esq"], "1"),
+        **({"transients/kicker_pulses": (traces["kicker_pulses"], "1")} if "kicker_pulses" in traces else {}),
         "transients/kicker_noise": (np.float64(1e-9 * float(s["trace"]["kicker_noise_ppb"])), "1"),
         "transients/esq_noise": (np.float64(1e-9 * float(s["trace"]["esq_noise_ppb"])), "1"),
     }

@@ -40,7 +40,7 @@ Conditions = namedtuple(
         "gain_st_amp", "gain_st_tau", "tau_res", "global_sep", "shadow_gap", "q_threshold",
         "tracker_res", "tracker_eff", "tracker_falloff", "tracker_ymin", "tracker_ymax", "eps_hw",
         "muons_per_fill", "intensity_rms", "count_e_min", "count_e_max", "count_t_min", "esq_relax",
-        "esq_relax_tau",
+        "esq_relax_tau", "tune_hwhm_x", "tune_coherent_x",
     ],
 )
 
@@ -109,6 +109,9 @@ def build_conditions(cfg: dict, dataset: str, world: dict) -> Conditions:
         # the field index's relaxation after scraping (beam.esq_relaxation; absent: none)
         esq_relax=float(b.get("esq_relaxation", {}).get("n_relative", 0.0)),
         esq_relax_tau=float(b.get("esq_relaxation", {}).get("tau_us", 1.0)),
+        # a Lorentzian spread of the radial tune (beam.tune_spread_x; absent: none)
+        tune_hwhm_x=float(b.get("tune_spread_x", {}).get("hwhm", 0.0)),
+        tune_coherent_x=float(b.get("tune_spread_x", {}).get("coherent_fraction", 0.0)),
         aperture=APERTURE_MM,
         scrape_mm=float(b["scraping_mm"]),
         t_scrape=float(b["scraping_time_us"]),

@@ -74,6 +74,21 @@ def fit_kicker_trace(t_us, trace, sigma, coverage: float) -> dict:
     return out
 
 
+def pulse_shifts(t_us, pulses, sigma, coverage: float) -> list:
+    """B_K of each recorded kicker pulse ([pulses, samples], per-sample error ``sigma``; the
+    exponential eddy-current fit without error propagation): the spread of these is the
+    pulse-to-pulse variance of the transient, their mean's standard error what it leaves on the
+    campaign-averaged B_K."""
+    t = require_increasing(t_us, "t_us: the trace's time axis")
+    out = []
+    for y in np.asarray(pulses, dtype=float):
+        guess = [y[: max(3, y.size // 50)].mean(), max(float(t[-1]) / 5, 1.0)]
+        p, _ = curve_fit(exponential_transient, t, y, p0=guess, sigma=np.full_like(y, sigma), absolute_sigma=True,
+                         bounds=([-np.inf, 1e-3], [np.inf, np.inf]))
+        out.append(coverage * precession_shift(lambda x, p=p: exponential_transient(x, *p)))
+    return out
+
+
 def fit_esq_trace(t_us, trace, sigma, coverage: float) -> dict:
     """B_Q from a field trace at an ESQ over the fill (quadratic: what one fill resolves)."""
     return fit_transient_trace(t_us, trace, sigma, quadratic_transient, [0.0, 0.0, 0.0], coverage)
