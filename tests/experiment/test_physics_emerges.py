@@ -233,3 +233,25 @@ def test_the_esq_relaxation_after_scraping_moves_the_betatron_phases(base_cfg):
         assert y == pytest.approx(math.cos(2 * math.pi * phase_y), abs=2e-3)
         moved = abs(x - x0) + abs(y - y0)
         assert moved > 0.05 if t_dec > 10 else True  # the relaxation is seen (0.3 turns of y phase by 20 us)
+
+
+def test_a_lorentzian_tune_spread_decoheres_the_cbo_exponentially():
+    # beam.tune_spread_x: each muon's radial tune offset; the CBO's coherent sum over muons is
+    # E[exp(2 pi i f_c dnu t)] = f + (1 - f) exp(-2 pi f_c hwhm t), up to the 50-hwhm cut
+    from collections import namedtuple
+
+    from g2chain.experiment.production import _tune_offset
+
+    spread = namedtuple("Spread", ["tune_hwhm_x", "tune_coherent_x"])
+    f_c = OMEGA_C_MAGIC / (2 * math.pi)  # MHz
+    u = (np.arange(200_000) + 0.5) / 200_000  # quadrature over the uniform
+    t = np.array([30.0, 100.0, 160.0, 300.0, 600.0])
+    for coherent in (0.0, 0.1):
+        c = spread(1.48e-4, coherent)
+        dnu = np.array([_tune_offset(c, x) for x in u])
+        assert np.mean(dnu == 0.0) == pytest.approx(coherent, abs=1e-4)
+        envelope = np.abs(np.exp(2j * math.pi * f_c * np.outer(t, dnu)).mean(axis=1))
+        tau = 1.0 / (2 * math.pi * f_c * 1.48e-4)
+        assert tau == pytest.approx(160.0, rel=0.01)
+        # the muons beyond the cut, 2 / (50 pi) = 1.3 %, sit at +-50 hwhm instead: at most that much off
+        assert envelope == pytest.approx(coherent + (1 - coherent) * np.exp(-t / tau), abs=2 / (50 * math.pi))
