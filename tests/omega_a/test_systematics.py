@@ -106,6 +106,12 @@ def test_slow_term_amplitude_from_the_chi2_parabola():
     assert row["amplitude_error"] == pytest.approx(s)
     assert row["shift_at_best_ppb"] == pytest.approx(slope * a0)
     assert row["ppb"] == pytest.approx(slope * 1.2e-3)  # sqrt(a0^2 - s^2): the fit's noise taken out
+    # a chi^2 flat to the minimiser's tolerance over +-step: the sign of its curvature is noise, and
+    # both signs book (next to) nothing, continuously
+    for wobble in (1e-3, -1e-3):
+        flat = [SimpleNamespace(full=FitResult({"R": 0.0}, {}, ["R"], np.eye(1), 100 + wobble, 1, 0, "exp"))] * 2
+        row = _slow_term(src, flat, shifts, 100.0)
+        assert row["ppb"] < 1e-3 * slope * step and (row["amplitude_error"] is None or row["amplitude_error"] > 10 * step)
 
 
 def test_the_noise_subtracted_amplitude_is_unbiased_in_its_square():
