@@ -14,10 +14,11 @@ noise (the ci reference leaves them unguarded), and one more ci-sized chain cost
 .ci/run that is at 13 of its 15 minutes. The world's truths are in CI
 (tests/experiment/test_paper_world.py).
 
-On the 1 % run of dc7f3ac (tests/regression/paper_world_1percent.md) the closures hold and the
-corrections but C_pa are the paper's; C_pa (0.66 of the paper's), the omega_a^m systematic (58
-against 25) and the evaluated share of C_dd, <omega'_p x M> and B_K (0.43, 0.42, 0.49) are not
-yet: see the README's "Paper scale" section.
+On the 1 % run recorded in tests/regression/paper_world_1percent.md (production at cfd6f92, fits
+at a2b5c25) the closures hold, every correction is the paper's (C_pa 0.79 of it), and the omega_a^m
+systematic at the paper's N is 31 against 25; not yet: the CBO category is the largest only in
+run3a (run2: pileup, run3b: a resolved slow term), and the evaluated share of C_dd and
+<omega'_p x M> (0.44, 0.42): see the README's "Paper scale" section.
 """
 
 from __future__ import annotations
