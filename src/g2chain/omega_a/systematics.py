@@ -220,7 +220,8 @@ def category_total(contributions) -> float:
 def noise_subtracted(amplitude: float, error: float | None) -> float:
     """|a| with the fit's noise taken out: sqrt(max(a^2 - sigma_a^2, 0)). A fitted amplitude
     scatters by sigma_a around the true one, so E[a^2] = a_true^2 + sigma_a^2; the systematic is
-    what the world's slow effect does, not what the fit's noise does (0 without an error)."""
+    what the world's slow effect does, not what the fit's noise does (|a| without an error: no
+    noise estimate, nothing subtracted)."""
     if error is None or not math.isfinite(error):
         return abs(amplitude)
     return math.sqrt(max(amplitude**2 - error**2, 0.0))
