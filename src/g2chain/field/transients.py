@@ -63,13 +63,19 @@ def fit_transient_trace(t_us, trace, sigma, model, p0, coverage: float, n_draws:
             "parameter_errors": np.sqrt(np.diag(cov)).tolist()}
 
 
+_KICKER_BOUNDS = ([-np.inf, 1e-3], [np.inf, np.inf])  # (amplitude, decay time): a decay time is positive
+
+
+def _kicker_start(t_us, y) -> list:
+    """Start values of the eddy-current fit: the trace's first samples, a fifth of its length."""
+    return [y[: max(3, y.size // 50)].mean(), max(float(np.asarray(t_us)[-1]) / 5, 1.0)]
+
+
 def fit_kicker_trace(t_us, trace, sigma, coverage: float) -> dict:
     """B_K from a magnetometer trace at the kickers (exponential eddy-current model)."""
     y = np.asarray(trace, dtype=float)
-    guess = [y[: max(3, y.size // 50)].mean(), max(float(np.asarray(t_us)[-1]) / 5, 1.0)]
-    guess[1] = max(guess[1], 1.0)
-    out = fit_transient_trace(t_us, trace, sigma, exponential_transient, guess, coverage,
-                              bounds=([-np.inf, 1e-3], [np.inf, np.inf]))  # a decay time is positive
+    out = fit_transient_trace(t_us, trace, sigma, exponential_transient, _kicker_start(t_us, y), coverage,
+                              bounds=_KICKER_BOUNDS)
     out["amplitude"], out["tau_us"] = out["parameters"]
     return out
 
@@ -82,9 +88,8 @@ def pulse_shifts(t_us, pulses, sigma, coverage: float) -> list:
     t = require_increasing(t_us, "t_us: the trace's time axis")
     out = []
     for y in np.asarray(pulses, dtype=float):
-        guess = [y[: max(3, y.size // 50)].mean(), max(float(t[-1]) / 5, 1.0)]
-        p, _ = curve_fit(exponential_transient, t, y, p0=guess, sigma=np.full_like(y, sigma), absolute_sigma=True,
-                         bounds=([-np.inf, 1e-3], [np.inf, np.inf]))
+        p, _ = curve_fit(exponential_transient, t, y, p0=_kicker_start(t, y), sigma=np.full_like(y, sigma),
+                         absolute_sigma=True, bounds=_KICKER_BOUNDS)
         out.append(coverage * precession_shift(lambda x, p=p: exponential_transient(x, *p)))
     return out
 
