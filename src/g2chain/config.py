@@ -153,6 +153,13 @@ def _check_field(dataset: str, common: dict, own: dict):
         fail("ramp_days", f"a ramp after the dataset's {span} days")
     if max(field["ramp_days"], default=-1.0) >= 0 and field["ramp_wait_hours"] >= 24.0 * span:
         fail("ramp_wait_hours", "no muons would be stored after the ramp")
+    if "configuration" in field:  # the collimators' field must not reach a fixed-probe station
+        c = field["configuration"]
+        for phi in c["azimuths_deg"]:
+            gap = 2.5 - abs((phi - 2.5) % 5.0 - 2.5)  # to the nearest station (every 5 degrees from 2.5)
+            if gap < 4.0 * c["width_deg"]:
+                fail("configuration", f"a collimator at {phi} deg is {gap:.2f} deg from a fixed-probe station, "
+                                      f"within 4 widths ({c['width_deg']} deg)")
     if field["passage_window_s"] <= field["footprint_half_width_s"] + 30.0:
         fail("passage_window_s", f"must exceed footprint_half_width_s + 30 s ({field['footprint_half_width_s']} s "
                                  "replaced, 30 s of baseline each side)")

@@ -125,7 +125,7 @@ CORRELATION_STUDY_CONFIG = ("seed", "truth", "omega_a_correlations", *field_keys
 # the field analysis reads its own keys only: never the world's (the transients' true extent
 # is sealed; the analysis has its transient_model) nor the instrument's truths
 FIELD_ANALYSIS_KEYS = ("transient_model", "fit_start_us", "footprint_half_width_s", "max_gap_s", "ramp_model",
-                       "trolley_temperature", "external_ppb")
+                       "trolley_temperature", "configuration_model", "external_ppb")
 # the measurement runs on the world's access plan (a world key), so it reads both parts
 # (and the dataset's kick, which sets the kicker's eddy field its magnetometer traces)
 MEASURE_FIELD_CONFIG = ("seed", "datasets.{dataset}.kicker_kV", *field_keys(WORLD_KEYS + MEASUREMENT_KEYS))

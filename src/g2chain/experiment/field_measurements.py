@@ -13,7 +13,7 @@ import numpy as np
 
 from ..physics.multipoles import field_from_multipoles
 from ..records.field_layout import station_design, trolley_probe_positions
-from .field_world import DAY_S, N_STATIONS, FieldWorld, moments_along
+from .field_world import DAY_S, N_STATIONS, FieldWorld, moments_along, storage_field
 
 
 def station_layout() -> np.ndarray:
@@ -152,4 +152,20 @@ def measure_field(world: FieldWorld, settings: dict, probe_offsets_hz, rng):
         float(settings["passage_window_s"]), float(settings["passage_sample_s"]), noise_fp, rng)
     return FieldMeasurements(plan, runs, calib_tr, calib_cp, world.t_s.copy(), fp, station_layout(),
                              world.station_phi.copy(), passes, times, fine, world.muon_rate.copy(),
-                             world.ramp_s.copy(), run_h * 3600.0, temps)
+                             world.ramp_s.copy(), run_h * 3600.0, temps,
+                             configuration_probes(world, settings.get("configuration_probe"), noise_fp, rng))
+
+
+def configuration_probes(world: FieldWorld, probe: dict | None, noise_hz: float, rng):
+    """What the local probe at each collimator reads (Sec. VI D): the field with the collimator in
+    minus out at ``probe["offset_deg"]`` from its centre, averaged over ``probe["changes"]``
+    configuration changes (two readings of ``noise_hz`` each). None where the world has no
+    collimators or no local probes are configured."""
+    from ..records.field_files import ConfigurationProbes
+
+    if probe is None or world.collimator_phi.size == 0:
+        return None
+    at = (world.collimator_phi + math.radians(float(probe["offset_deg"]))) % (2 * math.pi)
+    err = noise_hz * math.sqrt(2.0 / int(probe["changes"]))
+    step = storage_field(world, at) + rng.normal(0.0, err, at.size)
+    return ConfigurationProbes(world.collimator_phi.copy(), at, step, np.full(at.size, err))

@@ -13,7 +13,12 @@ The field in the storage region is the multipole expansion of Eq. 38 with moment
 * ``untracked``: a ring-wide random walk of m_1 at Brownian rate M (Hz/sqrt(s)), invisible to the
   fixed probes (Sec. VI E 4);
 * ``ramp``: after each magnet ramp the field relaxes, A(phi) exp(-(t - t_ramp)/tau), largest at
-  the yoke boundaries, and the fixed probes do not follow it (Sec. VI E 3).
+  the yoke boundaries, and the fixed probes do not follow it (Sec. VI E 3);
+* ``configuration`` (optional): while muons are stored the collimators are in and the rails in
+  their muon position, and their materials add a local field at each collimator, a Gaussian bump
+  of m_1 in azimuth (Sec. VI D, delta^config). The trolley maps with them retracted, so only the
+  muons (and a local probe at each collimator) see it; the collimators sit between fixed-probe
+  stations, whose probes it does not reach.
 
 Arrays are kept on a time grid (``time_step_s``) and the station/azimuth grids; the full
 m_i(phi, t) is evaluated only where it is needed (trolley runs, muon weighting). Field as proton
@@ -23,7 +28,7 @@ frequency in Hz, time in s, azimuth in rad.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -52,6 +57,11 @@ class FieldWorld:
     ramp_tau_s: float
     access_s: np.ndarray       # (W,) centres of the beam-off access windows [s]
     muon_rate: np.ndarray      # (T,) relative muon rate (0 while no muons are stored)
+    # the collimators (none: empty): azimuths [rad], their m_1 bump at the centre while muons are
+    # stored [Hz], the bumps' Gaussian width in azimuth [rad]
+    collimator_phi: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    collimator_hz: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    collimator_width_rad: float = 0.0
 
 
 def _spectral_profile(phi, n_modes, slope, rng) -> np.ndarray:
@@ -125,8 +135,26 @@ def build_field_world(settings: dict, m1_hz: float, multipole_ratios_ppb,
         rate[np.abs(t - tr) < 0.5 * float(s["access_hours"]) * 3600.0] = 0.0
     for tr in ramps:
         rate[(t >= tr) & (t < tr + float(s["ramp_wait_hours"]) * 3600.0)] = 0.0
+    # the collimators' field while muons are stored (drawn last: a world without it keeps its draws)
+    coll_phi, coll_hz, coll_width = np.zeros(0), np.zeros(0), 0.0
+    if "configuration" in s:
+        c = s["configuration"]
+        coll_phi = np.radians(np.asarray(c["azimuths_deg"], dtype=float)) % (2 * math.pi)
+        coll_hz = 1e-9 * m1_hz * float(c["amplitude_ppb"]) * (
+            1.0 + float(c.get("amplitude_rms", 0.0)) * rng.standard_normal(coll_phi.size))
+        coll_width = math.radians(float(c["width_deg"]))
     return FieldWorld(phi, static, t, station_phi, drift, untracked, ramps, ramp_profile,
-                      float(s["ramp_tau_hours"]) * 3600.0, access, rate)
+                      float(s["ramp_tau_hours"]) * 3600.0, access, rate, coll_phi, coll_hz, coll_width)
+
+
+def storage_field(world: FieldWorld, phi) -> np.ndarray:
+    """The m_1 change [Hz] at azimuths phi while muons are stored (the collimators in, Sec. VI D):
+    the sum of the collimators' Gaussian bumps; zero in a world without them."""
+    phi = np.asarray(phi, dtype=float)
+    if world.collimator_phi.size == 0:
+        return np.zeros(phi.shape)
+    d = np.angle(np.exp(1j * (phi[..., None] - world.collimator_phi)))  # nearest-image distance
+    return np.sum(world.collimator_hz * np.exp(-0.5 * (d / world.collimator_width_rad) ** 2), axis=-1)
 
 
 def ramp_relaxation(world: FieldWorld, t_s) -> np.ndarray:
@@ -151,6 +179,8 @@ def muon_weighted_map(world: FieldWorld) -> np.ndarray:
     m = world.static.copy()
     m[:, :N_TRACKED] += periodic_linear_weights(world.phi, world.station_phi) @ np.einsum("t,tsj->sj", w_t, world.drift)
     m[:, 0] += w_t @ world.untracked + world.ramp_profile * (w_t @ ramp_relaxation(world, world.t_s))
+    if world.collimator_phi.size:  # the muons are stored only with the collimators in
+        m[:, 0] += storage_field(world, world.phi)
     return m
 
 

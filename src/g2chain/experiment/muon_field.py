@@ -32,7 +32,7 @@ from numba import njit
 from ..constants import MAGIC_RADIUS_MM
 from ..numerics import periodic_linear_weights
 from ..physics.multipoles import MULTIPOLE_R0_MM
-from .field_world import N_TRACKED, FieldWorld, ramp_relaxation
+from .field_world import N_TRACKED, FieldWorld, ramp_relaxation, storage_field
 
 MAX_DEGREE = 6  # f_12 = Re z^6: the highest power of (x, y) in the twelve moments
 # monomials x^p (A_x^2)^q (A_y^2)^r in the kernel's evaluation order (r, then q, then p)
@@ -114,6 +114,8 @@ def _moments_with_cod(world: FieldWorld, x_cod: np.ndarray) -> np.ndarray:
     ramp = world.ramp_profile @ powers / world.phi.size                      # (7,)
     out[:, 0, :] += world.untracked[:, None] * powers.mean(axis=0)[None, :]
     out[:, 0, :] += ramp_relaxation(world, world.t_s)[:, None] * ramp[None, :]
+    if world.collimator_phi.size:  # muons are stored only with the collimators in (Sec. VI D)
+        out[:, 0, :] += (storage_field(world, world.phi) @ powers / world.phi.size)[None, :]
     return out
 
 

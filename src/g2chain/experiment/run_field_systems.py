@@ -4,7 +4,7 @@ what the NMR and magnetometer systems record (rule ``measure_field``). The field
 (``truth.production``).
 
 The ``field`` config block holds three kinds of keys: the world (the magnet, its drifts and
-ramps, the beam-synchronous transients: ``WORLD_KEYS``), the measurements (trolley plan, probe
+ramps, the beam-synchronous transients, the collimators' field: ``WORLD_KEYS``), the measurements (trolley plan, probe
 noise, fixed-probe sampling, traces: ``MEASUREMENT_KEYS``) and the analysis (everything else).
 A dataset's own ``field`` block overrides the common one. Changing a measurement key leaves the
 world, its truth and the muon production untouched: the rules' params are split the same way.
@@ -26,7 +26,7 @@ WORLD_KEYS = (
     "m1_hz", "multipole_ratios_ppb", "azimuths", "dipole_profile_ppm_rms", "multipole_azimuthal_ppb_rms",
     "dataset_days", "access_interval_days", "access_hours", "time_step_s", "daily_cycle_ppm",
     "tracked_walk_hz_per_sqrt_s", "untracked_rate_hz_per_sqrt_s", "ramp_days", "ramp_amplitude_ppb",
-    "ramp_tau_hours", "ramp_wait_hours", "kicker", "esq",
+    "ramp_tau_hours", "ramp_wait_hours", "kicker", "esq", "configuration",
 )
 # the trolley's own properties (true probe offsets, temperature coefficient) belong to the
 # instrument: they change what is measured, not the field the muons see
@@ -34,7 +34,7 @@ MEASUREMENT_KEYS = (
     "probe_offsets_hz_rms", "trolley_temperature_coeff_hz_per_c", "trolley_interval_days", "trolley_run_hours",
     "trolley_noise_hz", "trolley_temperature_rms_c", "trolley_temperature_offset_c",
     "calibration_swaps", "fixed_probe_noise_hz",
-    "footprint_hz", "footprint_width_s", "passage_window_s", "passage_sample_s", "trace",
+    "footprint_hz", "footprint_width_s", "passage_window_s", "passage_sample_s", "trace", "configuration_probe",
 )
 # spawn keys of the field's random streams (DESIGN §4), far from the production's chunk numbers
 _WORLD_STREAM, _MEASUREMENT_STREAM, _PROBE_STREAM = 1_000_001, 1_000_002, 1_000_003
@@ -43,13 +43,13 @@ _WORLD_STREAM, _MEASUREMENT_STREAM, _PROBE_STREAM = 1_000_001, 1_000_002, 1_000_
 def world_settings(cfg: dict, dataset: str) -> dict:
     """The world part of the dataset's field settings (what the truth depends on)."""
     s = field_settings(cfg, dataset)
-    return {k: s[k] for k in WORLD_KEYS}
+    return {k: s[k] for k in WORLD_KEYS if k in s}  # configuration is optional
 
 
 def measurement_settings(cfg: dict, dataset: str) -> dict:
     """The measurement part of the dataset's field settings."""
     s = field_settings(cfg, dataset)
-    return {k: s[k] for k in MEASUREMENT_KEYS}
+    return {k: s[k] for k in MEASUREMENT_KEYS if k in s}  # configuration_probe is optional
 
 
 def dataset_field_world(cfg: dict, dataset: str) -> FieldWorld:
@@ -74,6 +74,10 @@ def write_field_world(cfg: dict, dataset: str, world: FieldWorld, path):
     """Sealed field world: the world's arrays (``dataset_field_world``)."""
     data = {f"world/{k}": (getattr(world, k), u) for k, u in _WORLD_ARRAYS.items()}
     data["world/ramp_tau_s"] = (np.float64(world.ramp_tau_s), "s")
+    if world.collimator_phi.size:  # only a world with collimators writes them
+        data["world/collimator_phi"] = (world.collimator_phi, "rad")
+        data["world/collimator_hz"] = (world.collimator_hz, "Hz")
+        data["world/collimator_width_rad"] = (np.float64(world.collimator_width_rad), "rad")
     write_h5(path, data, {"dataset": dataset}, kind="field_world", cfg_hash=config_hash(cfg))
 
 
@@ -81,7 +85,12 @@ def read_field_world(path) -> FieldWorld:
     """The FieldWorld of a sealed field-world file."""
     data, _ = read_h5(path, kind="field_world")
     w = {k.split("/", 1)[1]: v for k, v in data.items() if k.startswith("world/")}
-    return FieldWorld(**{k: np.asarray(w[k]) for k in _WORLD_ARRAYS}, ramp_tau_s=float(w["ramp_tau_s"]))
+    collimators = {}
+    if "collimator_phi" in w:
+        collimators = {"collimator_phi": np.asarray(w["collimator_phi"]),
+                       "collimator_hz": np.asarray(w["collimator_hz"]),
+                       "collimator_width_rad": float(w["collimator_width_rad"])}
+    return FieldWorld(**{k: np.asarray(w[k]) for k in _WORLD_ARRAYS}, ramp_tau_s=float(w["ramp_tau_s"]), **collimators)
 
 
 def _trace(t_us, local, noise, rng):
@@ -150,6 +159,8 @@ def write_field_measurements(cfg: dict, dataset: str, world_path, path):
         "transients/kicker_noise": (np.float64(1e-9 * float(s["trace"]["kicker_noise_ppb"])), "1"),
         "transients/esq_noise": (np.float64(1e-9 * float(s["trace"]["esq_noise_ppb"])), "1"),
     }
+    if meas.configuration is not None:
+        data.update(meas.configuration.records())
     for st, readings in enumerate(meas.fp_readings):
         data[f"fixed_probes/station_{st:02d}"] = (readings, "Hz")
         data[f"fixed_probes/passages_{st:02d}"] = (np.stack([meas.passage_readings[k][st]

@@ -17,6 +17,7 @@ from ..io import read_h5, write_json
 from ..physics.multipoles import multipole_basis
 from ..records.field_files import read_field_measurements
 from ..records.field_layout import trolley_probe_positions
+from .configuration import configuration_correction
 from .omega_p import analyse_field
 from .transients import fit_esq_trace, fit_kicker_trace, pulse_shifts
 from .weighting import (
@@ -145,6 +146,16 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
     # mean temperature offset (each run's map counts about equally in the tracked average)
     entries.append(_entry("spatial_field_maps", "trolley temperature coefficient", "evaluated", True,
                           float(temp["coeff_err_hz_per_c"]) * abs(np.mean(meas.trolley_temperature_c)) * to_ppb))
+    # the collimators' field while muons are stored, which the maps miss (delta^config): the
+    # calculation as the correction, its discrepancy with the local probes as the uncertainty
+    config = None
+    if meas.configuration is not None:
+        if "configuration_model" not in settings:
+            raise ValueError("field.configuration_model: required, the field records have local collimator probes")
+        config = configuration_correction(meas.configuration, settings["configuration_model"], float(moments[0]),
+                                          phi, k_phi[:, 0])
+        entries.append(_entry("spatial_field_maps", "configuration: calculation vs local probes (delta^config)",
+                              "evaluated", True, config.error_hz * to_ppb))
     # tracking: the Brownian bridge (uncorrelated) and the ramp model (correlated)
     entries.append(_entry("tracking", "Brownian bridge (untracked field between trolley runs)", "evaluated", False,
                           out["brownian_bridge_hz"] * to_ppb))
@@ -189,7 +200,8 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
         entries.append(_entry(key, "external input (config field.external_ppb)", "external", True, value))
     table = uncertainty_table(entries)
     record = {
-        "omega_p_tilde_hz": omega,
+        # the maps' weighted field plus the configuration correction (which the rows above vary around)
+        "omega_p_tilde_hz": omega + (config.correction_hz if config else 0.0),
         # omega~'_p's own rows (VI B-F); B_K and B_Q carry the transient rows as their own errors
         "omega_p_tilde_err_hz": {"evaluated": table["omega_p_evaluated"] / to_ppb,
                                  "total": table["omega_p_total"] / to_ppb},
@@ -202,6 +214,10 @@ def analyse_dataset(settings: dict, field_index: float, resolution_mm: float, fi
                                                    "x_rms_err", "y_rms_err", "vertices")},
         "cod_amplitude_mm": float(np.max(np.abs(cod))),
         "ramp_correction_ppb": out["ramp_correction_hz"] * to_ppb,
+        **({"configuration_ppb": {"correction": config.correction_hz * to_ppb,
+                                  "discrepancy": config.discrepancy_hz * to_ppb,
+                                  "statistical": config.statistical_hz * to_ppb,
+                                  "measured_over_calculated": config.ratio.tolist()}} if config else {}),
         "brownian_rate_hz_per_sqrt_s": [out["brownian_rate_hz_per_sqrt_s"], out["brownian_rate_err"]],
         "trolley_runs": int(meas.trolley_times_s.size),
         "trolley_fit_residual_rms_hz": out["trolley_fit_residual_rms_hz"],

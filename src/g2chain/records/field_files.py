@@ -25,10 +25,30 @@ def read_field_measurements(path):
         np.asarray(d["fixed_probes/passage_times_s"]), np.asarray(d["fixed_probes/passage_window_times_s"]),
         [[passages[s][k] for s in range(n_st)] for k in range(k_runs)],
         np.asarray(d["run/muon_rate"]), np.asarray(d["run/ramp_times_s"]), float(d["trolley/run_s"]),
-        np.asarray(d["trolley/temperature_c"]))
+        np.asarray(d["trolley/temperature_c"]),
+        ConfigurationProbes(*(np.asarray(d[f"configuration/{k}"]) for k in ConfigurationProbes.FIELDS))
+        if "configuration/step_hz" in d else None)
     traces = {k.split("/", 1)[1]: d[k] for k in d if k.startswith("transients/")}
     traces["azimuth_rad"] = np.asarray(d["trolley/azimuth_rad"])
     return meas, traces
+
+
+@dataclass
+class ConfigurationProbes:
+    """The local probes at the collimators (Sec. VI D, delta^config): each reads the field with its
+    collimator in minus out, averaged over the configuration changes it saw. Azimuths in rad, steps
+    and their standard errors in Hz."""
+
+    FIELDS = ("collimator_azimuth_rad", "probe_azimuth_rad", "step_hz", "step_err_hz")
+    collimator_azimuth_rad: np.ndarray  # (C,) where the collimators are (the ring's layout)
+    probe_azimuth_rad: np.ndarray       # (C,) where each one's local probe sits
+    step_hz: np.ndarray                 # (C,) the probe's reading, collimator in minus out
+    step_err_hz: np.ndarray             # (C,) its standard error
+
+    def records(self) -> dict:
+        """The experiment/field.h5 entries (name -> (array, unit)) under ``configuration/``."""
+        units = {"collimator_azimuth_rad": "rad", "probe_azimuth_rad": "rad", "step_hz": "Hz", "step_err_hz": "Hz"}
+        return {f"configuration/{k}": (getattr(self, k), units[k]) for k in self.FIELDS}
 
 
 @dataclass
@@ -50,3 +70,4 @@ class FieldMeasurements:
     ramp_times_s: np.ndarray         # (R,) magnet ramps (the logbook)
     trolley_run_s: float             # duration of one trolley run around the ring
     trolley_temperature_c: np.ndarray | None = None  # (K,) trolley temperature per run minus the calibration's
+    configuration: ConfigurationProbes | None = None  # the collimators' local probes, where the world has them
