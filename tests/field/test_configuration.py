@@ -10,7 +10,7 @@ import pytest
 
 from g2chain.experiment import field_measurements, field_world
 from g2chain.experiment.muon_field import muon_field
-from g2chain.field.configuration import collimator_bump, configuration_correction
+from g2chain.field.configuration import configuration_correction
 from g2chain.field.omega_p import analyse_field
 from g2chain.records.field_files import ConfigurationProbes
 
