@@ -20,6 +20,8 @@ from ..helpers import field_config as _cfg
     ({"access_hours": 40.0}, r"field\.access_hours: the beam would be off all the time"),
     ({"ramp_days": [0.0, 30.0]}, r"field\.ramp_days: a ramp after the dataset"),
     ({"passage_window_s": 120.0}, r"field\.passage_window_s: must exceed"),
+    ({"configuration": {"azimuths_deg": [35.0, 101.5], "amplitude_ppb": -1.0, "width_deg": 0.5}},
+     r"field\.configuration: a collimator at 101\.5 deg is 1\.00 deg from a fixed-probe station"),
 ])
 def test_a_trolley_plan_that_cannot_be_run_is_one_line(base_cfg, field, message):
     with pytest.raises(ConfigError, match=message) as err:

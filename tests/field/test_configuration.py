@@ -106,3 +106,30 @@ def test_the_field_chain_closes_only_with_the_configuration_correction(apply):
     print(f"apply={apply}: correction {config.correction_hz / M1 * 1e9:+.1f} ppb +- {config.error_hz / M1 * 1e9:.1f} "
           f"(ratios {np.round(config.ratio, 2)}), pull {pull:+.2f}")
     assert (abs(pull) < 3) == apply
+
+
+def test_the_collimators_and_their_probes_go_through_the_files(base_cfg, tmp_path):
+    """The world file keeps the collimators (and a world without them writes none), and
+    experiment/field.h5 carries the local probes' readings to the analysis's record type."""
+    from g2chain.experiment import run_field_systems
+    from g2chain.records.field_files import read_field_measurements
+
+    from ..helpers import field_config
+
+    cfg = field_config(base_cfg, dataset_days=12.0,
+                       configuration={**COLLIMATORS, "amplitude_ppb": -1666.0, "amplitude_rms": 0.2},
+                       configuration_probe={"offset_deg": 0.25, "changes": 20})
+    world = run_field_systems.dataset_field_world(cfg, "run2")
+    run_field_systems.write_field_world(cfg, "run2", world, tmp_path / "world.h5")
+    back = run_field_systems.read_field_world(tmp_path / "world.h5")
+    assert np.array_equal(back.collimator_hz, world.collimator_hz) and back.collimator_width_rad > 0
+    run_field_systems.write_field_measurements(cfg, "run2", tmp_path / "world.h5", tmp_path / "field.h5")
+    meas, _ = read_field_measurements(tmp_path / "field.h5")
+    probes = meas.configuration
+    assert probes is not None and probes.step_hz.shape == (5,)
+    expected = field_world.storage_field(world, probes.probe_azimuth_rad)
+    assert np.all(np.abs(probes.step_hz - expected) < 5 * probes.step_err_hz)
+    bare = field_config(base_cfg, dataset_days=12.0)
+    run_field_systems.write_field_world(bare, "run2", run_field_systems.dataset_field_world(bare, "run2"),
+                                        tmp_path / "bare.h5")
+    assert run_field_systems.read_field_world(tmp_path / "bare.h5").collimator_phi.size == 0
