@@ -27,3 +27,10 @@ def periodic_linear_weights(phi, station_phi) -> np.ndarray:
     w[np.arange(pos.size), lo] = 1 - f
     w[np.arange(pos.size), (lo + 1) % n] += f
     return w
+
+
+def periodic_gaussians(phi, centres, amplitudes, width_rad: float) -> np.ndarray:
+    """Sum of Gaussians in azimuth, amplitude a_c at centre phi_c and width ``width_rad``, each at
+    its nearest image on the ring, evaluated at phi (any shape): sum_c a_c exp(-d_c^2 / 2 w^2)."""
+    d = np.angle(np.exp(1j * (np.asarray(phi, dtype=float)[..., None] - np.asarray(centres, dtype=float))))
+    return np.sum(np.asarray(amplitudes, dtype=float) * np.exp(-0.5 * (d / width_rad) ** 2), axis=-1)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..numerics import periodic_linear_weights
+from ..numerics import periodic_gaussians, periodic_linear_weights
 from ..physics.transients import relaxation
 
 N_STATIONS = 72
@@ -150,11 +150,9 @@ def build_field_world(settings: dict, m1_hz: float, multipole_ratios_ppb,
 def storage_field(world: FieldWorld, phi) -> np.ndarray:
     """The m_1 change [Hz] at azimuths phi while muons are stored (the collimators in, Sec. VI D):
     the sum of the collimators' Gaussian bumps; zero in a world without them."""
-    phi = np.asarray(phi, dtype=float)
     if world.collimator_phi.size == 0:
-        return np.zeros(phi.shape)
-    d = np.angle(np.exp(1j * (phi[..., None] - world.collimator_phi)))  # nearest-image distance
-    return np.sum(world.collimator_hz * np.exp(-0.5 * (d / world.collimator_width_rad) ** 2), axis=-1)
+        return np.zeros(np.shape(phi))
+    return periodic_gaussians(phi, world.collimator_phi, world.collimator_hz, world.collimator_width_rad)
 
 
 def ramp_relaxation(world: FieldWorld, t_s) -> np.ndarray:

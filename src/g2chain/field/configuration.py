@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..numerics import periodic_gaussians
 from ..records.field_files import ConfigurationProbes
 
 
@@ -43,8 +44,7 @@ class ConfigurationCorrection:
 def collimator_bump(phi, centre, amplitude_hz: float, width_rad: float) -> np.ndarray:
     """A collimator's calculated m_1 change [Hz] at azimuths phi: a Gaussian of ``width_rad``
     around ``centre`` (nearest image on the ring)."""
-    d = np.angle(np.exp(1j * (np.asarray(phi, dtype=float) - centre)))
-    return amplitude_hz * np.exp(-0.5 * (d / width_rad) ** 2)
+    return periodic_gaussians(phi, [centre], [amplitude_hz], width_rad)
 
 
 def configuration_correction(probes: ConfigurationProbes, model: dict, m1_hz: float, phi,
