@@ -14,6 +14,7 @@ from g2chain.omega_a.pileup import pileup_estimate, second_order_fraction
 from g2chain.omega_a.systematics import (
     CATEGORIES,
     Source,
+    _drift_bracket,
     _slow_term,
     category_total,
     category_totals,
@@ -77,6 +78,12 @@ def test_varied_fit_setup_changes_only_what_it_names():
     _, v4, f4 = variations.varied_fit_setup(spec, values, free,
                                             variations.Variation(tau_drift_us=10.0, k_loss_zero=True))
     assert v4["tau_drift"] == 10.0 and v4["k_loss"] == 0.0 and "k_loss" not in f4 and f4[:3] == free[:3]
+    # the drift amplitude starts where the phase excursion A_d tau_d exp(-t0/tau_d) at the window's
+    # start is the nominal's
+    t0 = spec.window_us[0]
+    _, v5, _ = variations.varied_fit_setup(spec, {**values, "A_drift": 0.02}, free,
+                                           variations.Variation(tau_drift_us=20.0))
+    assert v5["A_drift"] * 20.0 * np.exp(-t0 / 20.0) == pytest.approx(0.02 * 15.0 * np.exp(-t0 / 15.0))
 
 
 def test_tilted_losses_change_the_shape_by_the_tilt():
@@ -113,6 +120,28 @@ def test_slow_term_amplitude_from_the_chi2_parabola():
         row = _slow_term(src, flat, shifts, 100.0)
         assert row["ppb"] < 1e-3 * slope * step
         assert row["amplitude_error"] is None or row["amplitude_error"] > 10 * step
+
+
+def test_drift_bracket_books_a_drift_both_ends_see():
+    """The CBO-drift source: half the spread of R at tau_d = 10 and 20 us, scaled to the fitted
+    drift amplitude's noise-free size at the end where it is the less significant."""
+
+    def fit(a, a_err, r_ppm):
+        full = FitResult({"R": r_ppm, "A_drift": a}, {"R": 1.0, "A_drift": a_err}, ["R", "A_drift"], np.eye(2),
+                         100.0, 1, 0, "exp")
+        return SimpleNamespace(full=full)
+
+    # a drift seen at 5 sigma and 2.5 sigma: the fraction of the weaker end, sqrt(2.5^2 - 1) / 2.5
+    row = _drift_bracket([fit(0.05, 0.01, 0.030), fit(0.01, 0.004, 0.010)], [30.0, 10.0])
+    assert row["half_spread_ppb"] == pytest.approx(10.0)
+    assert row["resolved_fraction"] == pytest.approx(np.sqrt(2.5**2 - 1) / 2.5)
+    assert row["ppb"] == pytest.approx(10.0 * np.sqrt(2.5**2 - 1) / 2.5)
+    # one end inside its noise (a world without drift, a fit that found a local phase feature at the
+    # other end): nothing is booked, whatever the shifts
+    assert _drift_bracket([fit(0.3, 0.5, 0.7), fit(-0.4, 0.05, -1.3)], [700.0, -1300.0])["ppb"] == 0.0
+    # the CBO unresolved: the amplitude is held at zero at both ends (no error), nothing booked
+    held = SimpleNamespace(full=FitResult({"R": 0.0, "A_drift": 0.0}, {"R": 1.0}, ["R"], np.eye(1), 1.0, 1, 0, "exp"))
+    assert _drift_bracket([held, held], [0.0, 0.0])["ppb"] == 0.0
 
 
 def test_the_noise_subtracted_amplitude_is_unbiased_in_its_square():

@@ -104,8 +104,9 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
     """Free the parameters stage by stage (each stage starts at the previous minimum), then all.
 
     Terms the data do not resolve (|amplitude| < 3 sigma at the all-free intermediate minimum)
-    get their shape parameters fixed, and an unresolved exp+C constant or CBO-frequency drift
-    amplitude is fixed at zero, before the final fit; the record lists what was fixed.
+    get their shape parameters fixed, an unresolved exp+C constant is fixed at zero, and so is
+    the CBO-frequency drift amplitude where the CBO itself is unresolved, before the final fit;
+    the record lists what was fixed.
     """
     values, released = dict(start), []
     for stage in STAGES:
@@ -125,8 +126,11 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
     for amp, shapes in TERM_SHAPES.items():
         if amp in free and not _resolved(trial, amp, float(data.t[0]), spec.envelope):
             fixed += [s for s in shapes if s in free]
-            if amp == "A_drift":
-                fixed.append(amp)
+    # the drift amplitude stays a fitted parameter at its fixed tau_d (Sec. IV E 2), resolved or
+    # not: held at zero it would bias R by what the drift does to the CBO's phase. Only where
+    # the CBO itself is unresolved has a drift of its frequency nothing to act on.
+    if "A_drift" in free and "omega_cbo" in fixed:
+        fixed.append("A_drift")
     if "C_cbo" in free and not _resolved(trial, "C_cbo"):
         fixed.append("C_cbo")
     values = dict(trial.values)

@@ -12,6 +12,9 @@ shifts into a contribution depends on its kind:
   sqrt|sigma_alt^2 - sigma_nom^2|, the spread of the difference of two fits of one histogram);
 * ``one-sided``: a shift needed to reach a physical condition (k_loss >= 0), scaled to the
   fitted k_loss's size with its noise taken out;
+* ``drift bracket``: the CBO-drift time constant at both ends of its range with the drift
+  amplitude fitted at each: half the spread, scaled like ``one-sided`` to the amplitude's
+  noise-free size;
 * ``truncation``: the first-to-second-order pileup shift times the second order's relative size,
   the size of the next order of the series;
 * ``slow term``: an ad-hoc gain-like correction 1 + a exp(-t/tau_s) with a set by the chi^2 of
@@ -82,7 +85,7 @@ def plan_sources(spec: AnalysisSpec, nominal, settings: dict) -> list[Source]:
             rows.append(Source("cbo", "envelope family", "alternatives", alts, independent=True))
     if "cbo_drift" in spec.terms:
         lo, hi = s["cbo_drift_tau_us"]
-        rows.append(Source("cbo", "frequency-drift time constant", "bracket",
+        rows.append(Source("cbo", "frequency-drift time constant", "drift bracket",
                            (Variation(tau_drift_us=lo), Variation(tau_drift_us=hi)), independent=True))
     if event_based and spec.pileup != "none":
         rows.append(Source("pileup", "normalisation", "bracket",
@@ -186,6 +189,8 @@ def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: fl
             # the shift is linear in the fitted k_loss it removes: scale it to k's noise-free size
             k, k_err = nominal.values["k_loss"], nominal.errors.get("k_loss")
             row.update(shift_ppb=shifts[0], ppb=abs(shifts[0]) * (noise_subtracted(k, k_err) / abs(k) if k else 0.0))
+        elif src.kind == "drift bracket":
+            row.update(_drift_bracket(fits, shifts))
         elif src.kind == "truncation":
             q = _second_order_fraction(calo, spec)
             row.update(first_order_shift_ppb=shifts[0], second_order_fraction=q, ppb=q * abs(shifts[0]))
@@ -251,6 +256,22 @@ def _slow_term(src: Source, fits, shifts, chi2_0: float) -> dict:
     return {"tau_us": src.variations[0].slow_tau_us, "amplitude_best": a_best, "amplitude_error": a_err,
             "dR_da_ppb": slope, "shift_at_best_ppb": abs(slope * a_best),
             "ppb": abs(slope) * noise_subtracted(a_best, a_err)}
+
+
+def _drift_bracket(fits, shifts) -> dict:
+    """The CBO-frequency drift's time constant moved across its range with the drift amplitude
+    fitted at each end (Sec. IV E 2: a fitted amplitude, a poorly known 10-20 us lifetime). The
+    R shift between the ends is linear in the drift the data hold, so it is scaled to the fitted
+    amplitude's noise-free size, as the k_loss source is, at the end where the drift is the less
+    significant: a drift is booked where both ends see it, so that a world without drift books
+    ~0, not the fit's noise."""
+    amps = [(f.full.values.get("A_drift", 0.0), f.full.errors.get("A_drift")) for f in fits]
+    fractions = [noise_subtracted(a, e) / abs(a) if a else 0.0 for a, e in amps]
+    half = 0.5 * abs(shifts[0] - shifts[1])
+    fraction = float(min(fractions))
+    return {"shift_up_ppb": shifts[0], "shift_down_ppb": shifts[1], "half_spread_ppb": half,
+            "amplitudes": [a for a, _ in amps], "amplitude_errors": [e for _, e in amps],
+            "resolved_fraction": fraction, "ppb": half * fraction}
 
 
 def _second_order_fraction(calo: dict, spec: AnalysisSpec) -> float:

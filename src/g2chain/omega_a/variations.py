@@ -72,7 +72,11 @@ def varied_fit_setup(spec: AnalysisSpec, values: dict, free: list, variation: Va
             free = [p for p in free if p != "C_cbo"]
             values["C_cbo"] = 0.0
     if variation.tau_drift_us is not None:
-        values["tau_drift"] = float(variation.tau_drift_us)
+        # start the drift amplitude where it keeps the fitted phase excursion at the window's
+        # start, A_d tau_d exp(-t0 / tau_d) (the CBO phase of Eq. 8, wiggle_model): the refit's minimum is near there
+        t0, tau0, tau1 = float(spec.window_us[0]), float(values["tau_drift"]), float(variation.tau_drift_us)
+        values["A_drift"] = float(values.get("A_drift", 0.0)) * (tau0 / tau1) * np.exp(t0 / tau1 - t0 / tau0)
+        values["tau_drift"] = tau1
         free = [p for p in free if p != "tau_drift"]
     if variation.k_loss_zero:
         values["k_loss"] = 0.0
