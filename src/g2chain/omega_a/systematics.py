@@ -188,7 +188,7 @@ def systematic_table(calo: dict, loss: dict, spec: AnalysisSpec, field_index: fl
         elif src.kind == "one-sided":
             # the shift is linear in the fitted k_loss it removes: scale it to k's noise-free size
             k, k_err = nominal.values["k_loss"], nominal.errors.get("k_loss")
-            row.update(shift_ppb=shifts[0], ppb=abs(shifts[0]) * (noise_subtracted(k, k_err) / abs(k) if k else 0.0))
+            row.update(shift_ppb=shifts[0], ppb=abs(shifts[0]) * resolved_fraction(k, k_err))
         elif src.kind == "drift bracket":
             row.update(_drift_bracket(fits, shifts))
         elif src.kind == "truncation":
@@ -232,6 +232,13 @@ def noise_subtracted(amplitude: float, error: float | None) -> float:
     return math.sqrt(max(amplitude**2 - error**2, 0.0))
 
 
+def resolved_fraction(amplitude: float, error: float | None) -> float:
+    """The share of a fitted amplitude that is the world's, not the fit's noise:
+    ``noise_subtracted(a, sigma) / |a|`` (0 for an amplitude held at zero). A shift linear in the
+    amplitude, scaled by it, books the noise-free effect."""
+    return noise_subtracted(amplitude, error) / abs(amplitude) if amplitude else 0.0
+
+
 def _slow_term(src: Source, fits, shifts, chi2_0: float) -> dict:
     """The gain-like slow term: its amplitude from the chi^2 parabola through -step, 0, +step,
     and the R shift at that amplitude with the amplitude's noise expectation subtracted (R is
@@ -266,7 +273,7 @@ def _drift_bracket(fits, shifts) -> dict:
     significant: a drift is booked where both ends see it, so that a world without drift books
     ~0, not the fit's noise."""
     amps = [(f.full.values.get("A_drift", 0.0), f.full.errors.get("A_drift")) for f in fits]
-    fractions = [noise_subtracted(a, e) / abs(a) if a else 0.0 for a, e in amps]
+    fractions = [resolved_fraction(a, e) for a, e in amps]
     half = 0.5 * abs(shifts[0] - shifts[1])
     fraction = float(min(fractions))
     return {"shift_up_ppb": shifts[0], "shift_down_ppb": shifts[1], "half_spread_ppb": half,
