@@ -93,3 +93,13 @@ def test_the_kickers_eddy_field_follows_the_datasets_kick():
     assert muon_field.with_kick(settings, 142.0)["kicker"]["amplitude_ppb"] == -2000.0
     ref, strong = (muon_field.transient_phase_tables(s, 1.44, 700.0) for s in (settings, kicked))
     assert strong[0] == pytest.approx(ref[0] * 161.0 / 142.0) and np.array_equal(strong[1], ref[1])
+
+
+def test_orbit_polynomial_follows_the_monomial_order():
+    # every coefficient in its MONOMIALS place: random coefficients against the plain sum
+    rng = np.random.default_rng(3)
+    g = rng.normal(size=muon_field.N_COEF)
+    for u, qx, qy in rng.uniform(-0.7, 0.7, (5, 3)):
+        p, q, r = muon_field.MONOMIALS.T
+        want = np.sum(g * u**p * qx**q * qy**r)
+        assert muon_field.orbit_field_fraction(g, u, qx, qy) == pytest.approx(want, rel=1e-13, abs=1e-15)

@@ -32,13 +32,11 @@ def inverse_cdf_tables(n: int = N_TABLE) -> np.ndarray:
 @njit(inline="always", cache=True)
 def sample_energy_fraction(u, cos_theta, tables):
     """Lab energy fraction y for spin angle cos_theta from one uniform u in (0, 1]."""
+    # branch-free choice of the component (a coin flip: a branch would mispredict half the time)
     w_forward = 0.5 * (1.0 + cos_theta)
-    if u <= w_forward:
-        row = 0
-        v = u / w_forward
-    else:
-        row = 1
-        v = (u - w_forward) / (1.0 - w_forward)
+    backward = u > w_forward
+    row = 1 if backward else 0
+    v = (u - w_forward if backward else u) / (1.0 - w_forward if backward else w_forward)
     n = tables.shape[1] - 1
     x = v * n
     i = int(x)

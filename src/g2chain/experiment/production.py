@@ -218,14 +218,16 @@ def _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2, s
 
 
 @njit(inline="always", cache=True)
-def _track(c, s, azimuth, x, y, yn, t_dec, one_plus_eps, tracker):
-    """The straw trackers: a decay 0.05-0.35 rad upstream of a station is seen with an efficiency
+def _track(c, s, azimuth, yfrac, x, y, yn, t_dec, one_plus_eps, tracker):
+    """The straw trackers: a decay 0.05-0.35 rad upstream of a station, its positron of intermediate
+    energy (tracker_ymin < y < tracker_ymax), is seen with an efficiency
     falling with the vertical position, its vertex smeared by the resolution and binned on the
     blinded clock. Returns (uniforms, normals drawn, vertices recorded)."""
     n_uni = n_nor = n_trk = 0
     for st_i in range(2):
         d = _STATIONS[st_i] - azimuth
-        if c.drift_min <= d < c.drift_max:
+        # the rare geometric condition first: it predicts well, the energy window would not
+        if c.drift_min <= d < c.drift_max and c.tracker_ymin < yfrac < c.tracker_ymax:
             n_uni += 1
             if uniform(s) < c.tracker_eff * (1.0 - c.tracker_falloff * yn * yn):
                 ex, ey = normal_pair(s)
@@ -558,11 +560,10 @@ def run_fills(c, fld, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hi
             cos_spin, _ = cos_sin_turns((spin + phi_acc) / _TWO_PI)
             yfrac = sample_energy_fraction(uniform(s), cos_spin, tables)
             n_uni += 1
-            if c.tracker_ymin < yfrac < c.tracker_ymax:  # intermediate energies reach the trackers
-                du, dn, dt = _track(c, s, azimuth, x, y, yn, t_dec, one_plus_eps, tracker)
-                n_uni += du
-                n_nor += dn
-                n_trk += dt
+            du, dn, dt = _track(c, s, azimuth, yfrac, x, y, yn, t_dec, one_plus_eps, tracker)
+            n_uni += du
+            n_nor += dn
+            n_trk += dt
             drift = c.drift_min + drift_span * yfrac
             calo = int((azimuth + drift) / _CALO_WIDTH) % N_CALOS
             acc = calorimeter_acceptance(c, kappa_calo, calo, yfrac, xn, yn)
