@@ -116,17 +116,27 @@ def wiggle(t, p, delta_r_ppm, envelope, loss_edges, loss_counts):
         lam = loss_integral(t, tau, loss_edges, loss_counts)
     else:
         lam = np.zeros(t.size)
+    # the constant phases' cosines and sines once: each term's phase is then an angle addition
+    # to psi or omega_vw t (one cos and sin of each per bin instead of one per term)
+    cn, sn, ca, sa, cq, sq = math.cos(ph_n), math.sin(ph_n), math.cos(ph_a), math.sin(ph_a), math.cos(ph_ph), \
+        math.sin(ph_ph)
+    c2, s2, cv, sv, cxy, sxy = math.cos(ph_2), math.sin(ph_2), math.cos(ph_vw), math.sin(ph_vw), math.cos(ph_xy), \
+        math.sin(ph_xy)
     out = np.empty(t.size)
     for i in range(t.size):
         ti = t[i]
         env = _envelope(ti, tau_cbo, c_cbo, envelope)
         psi = w_cbo * (ti - a_d * tau_d * math.exp(-ti / tau_d))
-        nx = 1.0 + a_n * env * math.cos(psi + ph_n) + a_2 * env * env * math.cos(2.0 * psi + ph_2)
-        ax = 1.0 + a_a * env * math.cos(psi + ph_a)
-        phx = a_ph * env * math.cos(psi + ph_ph)
+        cp, sp = math.cos(psi), math.sin(psi)
+        c2p, s2p = cp * cp - sp * sp, 2.0 * sp * cp
+        nx = 1.0 + a_n * env * (cp * cn - sp * sn) + a_2 * env * env * (c2p * c2 - s2p * s2)
+        ax = 1.0 + a_a * env * (cp * ca - sp * sa)
+        phx = a_ph * env * (cp * cq - sp * sq)
         e_vw = math.exp(-ti / tau_vw)
-        ny = 1.0 + a_vw * e_vw * math.cos(w_vw * ti + ph_vw) + a_y * math.exp(-ti / tau_y) * math.cos(w_y * ti + ph_y)
-        nxy = 1.0 + a_xy * e_vw * env * math.cos(w_vw * ti - psi + ph_xy)
+        cw, sw = math.cos(w_vw * ti), math.sin(w_vw * ti)
+        ny = 1.0 + a_vw * e_vw * (cw * cv - sw * sv) + a_y * math.exp(-ti / tau_y) * math.cos(w_y * ti + ph_y)
+        cm, sm = cw * cp + sw * sp, sw * cp - cw * sp  # omega_vw t - psi
+        nxy = 1.0 + a_xy * e_vw * env * (cm * cxy - sm * sxy)
         f = n0 * nx * ny * nxy * (1.0 - k_loss * lam[i]) * math.exp(-ti / tau)
         f *= 1.0 + a0 * ax * math.cos(omega * ti - phi0 - phx)
         if a_r != 0.0:
@@ -159,6 +169,10 @@ def wiggle_jacobian(t, p, delta_r_ppm, envelope, loss_edges, loss_counts):
     n = t.size
     f = np.empty(n)
     jac = np.zeros((n, 33))
+    cn, sn, ca, sa, cq, sq = math.cos(ph_n), math.sin(ph_n), math.cos(ph_a), math.sin(ph_a), math.cos(ph_ph), \
+        math.sin(ph_ph)
+    c2, s2, cv, sv, cxy, sxy = math.cos(ph_2), math.sin(ph_2), math.cos(ph_vw), math.sin(ph_vw), math.cos(ph_xy), \
+        math.sin(ph_xy)
     for i in range(n):
         ti = t[i]
         # CBO envelope e(t) and its tau_cbo, C derivatives
@@ -177,20 +191,24 @@ def wiggle_jacobian(t, p, delta_r_ppm, envelope, loss_edges, loss_counts):
             de_dc = 0.0
         e_d = math.exp(-ti / tau_d)
         psi = w_cbo * (ti - a_d * tau_d * e_d)
-        c_n, s_n = math.cos(psi + ph_n), math.sin(psi + ph_n)
-        c_2, s_2 = math.cos(2.0 * psi + ph_2), math.sin(2.0 * psi + ph_2)
-        c_a, s_a = math.cos(psi + ph_a), math.sin(psi + ph_a)
-        c_p, s_p = math.cos(psi + ph_ph), math.sin(psi + ph_ph)
+        # every CBO phase by angle addition to psi (one cos and sin per bin, see ``wiggle``)
+        cp, sp = math.cos(psi), math.sin(psi)
+        c_n, s_n = cp * cn - sp * sn, sp * cn + cp * sn
+        c2p, s2p = cp * cp - sp * sp, 2.0 * sp * cp
+        c_2, s_2 = c2p * c2 - s2p * s2, s2p * c2 + c2p * s2
+        c_a, s_a = cp * ca - sp * sa, sp * ca + cp * sa
+        c_p, s_p = cp * cq - sp * sq, sp * cq + cp * sq
         nx = 1.0 + a_n * env * c_n + a_2 * env * env * c_2
         ax = 1.0 + a_a * env * c_a
         phx = a_ph * env * c_p
         e_vw = math.exp(-ti / tau_vw)
-        c_vw, s_vw = math.cos(w_vw * ti + ph_vw), math.sin(w_vw * ti + ph_vw)
+        cw, sw = math.cos(w_vw * ti), math.sin(w_vw * ti)
+        c_vw, s_vw = cw * cv - sw * sv, sw * cv + cw * sv
         e_y = math.exp(-ti / tau_y)
         c_y, s_y = math.cos(w_y * ti + ph_y), math.sin(w_y * ti + ph_y)
         ny = 1.0 + a_vw * e_vw * c_vw + a_y * e_y * c_y
-        chi = w_vw * ti - psi + ph_xy
-        c_x, s_x = math.cos(chi), math.sin(chi)
+        cm, sm = cw * cp + sw * sp, sw * cp - cw * sp  # omega_vw t - psi, then + phi_xy
+        c_x, s_x = cm * cxy - sm * sxy, sm * cxy + cm * sxy
         nxy = 1.0 + a_xy * e_vw * env * c_x
         big_l = 1.0 - k_loss * lam[i]
         dec = math.exp(-ti / tau)
