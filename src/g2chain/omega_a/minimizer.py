@@ -197,13 +197,15 @@ def levenberg_marquardt(ls: WhitenedResiduals, p0: np.ndarray, cols: np.ndarray,
     lam, nu = 1e-3, 2.0
     edm = math.inf
     for _ in range(max_iter):
-        g_all = jw[:, cols].T @ z  # descent direction of chi^2 (up to a factor -2)
+        jc = jw[:, cols]  # the free columns, copied once per iteration
+        g_all = jc.T @ z  # descent direction of chi^2 (up to a factor -2)
+        a_all = jc.T @ jc
         # active set: a parameter on a limit whose descent direction points outwards stays there
         low, high = _on_limits(p[cols], lower, upper)
         at_limit = (low & (g_all < 0)) | (high & (g_all > 0))
-        move = cols[~at_limit]
-        j = jw[:, move]
-        a, g = j.T @ j, g_all[~at_limit]
+        keep = ~at_limit
+        move = cols[keep]
+        a, g = (a_all, g_all) if keep.all() else (a_all[np.ix_(keep, keep)], g_all[keep])
         d = np.sqrt(np.diag(a))
         d[d == 0] = 1.0
         a_s, g_s = a / np.outer(d, d), g / d

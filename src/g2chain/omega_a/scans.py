@@ -95,7 +95,7 @@ def _free_list(free, default, base, always=("R",)) -> list:
 
 
 def _envelope_values(t: np.ndarray, values: dict, envelope: str) -> np.ndarray:
-    """The CBO envelope e(t) of Eq. 8 (numpy twin of model._envelope)."""
+    """The CBO envelope e(t) of Eq. 8 (numpy twin of the envelope in wiggle_model.wiggle)."""
     tau, c = values["tau_cbo"], values["C_cbo"]
     if envelope == "exp":
         return np.exp(-t / tau)

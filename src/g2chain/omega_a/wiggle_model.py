@@ -47,13 +47,62 @@ NEUTRAL = dict.fromkeys(PARAMS, 0.0)
 NEUTRAL.update(tau=64.4, tau_cbo=200.0, tau_vw=30.0, tau_y=100.0, tau_drift=15.0, tau_ring=20.0, omega_ring=10.0)
 
 
+# On a uniform time grid the exponentials and the linear phases of Eq. 7-9 follow by
+# recurrence, e^{-(t + dt)/tau} = e^{-t/tau} e^{-dt/tau} and a rotation by omega dt, anchored to
+# the exact value every GRID_ANCHOR bins (the rounding grows to ~GRID_ANCHOR ulp in between):
+# a transcendental call per 32 bins instead of one per bin.
+GRID_ANCHOR = 32
+
+
+@njit(cache=True)
+def grid_step(t):
+    """The step of t if it is a uniform grid (every step within 1e-9 of the mean), else 0."""
+    n = t.size
+    if n < 2:
+        return 0.0
+    dt = (t[n - 1] - t[0]) / (n - 1)
+    if not dt > 0.0:
+        return 0.0
+    for i in range(1, n):
+        if abs(t[i] - t[i - 1] - dt) > 1e-9 * dt:
+            return 0.0
+    return dt
+
+
 @njit(cache=True, fastmath=True)
-def _envelope(t, tau, c, kind):
-    if kind == 0:
-        return math.exp(-t / tau)
-    if kind == 1:
-        return math.exp(-t / tau) + c
-    return 1.0 / (1.0 + t / tau)
+def exp_grid(t, rate, dt):
+    """exp(-rate t) at every t; by recurrence where ``dt`` > 0 (t uniform with that step)."""
+    out = np.empty(t.size)
+    if dt > 0.0:
+        q = math.exp(-rate * dt)
+        e = 0.0
+        for i in range(t.size):
+            e = math.exp(-rate * t[i]) if i % GRID_ANCHOR == 0 else e * q
+            out[i] = e
+    else:
+        for i in range(t.size):
+            out[i] = math.exp(-rate * t[i])
+    return out
+
+
+@njit(cache=True, fastmath=True)
+def cos_sin_grid(t, omega, phase, dt):
+    """(cos, sin)(omega t + phase) at every t; by rotation where ``dt`` > 0 (t uniform)."""
+    n = t.size
+    c_out, s_out = np.empty(n), np.empty(n)
+    if dt > 0.0:
+        cd, sd = math.cos(omega * dt), math.sin(omega * dt)
+        c, s = 0.0, 0.0
+        for i in range(n):
+            if i % GRID_ANCHOR == 0:
+                c, s = math.cos(omega * t[i] + phase), math.sin(omega * t[i] + phase)
+            else:
+                c, s = c * cd - s * sd, s * cd + c * sd
+            c_out[i], s_out[i] = c, s
+    else:
+        for i in range(n):
+            c_out[i], s_out[i] = math.cos(omega * t[i] + phase), math.sin(omega * t[i] + phase)
+    return c_out, s_out
 
 
 @njit(cache=True, fastmath=True)
@@ -64,11 +113,12 @@ def _loss_cumulant(t, tau, loss_edges, loss_counts, dtau):
     cum = np.empty(nb + 1)
     cum[0] = 0.0
     total = 0.0
+    centres = 0.5 * (loss_edges[:-1] + loss_edges[1:])
+    growth = exp_grid(centres, -1.0 / tau, grid_step(centres))
     for j in range(nb):
-        centre = 0.5 * (loss_edges[j] + loss_edges[j + 1])
-        w = math.exp(centre / tau)
+        w = growth[j]
         if dtau:
-            w *= -centre / (tau * tau)
+            w *= -centres[j] / (tau * tau)
         cum[j + 1] = cum[j] + loss_counts[j] * w
         total += loss_counts[j]
     out = np.zeros(t.size)
@@ -122,22 +172,32 @@ def wiggle(t, p, delta_r_ppm, envelope, loss_edges, loss_counts):
         math.sin(ph_ph)
     c2, s2, cv, sv, cxy, sxy = math.cos(ph_2), math.sin(ph_2), math.cos(ph_vw), math.sin(ph_vw), math.cos(ph_xy), \
         math.sin(ph_xy)
+    dt = grid_step(t)
+    dec, e_d, e_vw, e_y = exp_grid(t, 1.0 / tau, dt), exp_grid(t, 1.0 / tau_d, dt), exp_grid(t, 1.0 / tau_vw, dt), \
+        exp_grid(t, 1.0 / tau_y, dt)
+    e_cbo = exp_grid(t, 1.0 / tau_cbo, dt)
+    cw_all, sw_all = cos_sin_grid(t, w_vw, 0.0, dt)
+    cy_all, _ = cos_sin_grid(t, w_y, ph_y, dt)
     out = np.empty(t.size)
     for i in range(t.size):
         ti = t[i]
-        env = _envelope(ti, tau_cbo, c_cbo, envelope)
-        psi = w_cbo * (ti - a_d * tau_d * math.exp(-ti / tau_d))
+        if envelope == 0:
+            env = e_cbo[i]
+        elif envelope == 1:
+            env = e_cbo[i] + c_cbo
+        else:
+            env = 1.0 / (1.0 + ti / tau_cbo)
+        psi = w_cbo * (ti - a_d * tau_d * e_d[i])
         cp, sp = math.cos(psi), math.sin(psi)
         c2p, s2p = cp * cp - sp * sp, 2.0 * sp * cp
         nx = 1.0 + a_n * env * (cp * cn - sp * sn) + a_2 * env * env * (c2p * c2 - s2p * s2)
         ax = 1.0 + a_a * env * (cp * ca - sp * sa)
         phx = a_ph * env * (cp * cq - sp * sq)
-        e_vw = math.exp(-ti / tau_vw)
-        cw, sw = math.cos(w_vw * ti), math.sin(w_vw * ti)
-        ny = 1.0 + a_vw * e_vw * (cw * cv - sw * sv) + a_y * math.exp(-ti / tau_y) * math.cos(w_y * ti + ph_y)
+        cw, sw = cw_all[i], sw_all[i]
+        ny = 1.0 + a_vw * e_vw[i] * (cw * cv - sw * sv) + a_y * e_y[i] * cy_all[i]
         cm, sm = cw * cp + sw * sp, sw * cp - cw * sp  # omega_vw t - psi
-        nxy = 1.0 + a_xy * e_vw * env * (cm * cxy - sm * sxy)
-        f = n0 * nx * ny * nxy * (1.0 - k_loss * lam[i]) * math.exp(-ti / tau)
+        nxy = 1.0 + a_xy * e_vw[i] * env * (cm * cxy - sm * sxy)
+        f = n0 * nx * ny * nxy * (1.0 - k_loss * lam[i]) * dec[i]
         f *= 1.0 + a0 * ax * math.cos(omega * ti - phi0 - phx)
         if a_r != 0.0:
             f += n0 * a_r * math.exp(-ti / tau_r) * math.cos(w_r * ti + ph_r)
@@ -173,15 +233,22 @@ def wiggle_jacobian(t, p, delta_r_ppm, envelope, loss_edges, loss_counts):
         math.sin(ph_ph)
     c2, s2, cv, sv, cxy, sxy = math.cos(ph_2), math.sin(ph_2), math.cos(ph_vw), math.sin(ph_vw), math.cos(ph_xy), \
         math.sin(ph_xy)
+    dt = grid_step(t)
+    dec_all, e_d_all, e_vw_all, e_y_all = exp_grid(t, 1.0 / tau, dt), exp_grid(t, 1.0 / tau_d, dt), \
+        exp_grid(t, 1.0 / tau_vw, dt), exp_grid(t, 1.0 / tau_y, dt)
+    e_cbo, e_r_all = exp_grid(t, 1.0 / tau_cbo, dt), exp_grid(t, 1.0 / tau_r, dt)
+    cw_all, sw_all = cos_sin_grid(t, w_vw, 0.0, dt)
+    cy_all, sy_all = cos_sin_grid(t, w_y, ph_y, dt)
+    cr_all, sr_all = cos_sin_grid(t, w_r, ph_r, dt)
     for i in range(n):
         ti = t[i]
         # CBO envelope e(t) and its tau_cbo, C derivatives
         if envelope == 0:
-            env = math.exp(-ti / tau_cbo)
+            env = e_cbo[i]
             de_dtau = env * ti / (tau_cbo * tau_cbo)
             de_dc = 0.0
         elif envelope == 1:
-            ex = math.exp(-ti / tau_cbo)
+            ex = e_cbo[i]
             env = ex + c_cbo
             de_dtau = ex * ti / (tau_cbo * tau_cbo)
             de_dc = 1.0
@@ -189,7 +256,7 @@ def wiggle_jacobian(t, p, delta_r_ppm, envelope, loss_edges, loss_counts):
             env = 1.0 / (1.0 + ti / tau_cbo)
             de_dtau = env * env * ti / (tau_cbo * tau_cbo)
             de_dc = 0.0
-        e_d = math.exp(-ti / tau_d)
+        e_d = e_d_all[i]
         psi = w_cbo * (ti - a_d * tau_d * e_d)
         # every CBO phase by angle addition to psi (one cos and sin per bin, see ``wiggle``)
         cp, sp = math.cos(psi), math.sin(psi)
@@ -201,22 +268,22 @@ def wiggle_jacobian(t, p, delta_r_ppm, envelope, loss_edges, loss_counts):
         nx = 1.0 + a_n * env * c_n + a_2 * env * env * c_2
         ax = 1.0 + a_a * env * c_a
         phx = a_ph * env * c_p
-        e_vw = math.exp(-ti / tau_vw)
-        cw, sw = math.cos(w_vw * ti), math.sin(w_vw * ti)
+        e_vw = e_vw_all[i]
+        cw, sw = cw_all[i], sw_all[i]
         c_vw, s_vw = cw * cv - sw * sv, sw * cv + cw * sv
-        e_y = math.exp(-ti / tau_y)
-        c_y, s_y = math.cos(w_y * ti + ph_y), math.sin(w_y * ti + ph_y)
+        e_y = e_y_all[i]
+        c_y, s_y = cy_all[i], sy_all[i]
         ny = 1.0 + a_vw * e_vw * c_vw + a_y * e_y * c_y
         cm, sm = cw * cp + sw * sp, sw * cp - cw * sp  # omega_vw t - psi, then + phi_xy
         c_x, s_x = cm * cxy - sm * sxy, sm * cxy + cm * sxy
         nxy = 1.0 + a_xy * e_vw * env * c_x
         big_l = 1.0 - k_loss * lam[i]
-        dec = math.exp(-ti / tau)
+        dec = dec_all[i]
         theta = omega * ti - phi0 - phx
         c_t, s_t = math.cos(theta), math.sin(theta)
         w = 1.0 + a0 * ax * c_t
-        e_r = math.exp(-ti / tau_r)
-        c_r, s_r = math.cos(w_r * ti + ph_r), math.sin(w_r * ti + ph_r)
+        e_r = e_r_all[i]
+        c_r, s_r = cr_all[i], sr_all[i]
         ring = n0 * a_r * e_r * c_r
 
         g = n0 * ny * big_l * dec          # common factor of the N_x, N_xy and W pieces
