@@ -222,11 +222,9 @@ def orbit_field_fraction(g, u, qx, qy):
 @njit(inline="always", cache=True)
 def transient_phase(table, t):
     """The table's phase at time t (us) after the kick, linearly interpolated; 0 before it."""
-    if t <= 0.0:
-        return 0.0
-    x = t / TRANSIENT_STEP_US
-    j = int(x)
-    if j >= table.size - 1:
-        return table[table.size - 1]
+    # branch-free (half the muons enter before the kick, t0 < 0: a branch would mispredict);
+    # table[0] = 0, so t <= 0 gives 0 exactly
+    x = min(max(t, 0.0) / TRANSIENT_STEP_US, table.size - 1.0)
+    j = min(int(x), table.size - 2)
     f = x - j
     return table[j] + f * (table[j + 1] - table[j])

@@ -150,17 +150,25 @@ def _record_positron(recon, k, t, e, calo_hist, fine_hist, fast_rot, weight):
 # (inline="always"), so it is compiled with run_fills' own fastmath flags: splitting the kernel
 # into named steps changes neither its numbers nor its speed.
 @njit(inline="always", cache=True)
-def _loss_time(c, s, rho, rho_scrape, delta, t0):
-    """When a stored muon is lost (1e30: not before it decays): a muon reaching past the scraping
-    radius is shaved off at random before t_scrape; the others are lost slowly, at a rate that
-    grows with their reach rho and their momentum. Returns (t_loss, uniforms, exponentials drawn)."""
+def _loss_time(c, s, rho, rho_scrape, delta, t0, t_dec):
+    """When a stored muon is lost, if before its decay at t_dec (else 1e30): a muon reaching past
+    the scraping radius is shaved off at random before t_scrape; the others are lost slowly
+    after t_scrape, at a rate lam that grows with their reach rho and their momentum, i.e. at
+    t_scrape + E / lam with E = -log(u) exponential. Returns (t_loss, uniforms, exponentials
+    drawn)."""
     if rho >= rho_scrape:
         return t0 + uniform(s) * (c.t_scrape - t0), 1, 0
     if c.loss_rate > 0.0:
         lam = c.loss_rate * math.exp(
             (rho - rho_scrape) / c.loss_width + c.loss_mom * (delta - c.delta_mean) / c.delta_rms
         )
-        return c.t_scrape + exponential(s) / lam, 0, 1
+        u = uniform(s)
+        # lost before decay iff -log(u) < x = lam (t_dec - t_scrape), i.e. u > e^-x >= 1 - x: a
+        # u below 1 - x (with a margin for rounding) is not lost, without a logarithm (most muons)
+        x = lam * (t_dec - c.t_scrape)
+        if u <= (1.0 - x) * (1.0 - 1e-12):
+            return 1e30, 0, 1
+        return c.t_scrape - math.log(u) / lam, 0, 1
     return 1e30, 0, 0
 
 
@@ -525,7 +533,7 @@ def run_fills(c, fld, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hi
             t_dec = t0 + gamma * c.tau_mu * exponential(s)
             n_exp += 1
             rho = math.sqrt(rho2)
-            t_loss, du, dx = _loss_time(c, s, rho, rho_scrape, delta, t0)
+            t_loss, du, dx = _loss_time(c, s, rho, rho_scrape, delta, t0, t_dec)
             n_uni += du
             n_exp += dx
             if t_loss < t_dec:
