@@ -194,7 +194,8 @@ def _tune_offset(c, u):
     if u < c.tune_coherent_x:
         return 0.0
     v = (u - c.tune_coherent_x) / (1.0 - c.tune_coherent_x)
-    return c.tune_hwhm_x * max(-50.0, min(50.0, math.tan(math.pi * (v - 0.5))))
+    cos_h, sin_h = cos_sin_turns(0.5 * (v - 0.5))  # tan(pi (v - 1/2)) without libm's tan
+    return c.tune_hwhm_x * max(-50.0, min(50.0, sin_h / max(cos_h, 1e-300)))
 
 
 @njit(inline="always", cache=True)
@@ -354,7 +355,11 @@ def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, 
         idx = by_calo[first + q]
         t = h_t[idx]
         g = gain_lt[k] * (1.0 - c.gain_if_amp * math.exp(-t / c.gain_if_tau))
-        g *= 1.0 - c.gain_st_amp * prev_e * math.exp(-(t - prev_t) / c.gain_st_tau)
+        # the short-term sag after the previous hit; beyond 40 time constants its e^-40 < 1e-17
+        # leaves 1 - (...) = 1.0 exactly in double precision, so the exponential is skipped there
+        dt_prev = t - prev_t
+        if dt_prev < 40.0 * c.gain_st_tau:
+            g *= 1.0 - c.gain_st_amp * prev_e * math.exp(-dt_prev / c.gain_st_tau)
         e = h_e[idx] * g
         prev_t, prev_e = t, h_e[idx]
         st[q], se[q], sx[q], sy[q] = t, e, h_x[idx], h_y[idx]
