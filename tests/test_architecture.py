@@ -41,7 +41,7 @@ KNOWN_TRUTH_SHARING = {
 }
 # The workflow's adapters that may import truth: the rules that write or read sealed/ (DESIGN §2).
 TRUTH_ADAPTERS = {"field_world", "world", "merge", "beam_truth", "unblind", "closure"}
-STUDY_ADAPTERS = {"omega_a_correlation_trials"}
+STUDY_ADAPTERS = {"omega_a_correlation_trials", "omega_a_correlation_chunks", "omega_a_correlation_total"}
 
 
 def layer(module: str) -> str:

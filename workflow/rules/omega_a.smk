@@ -79,10 +79,55 @@ rule omega_a_scans:
         "../scripts/omega_a_scans.py"
 
 
+# The correlation study (Table XXVII) on a world of its own. method "jackknife" (default): one
+# study production in `trials` chunks (jobs of trials_per_job), summed, then every analysis on each
+# delete-one sample; "trials": independent reduced productions, each analysed by all 19.
+def correlation_study_inputs(wildcards):
+    if config["omega_a_correlations"].get("method", "trials") != "jackknife":
+        return {}
+    return {"total": "results/combined/omega_a_correlation_study/total.npz",
+            "chunks": f"results/combined/omega_a_correlation_study/chunks_{wildcards.job}.npz"}
+
+
+rule omega_a_correlation_chunks:
+    conda:
+        "../../environment.yml"
+    params:
+        code=code("omega_a_correlation_chunks.py"),
+        config=lambda w: step_config(w, *CORRELATION_STUDY_CONFIG),
+    output:
+        temp("results/combined/omega_a_correlation_study/chunks_{job}.npz"),
+    log:
+        "logs/combined/omega_a_correlation_study/chunks_{job}.log",
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/omega_a_correlation_chunks.py"
+
+
+rule omega_a_correlation_total:
+    conda:
+        "../../environment.yml"
+    input:
+        expand("results/combined/omega_a_correlation_study/chunks_{job}.npz",
+               job=range(correlation_jobs(config["omega_a_correlations"]))),
+    params:
+        code=code("omega_a_correlation_total.py"),
+    output:
+        temp("results/combined/omega_a_correlation_study/total.npz"),
+    log:
+        "logs/combined/omega_a_correlation_study/total.log",
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/omega_a_correlation_total.py"
+
+
 rule omega_a_correlation_trials:
     conda:
         "../../environment.yml"
     input:
+        unpack(correlation_study_inputs),
         groups="config/groups.yaml",
     params:
         code=code("omega_a_correlation_trials.py"),

@@ -11,5 +11,6 @@ with one_line_failure(sm.log[0], "omega_a correlations"):
     corr = combine_correlations(list(sm.input), sm.output.h5, sm.output.text, config_hash(sm.params.config))
     paper_labels, paper_rho = paper_correlations()
     omega_a_correlations(corr["rho"], corr["analyses"], paper_rho, paper_labels, sm.output.plot,
-                         f"{corr['attrs']['dataset']} conditions, {corr['trials_used']} trials x "
-                         f"{corr['attrs']['positrons_per_trial']:.0e} e+")
+                         f"{corr['attrs']['dataset']} conditions, {corr['trials_used']} "
+                         f"{'delete-one samples' if corr['attrs']['method'] == 'jackknife' else 'trials'} x "
+                         f"{corr['attrs']['positrons_per_trial']:.1e} e+")

@@ -21,6 +21,13 @@ from scipy.special import chdtrc  # chi^2 survival function chdtrc(ndf, chi2)
 
 from . import wiggle_model
 
+# Levenberg-Marquardt's goal, the expected chi^2 distance to the minimum (EDM): a result sits
+# within ~sqrt(EDM) sigma of its minimum. A staging step only hands a start to the next one, and
+# its decisions (which terms the data resolve, at 3 sigma) do not move with 1e-2 sigma.
+FINAL_EDM = 1e-8
+STAGING_EDM = 1e-4
+STAGING_STALL = 1e-4  # chi^2 decrease per step below which a staging step has stopped moving
+
 
 class FitError(RuntimeError):
     """A fit that did not converge (one-line message); ``parameter`` names the free parameter
@@ -179,7 +186,7 @@ def gauss_newton_covariance(jw: np.ndarray, ridge: float = 0.0) -> np.ndarray:
 
 
 def levenberg_marquardt(ls: WhitenedResiduals, p0: np.ndarray, cols: np.ndarray, lower: np.ndarray,
-                        upper: np.ndarray, edm_goal: float = 1e-8, max_iter: int = 200):
+                        upper: np.ndarray, edm_goal: float = 1e-8, max_iter: int = 200, stall: float = 0.0):
     """Minimise |z|^2 over the parameters ``cols`` from p0 with the analytic Jacobian.
 
     Levenberg-Marquardt on the column-scaled normal equations, with Nielsen's damping update
@@ -189,6 +196,9 @@ def levenberg_marquardt(ls: WhitenedResiduals, p0: np.ndarray, cols: np.ndarray,
     reaches a limit while chi^2 pushes outwards is held there (active set). Converged when the
     expected distance to the minimum, edm = z^T J (J^T J)^-1 J^T z (Minuit's EDM for errordef 1),
     is below ``edm_goal``: the parameters then sit within ~sqrt(edm) sigma of the minimum.
+    With ``stall`` > 0 (staging) it also stops, unconverged, once three steps in a row have each
+    lowered chi^2 by less than ``stall``: a degenerate direction (the phase of a term the data do
+    not resolve) can keep the EDM up for hundreds of steps that change nothing.
     Returns (p, chi2, edm, z, jw, converged).
     """
     p = p0.copy()
@@ -196,6 +206,7 @@ def levenberg_marquardt(ls: WhitenedResiduals, p0: np.ndarray, cols: np.ndarray,
     chi = float(z @ z)
     lam, nu = 1e-3, 2.0
     edm = math.inf
+    small_steps = 0
     for _ in range(max_iter):
         jc = jw[:, cols]  # the free columns, copied once per iteration
         g_all = jc.T @ z  # descent direction of chi^2 (up to a factor -2)
@@ -240,7 +251,10 @@ def levenberg_marquardt(ls: WhitenedResiduals, p0: np.ndarray, cols: np.ndarray,
         nu = 2.0
         p = q
         z, jw = ls(p)
+        small_steps = small_steps + 1 if chi - chi_new < stall else 0
         chi = float(z @ z)
+        if small_steps >= 3:
+            return p, chi, edm, z, jw, False
     return p, chi, edm, z, jw, False
 
 
@@ -286,7 +300,9 @@ def fit(data: FitData, start: dict, free: list, delta_r: float, envelope: str = 
     upper = np.array([limits.get(n, (-np.inf, np.inf))[1] for n in free])
     p0 = wiggle_model.parameter_vector(start)
     p0[cols] = np.clip(p0[cols], lower, upper)
-    p, chi, edm, z, jw, converged = levenberg_marquardt(ls, p0, cols, lower, upper)
+    p, chi, edm, z, jw, converged = levenberg_marquardt(ls, p0, cols, lower, upper,
+                                                        edm_goal=STAGING_EDM if intermediate else FINAL_EDM,
+                                                        stall=STAGING_STALL if intermediate else 0.0)
     ndf = data.t.size - len(free)
     if intermediate:
         # a starting point for the next stage, converged or not (the final fit decides); its

@@ -200,9 +200,12 @@ def combine_correlations(trial_paths, out_h5, out_txt, cfg_hash: str = "") -> di
     rows = [t for job in jobs for t in job["trials"].values()]
     r = np.array([[t[n].get("R_ppm", np.nan) for n in names] for t in rows])
     corr = trial_correlation(r)
-    attrs = {"dataset": jobs[0]["dataset"], "positrons_per_trial": jobs[0]["positrons_per_trial"],
+    method = jobs[0].get("method", "trials")
+    attrs = {"dataset": jobs[0]["dataset"], "method": method, "positrons_per_trial": jobs[0]["positrons_per_trial"],
              "trials_used": corr["trials_used"], "trials_dropped": corr["trials_dropped"], "analyses": names,
-             "note": "statistical correlations of blinded R between analyses over independent productions"}
+             "note": "statistical correlations of blinded R between analyses " + (
+                 "by the delete-one jackknife over the chunks of one study production" if method == "jackknife"
+                 else "over independent productions")}
     write_h5(out_h5, {"rho": (corr["rho"], "1"), "rho_err": (corr["rho_err"], "1"),
                       "rho_err_fisher": (corr["rho_err_fisher"], "1"), "R_trials": (r, "ppm (blinded)")},
              attrs, kind="omega_a_correlations", cfg_hash=cfg_hash)
@@ -212,8 +215,9 @@ def combine_correlations(trial_paths, out_h5, out_txt, cfg_hash: str = "") -> di
 
 def correlation_table_text(corr: dict, names, attrs: dict) -> str:
     """The upper triangle of the correlation matrix as text, each entry 'rho(err)'."""
+    samples = "delete-one samples" if attrs.get("method") == "jackknife" else "trials"
     lines = [f"# omega_a analysis-to-analysis correlations ({attrs['dataset']} conditions, "
-             f"{corr['trials_used']} trials of {attrs['positrons_per_trial']:.3g} e+, "
+             f"{corr['trials_used']} {samples} of {attrs['positrons_per_trial']:.3g} e+, "
              f"{corr['trials_dropped']} dropped); bootstrap error in units of the last digit",
              "         " + " ".join(f"{n:>10}" for n in names[1:])]
     for i, n in enumerate(names[:-1]):

@@ -74,7 +74,7 @@ def experiment_datasets(total: dict, longterm: list, pedestal_noise_gev: float) 
         "energy/q_calo": (total["q_calo"], "GeV"),
         "energy/q_sum_fine": (total["q_fine"], "GeV"),
         "energy/q_sum2_fine": (total["q_fine2"], "GeV^2"),
-        "fast_rotation/signal": (total["fast_rot"], "counts"),
+        "fast_rotation/signal": (total.get("fast_rot"), "counts"),
         "fast_rotation/calo_alignment": (binning.CALO_ALIGN_US, "us"),
         "laser/infill": (total["laser_infill"], "1"),
         "laser/infill_times": (binning.LASER_INFILL_TIMES_US, "us"),
@@ -83,8 +83,11 @@ def experiment_datasets(total: dict, longterm: list, pedestal_noise_gev: float) 
         "laser/longterm": (np.array(longterm), "1"),
         "fills": (total["counters"][COUNTER_NAMES.index("fills")], "1"),
     }
+    if "fast_rot" not in total:  # (a study that only fits omega_a keeps neither this nor calo_hist)
+        del out["fast_rotation/signal"]
     for r, recon in enumerate(RECONSTRUCTIONS):
-        out[f"{recon}/calo"] = (total["calo_hist"][r].astype(np.int64), "counts")
+        if "calo_hist" in total:
+            out[f"{recon}/calo"] = (total["calo_hist"][r].astype(np.int64), "counts")
         out[f"{recon}/sum_fine"] = (total["fine_hist"][r].astype(np.int64), "counts")
     for m, method in enumerate(PILEUP_METHODS):
         out[f"pileup/{method}/doubles"] = (total["pileup"][m, 0], "counts")
