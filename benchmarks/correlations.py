@@ -1,15 +1,17 @@
-"""Correlation trials per minute (rule omega_a_correlation_trials), split into production and the
-19 analyses, on one process and on two in parallel, and the projected wall time of
-`snakemake --cores 2 correlations` with the configured trial count.
+"""The correlation study's cost (rules omega_a_correlation_chunks, _total, _trials): one chunk of the
+study production and one delete-one sample analysed by the 19 analyses (jackknife, the default), or
+one independent trial (method trials), on one process; and the projected core and wall time of
+`snakemake --cores 2 correlations` with the configured sizes.
 
-    python benchmarks/correlations.py [--trials 2] [--config config/config.yaml]
+    python benchmarks/correlations.py [--samples 2] [--config config/config.yaml]
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
+import copy
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,53 +24,64 @@ import yaml  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _trials(cfg_path: str, n: int, first_seed: int) -> tuple[float, float]:
-    """Run n trials in this process; returns (production s, analysis s) summed over them."""
+def main():
+    from g2chain.config import overlay
     from g2chain.experiment.run_production import produce_in_memory
     from g2chain.omega_a.groups import analysis_names, load_groups
+    from g2chain.studies import correlation_jackknife as jk
     from g2chain.studies.correlation_trials import analyse_trial, study_world
 
-    cfg = yaml.safe_load(Path(cfg_path).read_text())
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samples", type=int, default=2, help="chunks and delete-one samples (or trials) timed")
+    ap.add_argument("--config", default=None, help="a config file over config/config.yaml (e.g. config/ci.yaml)")
+    args = ap.parse_args()
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    if args.config:
+        cfg = overlay(cfg, yaml.safe_load((ROOT / args.config).read_text()))
     s = cfg["omega_a_correlations"]
     groups = load_groups(ROOT / "config" / "groups.yaml", ROOT / "workflow" / "schemas" / "groups.schema.yaml")
-    names = analysis_names(groups)
-    cfg, groups = study_world(cfg, groups)
-    t_prod = t_fit = 0.0
-    for k in range(n):
-        t0 = time.perf_counter()
-        calo, loss, _, _ = produce_in_memory(cfg, s["dataset"], float(s["positrons_per_trial"]), first_seed + k)
-        t1 = time.perf_counter()
-        analyse_trial(cfg, groups, s["dataset"], names, calo, loss)
-        t_prod += t1 - t0
-        t_fit += time.perf_counter() - t1
-    return t_prod, t_fit
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--trials", type=int, default=2, help="trials per process")
-    ap.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
-    args = ap.parse_args()
-    cfg = yaml.safe_load(Path(args.config).read_text())
-    s = cfg["omega_a_correlations"]
-    _trials(args.config, 1, 999_000)  # numba compilation and caches, not timed
-    t0 = time.perf_counter()
-    prod, fit = _trials(args.config, args.trials, 999_100)
-    one = time.perf_counter() - t0
-    rate1 = 60.0 * args.trials / one
-    print(f"correlation trials ({s['positrons_per_trial']:.2g} e+ each, 19 analyses), 1 process: "
-          f"{rate1:.2f} trials/min ({one / args.trials:.1f} s per trial: production {prod / args.trials:.1f} s, "
-          f"analyses {fit / args.trials:.1f} s)")
-    ctx = mp.get_context("spawn")
-    t0 = time.perf_counter()
-    with ctx.Pool(2) as pool:
-        pool.starmap(_trials, [(args.config, args.trials, 999_200), (args.config, args.trials, 999_300)])
-    two = time.perf_counter() - t0
-    rate2 = 60.0 * 2 * args.trials / two
-    print(f"                   2 processes: {rate2:.2f} trials/min -> {rate2 / rate1:.2f}x the single process "
-          f"(incl. start-up)")
-    n = int(s["trials"])
-    print(f"projected `snakemake --cores 2 correlations` with {n} trials: {n / rate2:.1f} min (target <= 20 min)")
+    study, study_groups = study_world(cfg, groups)
+    names = analysis_names(study_groups)
+    k_total, n = int(s["trials"]), args.samples
+    if s.get("method", "trials") == "jackknife":
+        c = copy.deepcopy(cfg)
+        c["omega_a_correlations"].update(trials=n, trials_per_job=n)  # n chunks of the configured size
+        with tempfile.TemporaryDirectory() as tmp:
+            groups_path = ROOT / "config" / "groups.yaml"
+            jk.write_study_chunks(c, 0, groups_path, Path(tmp) / "warm.npz")  # numba caches, not timed
+            t0 = time.perf_counter()
+            jk.write_study_chunks(c, 0, groups_path, Path(tmp) / "chunks.npz")
+            t_chunk = (time.perf_counter() - t0) / n
+            jk.sum_chunks([Path(tmp) / "chunks.npz"], Path(tmp) / "total.npz")
+            with __import__("numpy").load(Path(tmp) / "total.npz") as f:
+                total = {k: f[k] for k in f.files}
+            stacked = jk.read_stacked(Path(tmp) / "chunks.npz")
+            noise = float(study["detector"]["pedestal_noise_gev"])
+            row = {k: stacked[k][0] for k in stacked}
+            calo, loss, randomized = jk.delete_one(total, row, 0, noise)
+            analyse_trial(study, study_groups, s["dataset"], names, calo, loss, randomized)  # warm
+            t0 = time.perf_counter()
+            for _ in range(n):
+                analyse_trial(study, study_groups, s["dataset"], names, calo, loss, randomized)
+            t_sample = (time.perf_counter() - t0) / n
+        core = k_total * (t_chunk + t_sample)
+        print(f"jackknife: one chunk of {float(s['positrons_per_trial']):.2g} e+ {t_chunk:.1f} s; one delete-one "
+              f"sample, 19 analyses, {t_sample:.1f} s (at {n - 1} chunks' statistics here)")
+        print(f"projected {k_total} chunks + {k_total} samples: {core / 60:.1f} core-min, {core / 120:.1f} min on "
+              f"2 cores")
+    else:
+        produce_in_memory(cfg, s["dataset"], 1e4, 999_000)  # numba caches, not timed
+        t_prod = t_fit = 0.0
+        for k in range(n):
+            t0 = time.perf_counter()
+            calo, loss, _, _ = produce_in_memory(study, s["dataset"], float(s["positrons_per_trial"]), 999_100 + k)
+            t1 = time.perf_counter()
+            analyse_trial(study, study_groups, s["dataset"], names, calo, loss)
+            t_prod, t_fit = t_prod + t1 - t0, t_fit + time.perf_counter() - t1
+        core = k_total * (t_prod + t_fit) / n
+        print(f"trials: production {t_prod / n:.1f} s, 19 analyses {t_fit / n:.1f} s per trial of "
+              f"{float(s['positrons_per_trial']):.2g} e+")
+        print(f"projected {k_total} trials: {core / 60:.1f} core-min, {core / 120:.1f} min on 2 cores")
 
 
 if __name__ == "__main__":

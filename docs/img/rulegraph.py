@@ -23,10 +23,12 @@ BRANCHES = {
     "omega_a": ("omega_a: 19 analyses, systematics, correlations, average (Sec. IV)", "#eaf7ee",
                 ["omega_a_fit", "omega_a_scans", "relative_unblind", "omega_a_correlations",
                  "omega_a_dataset_average", "omega_a_average"]),
-    "studies": ("studies: the correlation trials on their own world", "#eef3f5", ["omega_a_correlation_trials"]),
+    "studies": ("studies: the correlation study on its own world", "#eef3f5",
+                ["omega_a_correlation_chunks", "omega_a_correlation_total", "omega_a_correlation_trials"]),
     "field": ("field: omega~'_p, B_K, B_Q (Sec. VI)", "#fdf3e3", ["field_analysis"]),
     "beam_dynamics": ("beam dynamics: C_e, C_p, C_ml, C_dd, C_pa (Sec. V)", "#fbeaea", ["beam_dynamics_analysis"]),
-    "combination": ("combination: R'_mu, a_mu, budget (Sec. VIII)", "#f1ecfa", ["combine", "unblind", "closure"]),
+    "combination": ("combination: R'_mu, a_mu, budget (Sec. VIII)", "#f1ecfa",
+                    ["combine", "unblind", "closure", "paper_comparison"]),
 }
 # rules whose adapters import the truth layer or that read sealed/
 READS_TRUTH = {"field_world", "world", "simulate_chunk", "merge", "measure_field", "beam_truth", "unblind", "closure"}

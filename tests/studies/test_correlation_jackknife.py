@@ -11,6 +11,10 @@ from g2chain.omega_a.correlations import trial_correlation
 from g2chain.records import experiment_files
 from g2chain.studies import correlation_jackknife as jk
 
+from ..conftest import ROOT
+
+GROUPS = ROOT / "config" / "groups.yaml"
+
 
 @pytest.fixture(scope="module")
 def study(base_cfg, tmp_path_factory):
@@ -20,7 +24,7 @@ def study(base_cfg, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("jackknife")
     paths = [tmp / f"job_{j}.npz" for j in range(2)]
     for j, path in enumerate(paths):
-        jk.write_study_chunks(cfg, j, path)
+        jk.write_study_chunks(cfg, j, GROUPS, path)
     jk.sum_chunks(paths[::-1], tmp / "total.npz")  # the jobs' order does not matter
     with np.load(tmp / "total.npz") as f:
         total = {k: f[k] for k in f.files}
@@ -36,7 +40,7 @@ def test_delete_one_is_the_merge_of_the_other_chunks(study):
             rows[int(k)] = {name: s[name][row] for name in s if name != "chunk"}
     assert sorted(rows) == [0, 1, 2, 3] and int(total["n_chunks"]) == 4
     k = 2
-    calo, loss = jk.delete_one(total, rows[k], k, 0.01)
+    calo, loss, randomized = jk.delete_one(total, rows[k], k, 0.01)
     # the merge rule's way (read_chunks): sum the additive views, average the laser means
     others = [rows[i] for i in (0, 1, 3)]
     merged = {name: sum(r[name].astype(np.int64) if r[name].dtype == np.int32 else r[name] for r in others)
@@ -53,6 +57,9 @@ def test_delete_one_is_the_merge_of_the_other_chunks(study):
             # total minus a chunk: float sums agree to rounding of the total's scale
             assert np.allclose(calo[name], value, rtol=0, atol=1e-12 * np.max(np.abs(value))), name
     assert np.array_equal(loss["triple_coincidences"], sum(r["lost"] for r in others))
+    # each group's randomization is the sum of the other chunks' (the same draw in every sample)
+    assert randomized and all(np.array_equal(randomized[g], sum(r[f"randomized_{g}"] for r in others))
+                              for g in randomized)
     # chunk k is really gone: its positrons are not in the sample
     assert calo["local/sum_fine"].sum() == total["fine_hist"][0].sum() - rows[k]["fine_hist"][0].sum()
 
@@ -81,3 +88,44 @@ def test_delete_one_correlation_is_the_full_sample_correlation():
     spread = (1 - want**2) / np.sqrt(k_chunks - 3)  # Fisher's standard error at K - 1 dof
     assert abs(np.mean(estimates) - want) < 3 * spread / np.sqrt(20)
     assert np.std(estimates) == pytest.approx(spread, rel=0.5)
+
+
+AVERAGED = ["I-A", "II-A", "III-A", "IV-A", "V-A", "VI-A"]  # omega_a_average's analyses in the default config
+
+
+@pytest.mark.validation
+def test_the_jackknife_agrees_with_independent_trials(base_cfg, tmp_path):
+    """The jackknife of one production of N e+ in K chunks against K independent productions of N
+    each, both analysed by every analysis (ci statistics, N = 2e6, K = 24): the two estimates of
+    the averaged analyses' correlations differ by their sampling errors only. Each has
+    sigma(rho) ~ (1 - rho^2)/sqrt(K - 3); the test takes the two bootstrap errors in quadrature."""
+    from g2chain.omega_a.groups import analysis_names, load_groups
+    from g2chain.omega_a.run_omega_a import GROUPS_SCHEMA
+    from g2chain.studies.correlation_trials import correlation_trial, study_world
+
+    k_chunks, n_total = 24, 2.0e6
+    cfg = copy.deepcopy(base_cfg)
+    cfg["omega_a_correlations"].update(method="jackknife", trials=k_chunks, trials_per_job=k_chunks,
+                                       positrons_per_trial=n_total / k_chunks)
+    groups_path = GROUPS
+    jk.write_study_chunks(cfg, 0, groups_path, tmp_path / "chunks.npz")
+    jk.sum_chunks([tmp_path / "chunks.npz"], tmp_path / "total.npz")
+    jack = jk.run_jackknife_job(cfg, 0, groups_path, tmp_path / "total.npz", tmp_path / "chunks.npz",
+                                tmp_path / "jack.json")
+    study, groups = study_world(cfg, load_groups(groups_path, GROUPS_SCHEMA))
+    names = analysis_names(groups)
+    trials = {str(k): correlation_trial(study, groups, "run2", names, n_total, int(study["seed"]) + 100 + k)
+              for k in range(k_chunks)}
+
+    def corr(samples):
+        r = np.array([[t[n].get("R_ppm", np.nan) for n in AVERAGED] for t in samples.values()])
+        return trial_correlation(r, n_boot=400)
+
+    a, b = corr(jack["trials"]), corr(trials)
+    iu = np.triu_indices(len(AVERAGED), 1)
+    pulls = (a["rho"] - b["rho"])[iu] / np.hypot(a["rho_err"], b["rho_err"])[iu]
+    print("jackknife", np.round(a["rho"][iu], 3), "\ntrials   ", np.round(b["rho"][iu], 3))
+    print("pulls", np.round(pulls, 2))
+    # the 15 pairs share analyses, so their pulls are correlated: bound their mean and their worst
+    assert abs(pulls.mean()) < 1.5
+    assert np.max(np.abs(pulls)) < 3.5

@@ -22,12 +22,13 @@ AFTER_AVERAGE = {"omega_a_dataset_average", "omega_a_average", *COMBINATION}
 PRODUCTION_ON = {"field_world", "measure_field", "world", "simulate_chunk", "merge", "beam_truth", "summary_plot",
                  "omega_a_fit", "omega_a_scans", "relative_unblind", "field_analysis", "beam_dynamics_analysis",
                  *AFTER_AVERAGE}
-TRIALS = {"omega_a_correlation_trials", "omega_a_correlations"}
+# (the study's chunk files are temporary: whatever reruns the jackknife samples reproduces them)
+TRIALS = {"omega_a_correlation_chunks", "omega_a_correlation_total", "omega_a_correlation_trials",
+          "omega_a_correlations"}
 # the blinds and the truth make a new world but leave the field world as it is
 NEW_WORLD = PRODUCTION_ON - {"field_world", "measure_field"}
 # the rules whose scripts run omega_a/run_omega_a.py, which needs omega_a/average.py, and what follows
-OMEGA_A_CODE = {"omega_a_fit", "omega_a_scans", "relative_unblind", "omega_a_correlation_trials",
-                "omega_a_correlations", *AFTER_AVERAGE}
+OMEGA_A_CODE = {"omega_a_fit", "omega_a_scans", "relative_unblind", *TRIALS, *AFTER_AVERAGE}
 
 
 @pytest.fixture(scope="module")

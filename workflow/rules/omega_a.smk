@@ -92,6 +92,8 @@ def correlation_study_inputs(wildcards):
 rule omega_a_correlation_chunks:
     conda:
         "../../environment.yml"
+    input:
+        groups="config/groups.yaml",
     params:
         code=code("omega_a_correlation_chunks.py"),
         config=lambda w: step_config(w, *CORRELATION_STUDY_CONFIG),

@@ -5,4 +5,4 @@ from g2chain.studies.correlation_jackknife import write_study_chunks
 
 sm = snakemake  # noqa: F821
 with one_line_failure(sm.log[0], f"correlation study chunks, job {sm.wildcards.job}"):
-    write_study_chunks(sm.params.config, int(sm.wildcards.job), sm.output[0], sm.log[0])
+    write_study_chunks(sm.params.config, int(sm.wildcards.job), sm.input.groups, sm.output[0], sm.log[0])

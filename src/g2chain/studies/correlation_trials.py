@@ -51,14 +51,18 @@ def correlation_trial(cfg: dict, groups: dict, dataset: str, names, positrons: f
     return analyse_trial(cfg, groups, dataset, names, calo, loss)
 
 
-def analyse_trial(cfg: dict, groups: dict, dataset: str, names, calo: dict, loss: dict) -> dict:
-    """Every analysis in ``names`` on one production's views (see ``correlation_trial``)."""
+def analyse_trial(cfg: dict, groups: dict, dataset: str, names, calo: dict, loss: dict,
+                  randomized: dict | None = None) -> dict:
+    """Every analysis in ``names`` on one production's views (see ``correlation_trial``);
+    ``randomized`` {group: counts}: the groups' +-T_c/2 randomized [energy x time] counts to use
+    instead of drawing them (the jackknife's, ``correlation_jackknife``)."""
     field_index = float(cfg["datasets"][dataset]["field_index"])
     out = {}
     for name in names:
         spec = analysis_spec(groups, name, dataset)
+        given = {0: randomized[spec.group]} if randomized and spec.group in randomized else None
         try:
-            fits = fit_analysis(build_wiggle(calo, spec), spec, field_index, loss["time_edges"],
+            fits = fit_analysis(build_wiggle(calo, spec, randomized=given), spec, field_index, loss["time_edges"],
                                 loss["triple_coincidences"])
             out[name] = {"R_ppm": float(fits.full.values["R"]), "R_err_ppm": float(fits.full.errors["R"])}
         except (ValueError, RuntimeError) as exc:
