@@ -68,7 +68,7 @@ def main():
         analyse_beam_dynamics(cfg, "run2", fr, tr)
         t_bd = time.perf_counter() - t
         print(f"beam dynamics (run2): {t_bd:.1f} s in-process, of which the fast-rotation C_e {t_ce:.1f} s "
-              f"(chi^2 and Fourier; independent of the statistics); chi^2 cells {ce['_fit']['rho'].shape}")
+              f"(chi^2 and Fourier; independent of the statistics); chi^2 cells {ce.chi2_fit['rho'].shape}")
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def refit_parameter_set(data, values: dict, free: list, spec: AnalysisSpec, pena
         except minimizer.FitError as err:
             if not _hold_at_limit(err, values, held):
                 raise
-            free.remove(err.parameter)
+            free = [p for p in free if p not in held]
     raise minimizer.FitError(f"{spec.name}: variation refit still on its limits after fixing {', '.join(held)}")
 
 
@@ -133,9 +133,14 @@ def staged_fit(data, start, free, spec, penalties, with_free=False, variance_upd
         fixed.append("A_drift")
     if "C_cbo" in free and not _resolved(trial, "C_cbo"):
         fixed.append("C_cbo")
+    # a term whose decay time is fixed where the term has died out before the fit starts (e^-t0/tau
+    # < 1e-6: an unresolved tau runs to its lower limit) leaves its amplitude undetermined
+    t0 = float(data.t[0] if data.grid_t is None else data.grid_t[data.grid_index[0]])
+    fixed += [amp for tau, amp in DECAYING_TERMS.items()
+              if tau in fixed and amp in free and amp not in fixed and t0 / trial.values[tau] > DEAD_DECAYS]
     values = dict(trial.values)
     for name in fixed:
-        if name in ("A_drift", "C_cbo"):
+        if name in ("A_drift", "C_cbo", *DECAYING_TERMS.values()):
             values[name] = 0.0
     # a shape parameter that ends on its limit is held there; one that is still degenerate (HESSE
     # not positive definite) is fixed in turn, the least determined first; each one is reported
@@ -164,7 +169,18 @@ def _hold_at_limit(err: minimizer.FitError, values: dict, fixed: list) -> bool:
         return False
     values[err.parameter] = err.value
     fixed.append(err.parameter)
+    # a decay time held at its lower limit: the term has died out before the fit starts, and its
+    # amplitude would be undetermined (a drift with tau_d = 1 us ran to A_d ~ 1e13 in 200 steps)
+    amplitude = DECAYING_TERMS.get(err.parameter)
+    if amplitude and err.value <= fit_limits()[err.parameter][0] and amplitude not in fixed:
+        values[amplitude] = 0.0
+        fixed.append(amplitude)
     return True
+
+
+# decay time -> the amplitude of the term it belongs to; a term is dead after DEAD_DECAYS decay times
+DECAYING_TERMS = {"tau_drift": "A_drift", "tau_vw": "A_vw", "tau_y": "A_y", "tau_ring": "A_ring"}
+DEAD_DECAYS = 13.8  # e^-13.8 = 1e-6
 
 
 SHAPE_PARAMETERS = ("tau_cbo", "C_cbo", "tau_vw", "omega_vw", "tau_y", "omega_y", "tau_drift", "A_drift",
