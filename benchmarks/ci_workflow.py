@@ -1,7 +1,7 @@
 """Where the ci workflow's time goes: the whole run to a_mu and its closure, then the pieces timed
 in-process on its outputs (an omega_a fit with its systematic table, one beam-dynamics analysis,
 with the C_e methods apart) and one Snakemake job of each, whose difference is the job start-up.
-The issue's target is 5 min on 2 cores.
+The target (issue 23) is 3 min on 2 cores.
 
     python benchmarks/ci_workflow.py            # ~6 min on 2 cores
 """
@@ -46,7 +46,7 @@ def main():
         work = copy_workflow(Path(tmp) / "wf")
         total = _snakemake(work, "results/combined/closure.json", "results/combined/budget_blinded.md",
                            "--cores", "2")
-        print(f"ci workflow to a_mu and closure, 2 cores: {total / 60:.2f} min (target 5 min)")
+        print(f"ci workflow to a_mu and closure, 2 cores: {total / 60:.2f} min (target 3 min)")
         cfg = _cfg(work)
         exp = work / "results/run2/experiment"
         groups = work / "config/groups.yaml"
