@@ -18,7 +18,7 @@ DATASETS = sorted(config["datasets"])
 
 from g2chain.experiment.run_field_systems import MEASUREMENT_KEYS, WORLD_KEYS
 from g2chain.omega_a.groups import analysis_names, analysis_spec, load_groups
-from g2chain.studies.correlation_trials import correlation_jobs
+from g2chain.studies.correlation_trials import correlation_jobs, study_method
 
 try:
     GROUPS = load_groups("config/groups.yaml", Path(workflow.basedir) / "schemas" / "groups.schema.yaml", DATASETS)

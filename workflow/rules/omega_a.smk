@@ -83,7 +83,7 @@ rule omega_a_scans:
 # study production in `trials` chunks (jobs of trials_per_job), summed, then every analysis on each
 # delete-one sample; "trials": independent reduced productions, each analysed by all 19.
 def correlation_study_inputs(wildcards):
-    if config["omega_a_correlations"].get("method", "trials") != "jackknife":
+    if study_method(config["omega_a_correlations"]) != "jackknife":
         return {}
     return {"total": "results/combined/omega_a_correlation_study/total.npz",
             "chunks": f"results/combined/omega_a_correlation_study/chunks_{wildcards.job}.npz"}

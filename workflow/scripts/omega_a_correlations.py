@@ -4,7 +4,7 @@ beside the paper's Table XXVII."""
 from g2chain.figures.omega_a import omega_a_correlations
 from g2chain.io import config_hash, one_line_failure
 from g2chain.omega_a.correlations import paper_correlations
-from g2chain.omega_a.run_omega_a import combine_correlations
+from g2chain.omega_a.run_omega_a import combine_correlations, sample_name
 
 sm = snakemake  # noqa: F821
 with one_line_failure(sm.log[0], "omega_a correlations"):
@@ -12,5 +12,5 @@ with one_line_failure(sm.log[0], "omega_a correlations"):
     paper_labels, paper_rho = paper_correlations()
     omega_a_correlations(corr["rho"], corr["analyses"], paper_rho, paper_labels, sm.output.plot,
                          f"{corr['attrs']['dataset']} conditions, {corr['trials_used']} "
-                         f"{'delete-one samples' if corr['attrs']['method'] == 'jackknife' else 'trials'} x "
+                         f"{sample_name(corr['attrs'])} x "
                          f"{corr['attrs']['positrons_per_trial']:.1e} e+")

@@ -213,9 +213,14 @@ def combine_correlations(trial_paths, out_h5, out_txt, cfg_hash: str = "") -> di
     return {**corr, "analyses": names, "attrs": attrs}
 
 
+def sample_name(attrs: dict) -> str:
+    """What the correlation study's samples are, for tables and plots (its file's ``attrs``)."""
+    return "delete-one samples" if attrs.get("method") == "jackknife" else "trials"
+
+
 def correlation_table_text(corr: dict, names, attrs: dict) -> str:
     """The upper triangle of the correlation matrix as text, each entry 'rho(err)'."""
-    samples = "delete-one samples" if attrs.get("method") == "jackknife" else "trials"
+    samples = sample_name(attrs)
     lines = [f"# omega_a analysis-to-analysis correlations ({attrs['dataset']} conditions, "
              f"{corr['trials_used']} {samples} of {attrs['positrons_per_trial']:.3g} e+, "
              f"{corr['trials_dropped']} dropped); bootstrap error in units of the last digit",

@@ -70,6 +70,12 @@ def analyse_trial(cfg: dict, groups: dict, dataset: str, names, calo: dict, loss
     return out
 
 
+def study_method(settings: dict) -> str:
+    """The correlation study's method, ``omega_a_correlations.method``: "jackknife" or "trials"
+    (the method of a config written before the jackknife, which has no such key)."""
+    return settings.get("method", "trials")
+
+
 def trial_range(settings: dict, job: int) -> range:
     """The trial indices of correlation job ``job`` (trials_per_job each, the last one shorter)."""
     per, total = int(settings["trials_per_job"]), int(settings["trials"])
