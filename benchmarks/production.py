@@ -139,6 +139,44 @@ def against(rev: str, positrons: float, rounds: int = 5):
     median = float(np.median(np.array(times[rev]) / np.array(times["this"])))
     print(f"this / {rev}: {rate['this'] / rate[rev]:.3f} in best rate, {median:.3f} median of the rounds' ratios; "
           f"integer views identical: {same}; float views within {float_rel:.1e} (relative to each view's max)")
+    if not same:
+        same_physics(views["this"], views[rev], rev)
+
+
+def _chi2(a, b, label):
+    """Two histograms of independent realizations, each normalized to its total: chi2 over the
+    bins with > 20 entries together, and its pull (chi2 - ndf) / sqrt(2 ndf)."""
+    a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
+    na, nb = a.sum(), b.sum()
+    ok = a + b > 20
+    chi2 = float(np.sum((a[ok] / na - b[ok] / nb) ** 2 / (a[ok] / na**2 + b[ok] / nb**2)))
+    ndf = int(ok.sum()) - 1
+    print(f"  {label:34s} chi2/ndf {chi2:8.1f}/{ndf:<5d} pull {(chi2 - ndf) / np.sqrt(2 * ndf):+.2f}")
+
+
+def same_physics(this: dict, prev: dict, rev: str):
+    """When a kernel changes the random realization, the views must agree within statistics."""
+    from g2chain.records import binning
+
+    print(f"views of this kernel and of {rev} (independent realizations of the same conditions):")
+    calo = {k: v["calo_hist"][0] for k, v in (("this", this), ("prev", prev))}  # [calo, E, t]
+    rebin = lambda h: h[..., : h.shape[-1] // 8 * 8].reshape(h.shape[:-1] + (-1, 8)).sum(-1)  # noqa: E731
+    high = binning.ENERGY_EDGES_GEV[:-1] >= 1.7 - 1e-9
+    _chi2(calo["this"].sum(axis=2), calo["prev"].sum(axis=2), "calorimeter x energy")
+    _chi2(rebin(calo["this"].sum(axis=(0, 1))), rebin(calo["prev"].sum(axis=(0, 1))), "time (1.2 us)")
+    _chi2(rebin(calo["this"][:, high].sum(axis=1)), rebin(calo["prev"][:, high].sum(axis=1)),
+          "calorimeter x time, E > 1.7 GeV")
+    _chi2(this["tracker"].sum(axis=(0, 1)), prev["tracker"].sum(axis=(0, 1)), "tracker x-y")
+    _chi2(this["tracker"].sum(axis=(0, 2, 3)), prev["tracker"].sum(axis=(0, 2, 3)), "tracker time")
+    _chi2(this["lost"], prev["lost"], "lost muons (triples)")
+    _chi2(this["pileup"][0, 0].sum(axis=1), prev["pileup"][0, 0].sum(axis=1), "shadow doubles by energy")
+    _chi2(this["truth"][0].sum(axis=1), prev["truth"][0].sum(axis=1), "truth count by true energy")
+    counts = dict(zip(experiment_files.COUNTER_NAMES, this["counters"], strict=True))
+    before = dict(zip(experiment_files.COUNTER_NAMES, prev["counters"], strict=True))
+    for k in ("muons_stored", "muons_scraped", "muons_lost_slow", "positrons_accepted", "tracker_vertices"):
+        a, b = counts[k] / counts["muons_injected"], before[k] / before["muons_injected"]
+        sigma = np.sqrt(a * (1 - a) / counts["muons_injected"] + b * (1 - b) / before["muons_injected"])
+        print(f"  {k + ' per injected muon':34s} {a:.5f} vs {b:.5f}  pull {(a - b) / sigma:+.2f}")
 
 
 def main():

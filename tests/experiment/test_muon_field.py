@@ -103,3 +103,21 @@ def test_orbit_polynomial_follows_the_monomial_order():
         p, q, r = muon_field.MONOMIALS.T
         want = np.sum(g * u**p * qx**q * qy**r)
         assert muon_field.orbit_field_fraction(g, u, qx, qy) == pytest.approx(want, rel=1e-13, abs=1e-15)
+
+
+def test_the_block_orbit_polynomial_equals_the_muon_by_muon_one():
+    # the production kernel evaluates a block of muons term by term (orbit_field_fraction_block)
+    from numba import njit
+
+    @njit
+    def block(g, u, qx, qy):
+        n = u.size
+        out, acc, px, py = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+        muon_field.orbit_field_fraction_block(g, u, qx, qy, n, out, acc, px, py)
+        return out
+
+    rng = np.random.default_rng(5)
+    g = rng.normal(size=muon_field.N_COEF)
+    u, qx, qy = rng.uniform(-0.7, 0.7, (3, 300))
+    want = np.array([muon_field.orbit_field_fraction(g, *v) for v in zip(u, qx, qy, strict=True)])
+    np.testing.assert_allclose(block(g, u, qx, qy), want, rtol=1e-13, atol=1e-15)

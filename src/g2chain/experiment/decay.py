@@ -32,16 +32,25 @@ def inverse_cdf_tables(n: int = N_TABLE) -> np.ndarray:
 @njit(inline="always", cache=True)
 def sample_energy_fraction(u, cos_theta, tables):
     """Lab energy fraction y for spin angle cos_theta from one uniform u in (0, 1]."""
-    # branch-free choice of the component (a coin flip: a branch would mispredict half the time)
+    row, x = energy_table_position(u, cos_theta, tables.shape[1] - 1)
+    return interpolate_table(tables, row, x)
+
+
+@njit(inline="always", cache=True)
+def energy_table_position(u, cos_theta, n):
+    """Where uniform u falls in the inverse-CDF tables (n + 1 entries a row) for spin angle
+    cos_theta: (row, x), row 0 forward and 1 backward, x in [0, n]. Branch-free, as the choice is
+    a coin flip (a branch would mispredict half the time)."""
     w_forward = 0.5 * (1.0 + cos_theta)
     backward = u > w_forward
-    row = 1 if backward else 0
     v = (u - w_forward if backward else u) / (1.0 - w_forward if backward else w_forward)
-    n = tables.shape[1] - 1
-    x = v * n
-    i = int(x)
-    if i >= n:
-        return tables[row, n]
+    return (1 if backward else 0), v * n
+
+
+@njit(inline="always", cache=True)
+def interpolate_table(tables, row, x):
+    """tables[row] linearly interpolated at x in [0, n] (x = n gives the last entry exactly)."""
+    i = min(int(x), tables.shape[1] - 2)
     frac = x - i
     return tables[row, i] * (1.0 - frac) + tables[row, i + 1] * frac
 

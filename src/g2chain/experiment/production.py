@@ -1,6 +1,7 @@
-"""The production kernel: one muon at a time, fill by fill, streamed into the recorded views.
+"""The production kernel: fill by fill, in vectorized blocks of muons, streamed into the recorded views.
 
-Per muon (DESIGN §5): momentum offset delta with a kicker-induced correlation to its injection
+Per muon (DESIGN §5; the stages of a block are described before ``_muon_orbits``): momentum
+offset delta with a kicker-induced correlation to its injection
 time t0; equilibrium radius x_e = R0 delta/(1-n) and cyclotron frequency from it (the bunch
 debunches); radial and vertical betatron motion with amplitude-dependent tunes (CBO and the
 vertical waist emerge at a fixed calorimeter and decohere); aperture and scraping losses, then a
@@ -29,10 +30,18 @@ from numba import njit
 from ..constants import C_MM_PER_US, N_CALOS
 from ..physics.multipoles import MULTIPOLE_R0_MM
 from ..records import binning
-from .decay import asymmetry_of, inverse_cdf_tables, sample_energy_fraction
-from .muon_field import COD_TABLE_SIZE, N_COEF, MuonField, fill_coefficients, orbit_field_fraction, transient_phase
-from .rng import exponential, normal_pair, seed_state, uniform
+from .decay import asymmetry_of, energy_table_position, interpolate_table, inverse_cdf_tables
+from .muon_field import (
+    COD_TABLE_SIZE,
+    N_COEF,
+    MuonField,
+    fill_coefficients,
+    orbit_field_fraction_block,
+    transient_phase,
+)
+from .rng import LANES, fill_uniforms, normal_pair, seed_lanes, seed_state, uniform
 from .trig import cos_sin_turns
+from .vector_math import exp_v, log_v, normal_pair_v
 
 # counters filled by the kernel
 (
@@ -60,6 +69,7 @@ _BUCKETS_PER_US = SORT_BUCKETS / (N_T * T_BIN)
 N_TRUTH_ROWS = 8  # n, a_cos, a_sin, sum_ce, sum_cp, sum_field, sum_phase_kicker, sum_phase_esq
 _GOLDEN = 0.5 * (math.sqrt(5.0) - 1.0)
 _COD_PER_RAD = COD_TABLE_SIZE / (2.0 * math.pi)
+_SQRT12 = math.sqrt(12.0)
 
 # The field world as the kernel reads it (``muon_field.MuonField``) and where this chunk's fills
 # sit in the dataset's muon schedule: fill k is stored when a share lo + width frac(q0 + k g) of
@@ -69,13 +79,11 @@ KernelField = namedtuple("KernelField", ["t_s", "coef", "schedule", "x_cod", "tr
 
 @njit(inline="always", cache=True)
 def energy_bin(e):
-    """Index in ENERGY_EDGES_GEV (underflow into bin 0, overflow into the last bin)."""
-    if e < 3.2:
-        if e < 0.0:
-            return 0
-        return int(e * 10.0)
-    i = 32 + int((e - 3.2) * 2.5)
-    return i if i < N_E else N_E - 1
+    """Index in ENERGY_EDGES_GEV (underflow into bin 0, overflow into the last bin). Branch-free:
+    energies are random, a branch would mispredict."""
+    low = int(max(e, 0.0) * 10.0)
+    high = min(32 + int((max(e, 3.2) - 3.2) * 2.5), N_E - 1)
+    return low if e < 3.2 else high
 
 
 @njit(cache=True, error_model="numpy", fastmath=True)
@@ -151,36 +159,28 @@ def _record_positron(recon, k, t, e, calo_hist, fine_hist, fast_rot, weight):
 # (inline="always"), so it is compiled with run_fills' own fastmath flags: splitting the kernel
 # into named steps changes neither its numbers nor its speed.
 @njit(inline="always", cache=True)
-def _loss_time(c, s, rho, rho_scrape, delta, t0, t_dec):
-    """When a stored muon is lost, if before its decay at t_dec (else 1e30): a muon reaching past
-    the scraping radius is shaved off at random before t_scrape; the others are lost slowly
-    after t_scrape, at a rate lam that grows with their reach rho and their momentum, i.e. at
-    t_scrape + E / lam with E = -log(u) exponential. Returns (t_loss, uniforms, exponentials
-    drawn)."""
-    if rho >= rho_scrape:
-        return t0 + uniform(s) * (c.t_scrape - t0), 1, 0
-    if c.loss_rate > 0.0:
-        lam = c.loss_rate * math.exp(
-            (rho - rho_scrape) / c.loss_width + c.loss_mom * (delta - c.delta_mean) / c.delta_rms
-        )
-        u = uniform(s)
-        # lost before decay iff -log(u) < x = lam (t_dec - t_scrape), i.e. u > e^-x >= 1 - x: a
-        # u below 1 - x (with a margin for rounding) is not lost, without a logarithm (most muons)
-        x = lam * (t_dec - c.t_scrape)
-        if u <= (1.0 - x) * (1.0 - 1e-12):
-            return 1e30, 0, 1
-        return c.t_scrape - math.log(u) / lam, 0, 1
-    return 1e30, 0, 0
+def _loss_time(c, u, rho, rho_scrape, delta, t0):
+    """When a stored muon is lost (1e30 if never), from one uniform u: a muon reaching past the
+    scraping radius is shaved off at random before t_scrape; the others are lost slowly after
+    t_scrape, at a rate lam that grows with their reach rho and their momentum, i.e. at
+    t_scrape + E / lam with E = -log(u) exponential. Branch-free (a muon block's loop)."""
+    t_scraped = t0 + u * (c.t_scrape - t0)
+    lam = c.loss_rate * exp_v(
+        (rho - rho_scrape) / c.loss_width + c.loss_mom * (delta - c.delta_mean) / c.delta_rms
+    )
+    t_slow = c.t_scrape - log_v(u) / max(lam, 1e-300)
+    t_slow = t_slow if c.loss_rate > 0.0 else 1e30
+    return t_scraped if rho >= rho_scrape else t_slow
 
 
 @njit(inline="always", cache=True)
-def _record_loss(c, s, t_loss, one_plus_eps, lost, truth_lost):
-    """A lost muon (1 uniform): the true loss spectrum, and with efficiency triple_eff a triple
-    coincidence 5 ns later on the blinded clock (the recorded L(t))."""
+def _record_loss(c, u, t_loss, one_plus_eps, lost, truth_lost):
+    """A lost muon: the true loss spectrum, and if its uniform u < triple_eff a triple coincidence
+    5 ns later on the blinded clock (the recorded L(t))."""
     tb = int(t_loss / T_BIN)
     if 0 <= tb < N_T:
         truth_lost[tb] += 1
-    if uniform(s) < c.triple_eff:
+    if u < c.triple_eff:
         tb = int((t_loss + 0.005) / one_plus_eps / T_BIN)
         if 0 <= tb < N_T:
             lost[tb] += 1
@@ -191,12 +191,12 @@ def _tune_offset(c, u):
     """A muon's radial tune offset from one uniform: 0 for the coherent fraction, else Lorentzian
     (half width ``tune_hwhm_x``, cut at 50 half widths), whose spread decoheres the CBO as
     exp(-t/tau) with 1/tau = 2 pi f_c hwhm, plus a constant from the coherent fraction (the
-    envelopes Sec. IV J 1 finds: exponential in Run-2/3a, exponential + constant in Run-3b)."""
-    if u < c.tune_coherent_x:
-        return 0.0
-    v = (u - c.tune_coherent_x) / (1.0 - c.tune_coherent_x)
+    envelopes Sec. IV J 1 finds: exponential in Run-2/3a, exponential + constant in Run-3b).
+    Branch-free: 0 when hwhm = 0."""
+    v = (u - c.tune_coherent_x) / max(1.0 - c.tune_coherent_x, 1e-300)
     cos_h, sin_h = cos_sin_turns(0.5 * (v - 0.5))  # tan(pi (v - 1/2)) without libm's tan
-    return c.tune_hwhm_x * max(-50.0, min(50.0, sin_h / max(cos_h, 1e-300)))
+    offset = c.tune_hwhm_x * max(-50.0, min(50.0, sin_h / max(cos_h, 1e-300)))
+    return 0.0 if u < c.tune_coherent_x else offset
 
 
 @njit(inline="always", cache=True)
@@ -210,21 +210,33 @@ def _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2, s
     turns = omega_c * (t_dec - t0) / _TWO_PI
     nu_x = sqrt_1mn * (1.0 + c.chrom_x * delta) + c.detune_x * a_x2 / (ap * ap) + dnu_x
     nu_y = sqrt_n * (1.0 + c.chrom_y * delta) + c.detune_y * a_y2 / (ap * ap)
-    phase_x = nu_x * turns
-    phase_y = nu_y * turns
-    if c.esq_relax != 0.0:
-        # the ESQ field index relaxing after scraping, n(t) = n (1 + eps e^{-t/tau}): the tunes
-        # sqrt(1 - n), sqrt(n) move by -n eps/(2 nu_x), +nu_y eps/2 times e^{-t/tau}, and the
-        # phases by those times the turns' integral of e^{-t/tau} from t0 (Sec. IV J 1)
-        relax_turns = omega_c * c.esq_relax_tau * (math.exp(-t0 / c.esq_relax_tau)
-                                                   - math.exp(-t_dec / c.esq_relax_tau)) / _TWO_PI
-        phase_x -= c.n * c.esq_relax / (2.0 * sqrt_1mn) * relax_turns
-        phase_y += 0.5 * sqrt_n * c.esq_relax * relax_turns
+    # the ESQ field index relaxing after scraping, n(t) = n (1 + eps e^{-t/tau}): the tunes
+    # sqrt(1 - n), sqrt(n) move by -n eps/(2 nu_x), +nu_y eps/2 times e^{-t/tau}, and the phases
+    # by those times the turns' integral of e^{-t/tau} from t0 (Sec. IV J 1); 0 when eps = 0
+    tau = max(c.esq_relax_tau, 1e-12)
+    relax_turns = omega_c * tau * (exp_v(-t0 / tau) - exp_v(-t_dec / tau)) / _TWO_PI
+    phase_x = nu_x * turns - c.n * c.esq_relax / (2.0 * sqrt_1mn) * relax_turns
+    phase_y = nu_y * turns + 0.5 * sqrt_n * c.esq_relax * relax_turns
     cx, sx_ = cos_sin_turns(phase_x)
     cy, sy_ = cos_sin_turns(phase_y)
     x = x_e + x0 * cx + px0 * sx_
     y = y0 * cy + py0 * sy_
     return x, y, _TWO_PI * (turns - math.floor(turns))
+
+
+@njit(inline="always", cache=True)
+def _in_tracker_window(c, station, azimuth, yfrac):
+    """A decay 0.05-0.35 rad upstream of the station, its positron of intermediate energy."""
+    d = _STATIONS[station] - azimuth
+    return c.drift_min <= d < c.drift_max and c.tracker_ymin < yfrac < c.tracker_ymax
+
+
+@njit(inline="always", cache=True)
+def _near_tracker(c, azimuth, yfrac):
+    """1.0 if the decay lies in either station's window, else 0.0 (branch-free, for a block)."""
+    near0 = 1.0 if _in_tracker_window(c, 0, azimuth, yfrac) else 0.0
+    near1 = 1.0 if _in_tracker_window(c, 1, azimuth, yfrac) else 0.0
+    return max(near0, near1)
 
 
 @njit(inline="always", cache=True)
@@ -235,9 +247,7 @@ def _track(c, s, azimuth, yfrac, x, y, yn, t_dec, one_plus_eps, tracker):
     blinded clock. Returns (uniforms, normals drawn, vertices recorded)."""
     n_uni = n_nor = n_trk = 0
     for st_i in range(2):
-        d = _STATIONS[st_i] - azimuth
-        # the rare geometric condition first: it predicts well, the energy window would not
-        if c.drift_min <= d < c.drift_max and c.tracker_ymin < yfrac < c.tracker_ymax:
+        if _in_tracker_window(c, st_i, azimuth, yfrac):
             n_uni += 1
             if uniform(s) < c.tracker_eff * (1.0 - c.tracker_falloff * yn * yn):
                 ex, ey = normal_pair(s)
@@ -267,33 +277,185 @@ def calorimeter_acceptance(c, kappa_calo, calo, yfrac, xn, yn):
 
 
 @njit(inline="always", cache=True)
-def _accumulate_truth(c, truth, t_hit, e_true, yfrac, delta, phi_acc, t0, t_dec, d_omega, ce, cp, eps_b, phi_k,
-                      phi_q):
-    """The sealed truth of a detected positron, by true energy and time: its count, its
-    asymmetry-weighted detected spin-phase offset from omega_ref t (cos, sin), its E-field and
-    pitch terms, the fractional field it sampled (B / f_ref - 1) and the phases the kicker and
-    ESQ transients added (``d_omega``: its omega_a minus omega_ref)."""
+def _truth_cell(t_hit, e_true):
+    """Where a positron's eight truth rows start in the flat truth accumulator [t, E, row] (its
+    true time and energy bins), or -1 beyond the truth's time range."""
     tb = int(t_hit / T_TRUTH)
-    if tb < N_T_TRUTH:
-        eb = energy_bin(e_true)
-        dphase = (
-            c.dphi0_ddelta * delta
-            + phi_acc
-            + c.omega_a * (t_dec - t0 - t_hit)
-            + d_omega * (t_dec - t0)
-            + phi_k
-            + phi_q
-        )
+    return (tb * N_E + energy_bin(e_true)) * N_TRUTH_ROWS if tb < N_T_TRUTH else -1
+
+
+@njit(inline="always", cache=True)
+def _accumulate_truth(truth, cell, a_cos, a_sin, ce, cp, eps_b, phi_k, phi_q):
+    """The sealed truth of a detected positron at ``cell`` (``_truth_cell``) of the flat truth
+    accumulator: its count, its asymmetry-weighted detected spin-phase offset from omega_ref t
+    (a_cos, a_sin: see ``_muon_positron``), its E-field and pitch terms, the fractional field it
+    sampled (B / f_ref - 1) and the phases the kicker and ESQ transients added."""
+    if cell >= 0:
+        truth[cell] += 1.0
+        truth[cell + 1] += a_cos
+        truth[cell + 2] += a_sin
+        truth[cell + 3] += ce
+        truth[cell + 4] += cp
+        truth[cell + 5] += eps_b
+        truth[cell + 6] += phi_k
+        truth[cell + 7] += phi_q
+
+
+# A fill's muons go through the kernel in blocks of MUON_BLOCK, stage by stage, each stage a
+# straight loop over the block that LLVM vectorizes (8 muons per AVX-512 instruction, with the
+# polynomial exp, log, cos/sin and Box-Muller of vector_math and trig). Only the bookkeeping
+# (losses, trackers, the calorimeter hits, the truth) runs muon by muon. The block lives in one
+# flat array ``blk`` of rows at fixed offsets: row + i is muon i's value (one array with
+# constant row offsets lets LLVM prove that a stage's stores do not overwrite its loads; with
+# rows of a 2-D array it needs a run-time check per pair of rows and, past ~10, does not
+# vectorize). A muon's uniforms, one row per use (rows U_*, from the lane generator), then its
+# state between the stages (rows W_*):
+MUON_BLOCK = 512
+N_UNIFORM_ROWS = 15
+N_BLOCK_ROWS = N_UNIFORM_ROWS + 35
+(U_INJECT, U_T0, U_DELTA, U_X, U_PX, U_Y, U_PY, U_DECAY, U_LOSS, U_TRIPLE, U_TUNE, U_ENERGY, U_ACCEPT,
+ U_E_RES, U_X_FACE,
+ W_T0, W_DELTA, W_XE, W_AX2, W_AY2, W_RHO2, W_CE, W_CP, W_TDEC, W_TLOSS, W_X, W_Y, W_AZIMUTH, W_U, W_QX,
+ W_QY, W_EPS_B, W_PHI_K, W_PHI_Q, W_YFRAC, W_CALO, W_COD_INDEX, W_THIT, W_EDEP, W_XFACE, W_ACOS,
+ W_ASIN, W_TMP1, W_TMP2, W_TMP3, W_TABLE_ROW, W_TABLE_X, W_DPHASE, W_NEAR_TRACKER, W_TRUTH_CELL) = (
+    row * MUON_BLOCK for row in range(N_BLOCK_ROWS))
+
+
+@njit(inline="always", cache=True)
+def _row(blk, row):
+    """The block row at offset ``row`` as a view."""
+    return blk[row:row + MUON_BLOCK]
+
+
+@njit(inline="always", cache=True)
+def _muon_orbits(c, blk, nb, sqrt_1mn, sqrt_n, rho_scrape):
+    """Stage 1 of a muon block: injection (the bunch profile and the kicker-induced delta-t0
+    correlation, x_e = R0 delta/(1 - n), and the betatron offsets from the inflector: every muon
+    leaves it near one radius x_i, so its offset from its own closed orbit is x_i - x_e (Eq. 17,
+    state i), the mean offset being the coherent one, as in beam.injection_offset), storage
+    (rho2 < 1), its E-field and pitch terms (Eq. 13 and 22), decay after gamma tau_mu, the loss
+    time, and the position (about the ideal orbit) and azimuth at decay."""
+    n, ap = c.n, c.aperture
+    rho_corr = math.sqrt(max(0.0, 1.0 - c.rho_dt * c.rho_dt))
+    x_ref = c.r0 * c.delta_mean / (1.0 - n)  # closed orbit of the mean momentum
+    efield_coef = 2.0 * n * (1.0 - n) / (c.r0 * c.r0)  # Eq. 13 per muon, times beta^2 below
+    pitch_coef = n / (4.0 * c.r0 * c.r0)  # Eq. 22 per muon
+    inv_r0m, inv_r0m2 = 1.0 / MULTIPOLE_R0_MM, 1.0 / (MULTIPOLE_R0_MM * MULTIPOLE_R0_MM)
+    for i in range(min(nb, MUON_BLOCK)):
+        u = blk[U_INJECT + i]
+        z_t, z_d = normal_pair_v(blk[U_T0 + i], blk[U_DELTA + i])
+        zx, zpx = normal_pair_v(blk[U_X + i], blk[U_PX + i])
+        zy, zpy = normal_pair_v(blk[U_Y + i], blk[U_PY + i])
+        t0 = c.bunch_width * (u - 0.5) + c.bunch_edge * z_t
+        delta = c.delta_mean + c.delta_rms * (c.rho_dt * (u - 0.5) * _SQRT12 + rho_corr * z_d)
+        x_e = c.r0 * delta / (1.0 - n)
+        x0 = c.x_coh + x_ref - x_e + c.sigma_inj * zx
+        px0 = c.sigma_x * zpx
+        y0 = c.y_coh + c.sigma_y * (1.0 + c.vw_mismatch) * zy
+        py0 = c.sigma_y * (1.0 - c.vw_mismatch) * zpy
+        a_x2 = x0 * x0 + px0 * px0
+        a_y2 = y0 * y0 + py0 * py0
+        reach = abs(x_e) + math.sqrt(a_x2)
+        rho2 = (reach * reach + a_y2) / (ap * ap)  # stored if < 1
+        gamma = c.gamma_magic * (1.0 + delta)
+        beta2 = 1.0 - 1.0 / (gamma * gamma)
+        t_dec = t0 - gamma * c.tau_mu * log_v(blk[U_DECAY + i])
+        rho = math.sqrt(rho2)
+        dnu_x = _tune_offset(c, blk[U_TUNE + i])
+        x, y, azimuth = _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2, sqrt_1mn, sqrt_n,
+                                           dnu_x)
+        j = int(azimuth * _COD_PER_RAD)
+        blk[W_T0 + i] = t0
+        blk[W_DELTA + i] = delta
+        blk[W_XE + i] = x_e
+        blk[W_AX2 + i] = a_x2
+        blk[W_AY2 + i] = a_y2
+        blk[W_RHO2 + i] = rho2
+        blk[W_CE + i] = efield_coef * beta2 * x_e * x_e
+        blk[W_CP + i] = pitch_coef * a_y2
+        blk[W_TDEC + i] = t_dec
+        blk[W_TLOSS + i] = _loss_time(c, blk[U_LOSS + i], rho, rho_scrape, delta, t0)
+        blk[W_X + i] = x  # the closed orbit is added in stage 1b
+        blk[W_COD_INDEX + i] = j - COD_TABLE_SIZE if j >= COD_TABLE_SIZE else j
+        blk[W_Y + i] = y
+        blk[W_AZIMUTH + i] = azimuth
+        blk[W_U + i] = x_e * inv_r0m
+        blk[W_QX + i] = a_x2 * inv_r0m2
+        blk[W_QY + i] = a_y2 * inv_r0m2
+
+
+@njit(inline="always", cache=True)
+def _closed_orbit(x_cod, blk, nb):
+    """Stage 1b (a table look-up, muon by muon): the closed orbit at the decay azimuth."""
+    for i in range(nb):
+        blk[W_X + i] += x_cod[int(blk[W_COD_INDEX + i])]
+
+
+@njit(inline="always", cache=True)
+def _transient_phases(tr_kick, tr_esq, blk, nb):
+    """Stage 3a (table look-ups, muon by muon): the phases the kicker and ESQ transients added
+    between the muon's entry and its decay."""
+    for i in range(nb):
+        t0, t_dec = blk[W_T0 + i], blk[W_TDEC + i]
+        blk[W_PHI_K + i] = transient_phase(tr_kick, t_dec) - transient_phase(tr_kick, t0)
+        blk[W_PHI_Q + i] = transient_phase(tr_esq, t_dec) - transient_phase(tr_esq, t0)
+
+
+@njit(inline="always", cache=True)
+def _muon_spin(c, blk, nb, n_table):
+    """Stage 3b: the spin at decay, a_mu (e/m) B with B the field on the muon's orbit at its
+    fill's time (omega_ref (1 + eps_b)), lowered by its E-field and pitch terms (Eq. 13, 22), plus
+    the phases the in-fill transients added since it entered, its initial phase correlated with
+    delta, its detected phase shifted by the position; then where its positron's energy lies in
+    the Michel tables (``decay.energy_table_position``), and the truth's asymmetry-weighted
+    phase offset is prepared (W_DPHASE)."""
+    ap = c.aperture
+    for i in range(min(nb, MUON_BLOCK)):
+        t0, t_dec, delta = blk[W_T0 + i], blk[W_TDEC + i], blk[W_DELTA + i]
+        eps_b, ce, cp = blk[W_EPS_B + i], blk[W_CE + i], blk[W_CP + i]
+        phi_k, phi_q = blk[W_PHI_K + i], blk[W_PHI_Q + i]
+        xn, yn = blk[W_X + i] / ap, blk[W_Y + i] / ap
+        d_omega = c.omega_a * (eps_b - ce - cp - eps_b * (ce + cp))
+        phi_acc = c.phase_x * xn + c.phase_yy * yn * yn
+        spin = c.phi0 + c.dphi0_ddelta * delta + (c.omega_a + d_omega) * (t_dec - t0) + phi_k + phi_q
+        cos_spin, _ = cos_sin_turns((spin + phi_acc) / _TWO_PI)
+        row, x = energy_table_position(blk[U_ENERGY + i], cos_spin, n_table)
+        blk[W_TABLE_ROW + i] = row
+        blk[W_TABLE_X + i] = x
+        # the detected phase offset from omega_ref t, less omega_a t_hit (added in stage 3d)
+        blk[W_DPHASE + i] = (c.dphi0_ddelta * delta + phi_acc + c.omega_a * (t_dec - t0) + d_omega * (t_dec - t0)
+                             + phi_k + phi_q)
+
+
+@njit(inline="always", cache=True)
+def _energy_lookup(tables, blk, nb):
+    """Stage 3c (a table look-up, muon by muon): the positron's energy fraction y."""
+    for i in range(nb):
+        blk[W_YFRAC + i] = interpolate_table(tables, int(blk[W_TABLE_ROW + i]), blk[W_TABLE_X + i])
+
+
+@njit(inline="always", cache=True)
+def _muon_positron(c, blk, nb):
+    """Stage 3d: the Michel positron's calorimeter, hit time, true and deposited energy and
+    crystal-face position, and the truth's asymmetry-weighted phase offset (``_accumulate_truth``)."""
+    drift_span = c.drift_max - c.drift_min
+    for i in range(min(nb, MUON_BLOCK)):
+        yfrac, t_dec = blk[W_YFRAC + i], blk[W_TDEC + i]
+        drift = c.drift_min + drift_span * yfrac
+        turns = (blk[W_AZIMUTH + i] + drift) / _TWO_PI
+        t_hit = t_dec + drift * c.r0 / C_MM_PER_US
+        e_true = yfrac * c.e_max * (1.0 + blk[W_DELTA + i])
+        z_e, z_x = normal_pair_v(blk[U_E_RES + i], blk[U_X_FACE + i])
+        cos_d, sin_d = cos_sin_turns((blk[W_DPHASE + i] - c.omega_a * t_hit) / _TWO_PI)
         asym = asymmetry_of(yfrac)
-        truth[tb, eb, 0] += 1.0
-        cos_d, sin_d = cos_sin_turns(dphase / _TWO_PI)
-        truth[tb, eb, 1] += asym * cos_d
-        truth[tb, eb, 2] += asym * sin_d
-        truth[tb, eb, 3] += ce
-        truth[tb, eb, 4] += cp
-        truth[tb, eb, 5] += eps_b
-        truth[tb, eb, 6] += phi_k
-        truth[tb, eb, 7] += phi_q
+        blk[W_CALO + i] = min(int((turns - math.floor(turns)) * N_CALOS), N_CALOS - 1)
+        blk[W_THIT + i] = t_hit
+        blk[W_EDEP + i] = e_true * (1.0 + c.eres / math.sqrt(max(e_true, 0.01)) * z_e)
+        blk[W_XFACE + i] = 25.0 + 170.0 * (1.0 - yfrac) + 8.0 * z_x
+        blk[W_ACOS + i] = asym * cos_d
+        blk[W_ASIN + i] = asym * sin_d
+        blk[W_NEAR_TRACKER + i] = _near_tracker(c, blk[W_AZIMUTH + i], yfrac)
+        blk[W_TRUTH_CELL + i] = _truth_cell(t_hit, e_true)
 
 
 @njit(inline="always", cache=True)
@@ -355,12 +517,12 @@ def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, 
     for q in range(m):
         idx = by_calo[first + q]
         t = h_t[idx]
-        g = gain_lt[k] * (1.0 - c.gain_if_amp * math.exp(-t / c.gain_if_tau))
+        g = gain_lt[k] * (1.0 - c.gain_if_amp * exp_v(-t / c.gain_if_tau))
         # the short-term sag after the previous hit; beyond 40 time constants its e^-40 < 1e-17
         # leaves 1 - (...) = 1.0 exactly in double precision, so the exponential is skipped there
         dt_prev = t - prev_t
         if dt_prev < 40.0 * c.gain_st_tau:
-            g *= 1.0 - c.gain_st_amp * prev_e * math.exp(-dt_prev / c.gain_st_tau)
+            g *= 1.0 - c.gain_st_amp * prev_e * exp_v(-dt_prev / c.gain_st_tau)
         e = h_e[idx] * g
         prev_t, prev_e = t, h_e[idx]
         st[q], se[q], sx[q], sy[q] = t, e, h_x[idx], h_y[idx]
@@ -453,12 +615,14 @@ def _write_fill(nh, out_t, out_e, out_k, buf_t, buf_e, buf_kw, nb):
 
 
 @njit(cache=True)
-def _flush_positrons(nb, buf_t, buf_e, buf_kw, buf_order, bucket_start, calo_hist, fine_hist, fast_rot):
+def _flush_positrons(nb, buf_t, buf_e, buf_kw, sorted_t, sorted_e, sorted_kw, bucket_start, calo_hist, fine_hist,
+                     fast_rot):
     """The buffered positrons of many fills into the histograms, in order of their 149 ns time
-    bin (a counting sort): each bin's row of calo_hist (7.7 kB), its fine bins and its fast-
-    rotation bins are then loaded once for the ~40 positrons of a buffer that fall in it, where a
-    fill's ~3e3 positrons, spread over all 4700 rows, missed the cache at nearly every write.
-    Integer counts: the order of the additions changes no bit of the histograms."""
+    bin: a counting sort moves them into ``sorted_*``, then one forward sweep writes them. Each
+    bin's row of calo_hist (7.7 kB), its fine bins and its fast-rotation bins are then hot for the
+    ~50 positrons of a buffer that fall in it, where a fill's ~3e3 positrons, spread over all
+    4700 rows, missed the cache at nearly every write. Integer counts: the order of the additions
+    changes no bit of the histograms."""
     bucket_start[:] = 0
     for i in range(nb):
         bucket_start[min(max(int(buf_t[i] / T_BIN), 0), N_T) + 1] += 1
@@ -466,26 +630,27 @@ def _flush_positrons(nb, buf_t, buf_e, buf_kw, buf_order, bucket_start, calo_his
         bucket_start[b + 1] += bucket_start[b]
     for i in range(nb):
         b = min(max(int(buf_t[i] / T_BIN), 0), N_T)
-        buf_order[bucket_start[b]] = i
-        bucket_start[b] += 1
+        j = bucket_start[b]
+        sorted_t[j], sorted_e[j], sorted_kw[j] = buf_t[i], buf_e[i], buf_kw[i]
+        bucket_start[b] = j + 1
     for j in range(nb):
-        i = buf_order[j]
-        kw = buf_kw[i]
+        kw = sorted_kw[j]
         recon = (kw // N_CALOS) & 1
         weight = -1 if kw >= 3 * N_CALOS else 1
-        _record_positron(recon, kw % N_CALOS, buf_t[i], buf_e[i], calo_hist, fine_hist, fast_rot, weight)
+        _record_positron(recon, kw % N_CALOS, sorted_t[j], sorted_e[j], calo_hist, fine_hist, fast_rot, weight)
 
 
 # fastmath: FMA contraction and reassociation (+5 %); nothing here relies on NaN or inf semantics.
 # error_model="numpy": no zero-division checks in the loop (+6 %); every division is guarded.
 @njit(cache=True, error_model="numpy", fastmath=True)
-def run_fills(c, fld, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hist, q_calo, q_fine, q_fine2, pileup,
-              fast_rot, tracker, lost, truth, truth_lost, counters):
-    """Simulate fills until ``target`` hits above 1 GeV are recorded; accumulate every view.
-    Per fill: its time in the dataset (the field there, ``fld``: a KernelField); per muon:
-    injection, storage or loss, decay position, the field on its orbit and the transients, spin
-    phase, Michel positron, trackers, calorimeter, truth; per fill: reconstruction per calorimeter
-    and the recorded histograms."""
+def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, fine_hist, q_calo, q_fine, q_fine2,
+              pileup, fast_rot, tracker, lost, truth, truth_lost, counters):
+    """Simulate fills until ``target`` positrons in the count window are recorded; accumulate every
+    view. Per fill: its time in the dataset (the field there, ``fld``: a KernelField); per block
+    of muons (``lanes``: their uniforms; ``s``: the fill's and the rare draws): injection,
+    storage or loss, decay position, the field on its orbit and the transients, spin phase,
+    Michel positron, calorimeter; muon by muon: losses, trackers, hits, truth; per fill:
+    reconstruction per calorimeter and the recorded histograms."""
     max_hits = int(c.muons_per_fill * (1.0 + 8.0 * c.intensity_rms)) + 64
     h_t = np.empty(max_hits)
     h_e = np.empty(max_hits)
@@ -513,24 +678,21 @@ def run_fills(c, fld, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hi
     buf_t = np.empty(buf_size)
     buf_e = np.empty(buf_size)
     buf_kw = np.empty(buf_size, np.int64)
-    buf_order = np.empty(buf_size, np.int64)
+    sorted_t = np.empty(buf_size)
+    sorted_e = np.empty(buf_size)
+    sorted_kw = np.empty(buf_size, np.int64)
     buf_bucket = np.zeros(N_T + 2, np.int64)
     nb = 0
+    blk = np.empty(N_BLOCK_ROWS * MUON_BLOCK)  # a muon block: its uniforms and its state by stage
     g_fill = np.empty(N_COEF)  # the fill's orbit-field coefficients
+    truth_flat = truth.reshape(-1)  # a view: [t, E, row] flat (_truth_cell)
     tr_kick, tr_esq = fld.transient[0], fld.transient[1]
-    inv_r0m, inv_r0m2 = 1.0 / MULTIPOLE_R0_MM, 1.0 / (MULTIPOLE_R0_MM * MULTIPOLE_R0_MM)
 
     n, ap = c.n, c.aperture
     one_plus_eps = 1.0 + c.eps_hw
     t_end_true = N_T * T_BIN * one_plus_eps
     rho_scrape = 1.0 - c.scrape_mm / ap
     sqrt_1mn, sqrt_n = math.sqrt(1.0 - n), math.sqrt(n)
-    efield_coef = 2.0 * n * (1.0 - n) / (c.r0 * c.r0)  # Eq. 13 per muon, times beta^2 below
-    pitch_coef = n / (4.0 * c.r0 * c.r0)  # Eq. 22 per muon
-    rho_corr = math.sqrt(max(0.0, 1.0 - c.rho_dt * c.rho_dt))
-    sqrt12 = math.sqrt(12.0)
-    x_ref = c.r0 * c.delta_mean / (1.0 - n)  # closed orbit of the mean momentum
-    drift_span = c.drift_max - c.drift_min
 
     while counters[C_COUNTED] < target:
         za, _ = normal_pair(s)
@@ -540,104 +702,61 @@ def run_fills(c, fld, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hi
         q = fld.q0 + counters[C_FILLS] * _GOLDEN
         fill_coefficients(fld.t_s, fld.coef, fld.schedule, fld.lo + fld.width * (q - math.floor(q)), g_fill)
         nh = 0
-        n_inj = n_uni = n_nor = n_sto = s_ce = s_cp = n_exp = n_scr = n_los = n_dec = n_trk = n_acc = 0.0
-        for _m in range(nmu):
-            n_inj += 1
-            # injection (1 uniform, 6 normal variates; written out here: as a helper returning
-            # seven values it costs 4 % of the kernel's speed): the bunch profile and the kicker-
-            # induced delta-t0 correlation, x_e = R0 delta/(1 - n), and the betatron offsets. Every
-            # muon leaves the inflector near one radius x_i, so its offset from its own closed orbit
-            # is x_i - x_e (Eq. 17, state i); the mean offset is the coherent one (CBO), as in
-            # beam.injection_offset.
-            u = uniform(s)
-            z_t, z_d = normal_pair(s)
-            zx, zpx = normal_pair(s)
-            zy, zpy = normal_pair(s)
-            t0 = c.bunch_width * (u - 0.5) + c.bunch_edge * z_t
-            delta = c.delta_mean + c.delta_rms * (c.rho_dt * (u - 0.5) * sqrt12 + rho_corr * z_d)
-            x_e = c.r0 * delta / (1.0 - n)
-            x0 = c.x_coh + x_ref - x_e + c.sigma_inj * zx
-            px0 = c.sigma_x * zpx
-            y0 = c.y_coh + c.sigma_y * (1.0 + c.vw_mismatch) * zy
-            py0 = c.sigma_y * (1.0 - c.vw_mismatch) * zpy
-            n_uni += 1
-            n_nor += 6
-            a_x2 = x0 * x0 + px0 * px0
-            a_y2 = y0 * y0 + py0 * py0
-            reach = abs(x_e) + math.sqrt(a_x2)
-            rho2 = (reach * reach + a_y2) / (ap * ap)
-            if rho2 >= 1.0:
-                continue  # outside the aperture: never stored
-            n_sto += 1
-            gamma = c.gamma_magic * (1.0 + delta)
-            beta2 = 1.0 - 1.0 / (gamma * gamma)
-            ce = efield_coef * beta2 * x_e * x_e
-            cp = pitch_coef * a_y2
-            s_ce += ce
-            s_cp += cp
-            t_dec = t0 + gamma * c.tau_mu * exponential(s)
-            n_exp += 1
-            rho = math.sqrt(rho2)
-            t_loss, du, dx = _loss_time(c, s, rho, rho_scrape, delta, t0, t_dec)
-            n_uni += du
-            n_exp += dx
-            if t_loss < t_dec:
-                if rho >= rho_scrape:
-                    n_scr += 1
-                else:
-                    n_los += 1
-                n_uni += 1
-                _record_loss(c, s, t_loss, one_plus_eps, lost, truth_lost)
-                continue
-            if t_dec >= t_end_true:
-                continue
-            n_dec += 1
-            dnu_x = 0.0
-            if c.tune_hwhm_x > 0.0:
-                dnu_x = _tune_offset(c, uniform(s))
-                n_uni += 1
-            x, y, azimuth = _position_at_decay(c, t0, t_dec, delta, x_e, x0, px0, y0, py0, a_x2, a_y2,
-                                               sqrt_1mn, sqrt_n, dnu_x)
-            x += fld.x_cod[int(azimuth * _COD_PER_RAD) % COD_TABLE_SIZE]  # the closed orbit
-            xn, yn = x / ap, y / ap
-            # spin: a_mu (e/m) B with B the field on this muon's orbit at its fill's time
-            # (omega_ref (1 + eps_b)), lowered by its E-field and pitch terms (Eq. 13, 22), plus
-            # the phase the in-fill transients added since it entered; its initial phase
-            # correlated with delta, its detected phase shifted by the position
-            eps_b = orbit_field_fraction(g_fill, x_e * inv_r0m, a_x2 * inv_r0m2, a_y2 * inv_r0m2)
-            d_omega = c.omega_a * (eps_b - ce - cp - eps_b * (ce + cp))
-            phi_k = transient_phase(tr_kick, t_dec) - transient_phase(tr_kick, t0)
-            phi_q = transient_phase(tr_esq, t_dec) - transient_phase(tr_esq, t0)
-            phi_acc = c.phase_x * xn + c.phase_yy * yn * yn
-            spin = c.phi0 + c.dphi0_ddelta * delta + (c.omega_a + d_omega) * (t_dec - t0) + phi_k + phi_q
-            cos_spin, _ = cos_sin_turns((spin + phi_acc) / _TWO_PI)
-            yfrac = sample_energy_fraction(uniform(s), cos_spin, tables)
-            n_uni += 1
-            du, dn, dt = _track(c, s, azimuth, yfrac, x, y, yn, t_dec, one_plus_eps, tracker)
-            n_uni += du
-            n_nor += dn
-            n_trk += dt
-            drift = c.drift_min + drift_span * yfrac
-            calo = int((azimuth + drift) / _CALO_WIDTH) % N_CALOS
-            acc = calorimeter_acceptance(c, kappa_calo, calo, yfrac, xn, yn)
-            n_uni += 1
-            if uniform(s) >= acc:
-                continue
-            n_acc += 1
-            t_hit = t_dec + drift * c.r0 / C_MM_PER_US
-            e_true = yfrac * c.e_max * (1.0 + delta)
-            z_e, z_x = normal_pair(s)
-            n_nor += 2
-            e_dep = e_true * (1.0 + c.eres / math.sqrt(max(e_true, 0.01)) * z_e)
-            t_rec = t_hit / one_plus_eps
-            h_t[nh] = t_rec
-            h_k[nh] = calo
-            h_e[nh] = e_dep
-            h_x[nh] = 25.0 + 170.0 * (1.0 - yfrac) + 8.0 * z_x
-            h_y[nh] = y
-            nh += 1
-            _accumulate_truth(c, truth, t_hit, e_true, yfrac, delta, phi_acc, t0, t_dec, d_omega, ce, cp, eps_b,
-                              phi_k, phi_q)
+        n_uni = n_nor = n_sto = s_ce = s_cp = n_scr = n_los = n_dec = n_trk = n_acc = 0.0
+        for first in range(0, nmu, MUON_BLOCK):
+            m_b = min(MUON_BLOCK, nmu - first)
+            for row in range(N_UNIFORM_ROWS):
+                fill_uniforms(lanes, blk[row * MUON_BLOCK:(row + 1) * MUON_BLOCK], (m_b + LANES - 1) // LANES * LANES)
+            _muon_orbits(c, blk, m_b, sqrt_1mn, sqrt_n, rho_scrape)
+            _closed_orbit(fld.x_cod, blk, m_b)
+            orbit_field_fraction_block(g_fill, _row(blk, W_U), _row(blk, W_QX), _row(blk, W_QY), m_b,
+                                       _row(blk, W_EPS_B), _row(blk, W_TMP1), _row(blk, W_TMP2), _row(blk, W_TMP3))
+            _transient_phases(tr_kick, tr_esq, blk, m_b)
+            _muon_spin(c, blk, m_b, tables.shape[1] - 1)
+            _energy_lookup(tables, blk, m_b)
+            _muon_positron(c, blk, m_b)
+            # muon by muon: what is stored, lost, decays inside the fill, is tracked, is detected
+            for i in range(m_b):
+                if blk[W_RHO2 + i] >= 1.0:
+                    continue  # outside the aperture: never stored
+                n_sto += 1
+                s_ce += blk[W_CE + i]
+                s_cp += blk[W_CP + i]
+                t_dec, t_loss = blk[W_TDEC + i], blk[W_TLOSS + i]
+                if t_loss < t_dec:
+                    if blk[W_RHO2 + i] >= rho_scrape * rho_scrape:
+                        n_scr += 1
+                    else:
+                        n_los += 1
+                    _record_loss(c, blk[U_TRIPLE + i], t_loss, one_plus_eps, lost, truth_lost)
+                    continue
+                if t_dec >= t_end_true:
+                    continue
+                n_dec += 1
+                y, yfrac = blk[W_Y + i], blk[W_YFRAC + i]
+                if blk[W_NEAR_TRACKER + i] != 0.0:
+                    du, dn, dt = _track(c, s, blk[W_AZIMUTH + i], yfrac, blk[W_X + i], y, y / ap, t_dec, one_plus_eps,
+                                        tracker)
+                    n_uni += du
+                    n_nor += dn
+                    n_trk += dt
+                calo = int(blk[W_CALO + i])
+                if blk[U_ACCEPT + i] >= calorimeter_acceptance(c, kappa_calo, calo, yfrac, blk[W_X + i] / ap, y / ap):
+                    continue
+                n_acc += 1
+                h_t[nh] = blk[W_THIT + i] / one_plus_eps
+                h_k[nh] = calo
+                h_e[nh] = blk[W_EDEP + i]
+                h_x[nh] = blk[W_XFACE + i]
+                h_y[nh] = y
+                nh += 1
+                _accumulate_truth(truth_flat, int(blk[W_TRUTH_CELL + i]), blk[W_ACOS + i], blk[W_ASIN + i],
+                                  blk[W_CE + i], blk[W_CP + i], blk[W_EPS_B + i], blk[W_PHI_K + i], blk[W_PHI_Q + i])
+        # variates per injected muon: 6 uniforms, 8 normals (4 Box-Muller pairs), 1 exponential
+        n_inj = float(nmu)
+        n_uni += 6.0 * nmu
+        n_nor += 8.0 * nmu
+        n_exp = float(nmu)
 
         counters[C_INJECTED] += n_inj
         counters[C_UNIFORM] += n_uni
@@ -672,10 +791,12 @@ def run_fills(c, fld, tables, s, target, gain_lt, kappa_calo, calo_hist, fine_hi
             i = j
         nb = _write_fill(nh, out_t, out_e, out_k, buf_t, buf_e, buf_kw, nb)
         if nb > buf_size - 3 * max_hits:
-            _flush_positrons(nb, buf_t, buf_e, buf_kw, buf_order, buf_bucket, calo_hist, fine_hist, fast_rot)
+            _flush_positrons(nb, buf_t, buf_e, buf_kw, sorted_t, sorted_e, sorted_kw, buf_bucket, calo_hist, fine_hist,
+                     fast_rot)
             nb = 0
         counters[C_FILLS] += 1
-    _flush_positrons(nb, buf_t, buf_e, buf_kw, buf_order, buf_bucket, calo_hist, fine_hist, fast_rot)
+    _flush_positrons(nb, buf_t, buf_e, buf_kw, sorted_t, sorted_e, sorted_kw, buf_bucket, calo_hist, fine_hist,
+                     fast_rot)
 
 
 def allocate_views() -> dict:
@@ -734,7 +855,8 @@ def simulate_chunk(cond, field: MuonField, positrons: float, seed: int, dataset_
     random state and the accumulators carry over), so the chunk is the same as in one call.
     """
     views = allocate_views()
-    state = seed_state(seed, dataset_key, chunk, 0)
+    state = seed_state(seed, dataset_key, chunk, 0)  # the fills' intensities and the trackers' draws
+    lanes = seed_lanes(seed, dataset_key, chunk, 3)  # the muon blocks' uniforms
     gain_lt = long_term_gain(detector_cfg["gain_long_term"], chunk, n_chunks)
     kappa = calorimeter_radial_sensitivity(cond.kappa_n, detector_cfg["acceptance_radial_calo_spread"])
     tables = inverse_cdf_tables()
@@ -742,7 +864,7 @@ def simulate_chunk(cond, field: MuonField, positrons: float, seed: int, dataset_
     targets = [float(positrons)] if progress is None else [float(positrons) * (k + 1) / steps for k in range(steps)]
     for target in targets:
         run_fills(
-            cond, fld, tables, state, target, gain_lt, kappa, views["calo_hist"],
+            cond, fld, tables, state, lanes, target, gain_lt, kappa, views["calo_hist"],
             views["fine_hist"], views["q_calo"], views["q_fine"], views["q_fine2"], views["pileup"],
             views["fast_rot"],
             views["tracker"], views["lost"], views["truth"], views["truth_lost"], views["counters"],

@@ -2,8 +2,12 @@
 
 xoshiro256+ (Blackman & Vigna) keeps four 64-bit words of state in a numpy array; it passes
 BigCrush in its upper 53 bits, which is all a double uses. Each chunk's state is seeded from
-``numpy.random.SeedSequence(seed, spawn_key=(dataset, chunk))`` (DESIGN §4), so a chunk's bits
-do not depend on which process or how many cores produce it.
+``numpy.random.SeedSequence(seed, spawn_key=(dataset, chunk, stream))`` (DESIGN §4), so a chunk's
+bits do not depend on which process or how many cores produce it.
+
+Two forms: one stream drawn a variate at a time (``uniform``, ``normal``: the kernel's per-fill
+and rare draws), and ``LANES`` independent streams stepped together (``fill_uniforms``), which
+LLVM vectorizes: a block of muons' uniforms costs ~0.9 ns each instead of ~1.7.
 """
 
 from __future__ import annotations
@@ -24,6 +28,20 @@ def seed_state(seed: int, *spawn_key: int) -> np.ndarray:
     )
     if not state.any():  # the all-zero state is the one forbidden state
         state[0] = 1
+    return state
+
+
+LANES = 16  # streams of a lane generator: two AVX-512 registers per state word
+
+
+def seed_lanes(seed: int, *spawn_key: int) -> np.ndarray:
+    """State (4, LANES) of a lane generator: LANES xoshiro256+ streams from one SeedSequence."""
+    state = np.random.SeedSequence(seed, spawn_key=tuple(int(k) for k in spawn_key)).generate_state(
+        4 * LANES, np.uint64
+    ).reshape(4, LANES)
+    for lane in range(LANES):
+        if not state[:, lane].any():
+            state[0, lane] = 1
     return state
 
 
@@ -103,6 +121,26 @@ def normal(s):
 def normal_pair(s):
     """Two independent standard normal variates."""
     return normal(s), normal(s)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def fill_uniforms(lanes, out, n):
+    """Uniforms in (0, 1] into out[:n] from the lane generator ``lanes`` (n a multiple of LANES):
+    round j gives out[j LANES + l] from lane l."""
+    s0, s1, s2, s3 = lanes[0], lanes[1], lanes[2], lanes[3]
+    for j in range(n // LANES):
+        base = j * LANES
+        for lane in range(LANES):
+            a0, a1, a2, a3 = s0[lane], s1[lane], s2[lane], s3[lane]
+            result = a0 + a3
+            t = a1 << uint64(17)
+            a2 ^= a0
+            a3 ^= a1
+            a1 ^= a2
+            a0 ^= a3
+            a2 ^= t
+            s0[lane], s1[lane], s2[lane], s3[lane] = a0, a1, a2, _rotl(a3, 45)
+            out[base + lane] = (float(np.int64(result >> uint64(11))) + 1.0) * _INV_2_53
 
 
 @njit(cache=True)
