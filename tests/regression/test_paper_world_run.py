@@ -14,12 +14,14 @@ noise (the ci reference leaves them unguarded), and one more ci-sized chain cost
 .ci/run that is at 13 of its 15 minutes. The world's truths are in CI
 (tests/experiment/test_paper_world.py).
 
-On the 1 % run recorded in tests/regression/paper_world_1percent.md (a clean clone of 6963448) the
-closures hold, every correction is the paper's (C_pa 0.85 of it) and <omega'_p x M> is 0.66
-evaluated; two tests fail, on what a 1 % run cannot show (issue 22, blocked): the omega_a^m
-systematic at the paper's N is 50 against 25, its categories being below the noise of their own
-estimates at 1 % (Run-3b at 10 % gives Table V: tests/regression/paper_world_run3b_10percent.md),
-and C_dd's evaluated share is 0.44: see the README's "Paper scale" section.
+On the 1 % run recorded in tests/regression/paper_world_1percent.md (a clean clone of 61dc492,
+session 22's vectorized kernel) the closures hold, every correction is the paper's (C_pa 1.07 of
+it) and <omega'_p x M> is 0.66 evaluated; two tests fail, on what a 1 % run cannot show (issue 22,
+blocked): the omega_a^m categories are below the noise of their own estimates at 1 % (run3a's
+largest is "Pileup corrections", not "CBO handling"; the total at the paper's N is 18 against 25
+here, 50 in the run of 6963448 before it; Run-3b at 10 % gives Table V:
+tests/regression/paper_world_run3b_10percent.md), and C_dd's evaluated share is 0.44: see the
+README's "Paper scale" section.
 """
 
 from __future__ import annotations
