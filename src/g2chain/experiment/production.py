@@ -312,10 +312,10 @@ def _accumulate_truth(truth, cell, a_cos, a_sin, ce, cp, eps_b, phi_k, phi_q):
 # state between the stages (rows W_*):
 MUON_BLOCK = 512
 N_UNIFORM_ROWS = 15
-N_BLOCK_ROWS = N_UNIFORM_ROWS + 35
+N_BLOCK_ROWS = N_UNIFORM_ROWS + 32
 (U_INJECT, U_T0, U_DELTA, U_X, U_PX, U_Y, U_PY, U_DECAY, U_LOSS, U_TRIPLE, U_TUNE, U_ENERGY, U_ACCEPT,
  U_E_RES, U_X_FACE,
- W_T0, W_DELTA, W_XE, W_AX2, W_AY2, W_RHO2, W_CE, W_CP, W_TDEC, W_TLOSS, W_X, W_Y, W_AZIMUTH, W_U, W_QX,
+ W_T0, W_DELTA, W_RHO2, W_CE, W_CP, W_TDEC, W_TLOSS, W_X, W_Y, W_AZIMUTH, W_U, W_QX,
  W_QY, W_EPS_B, W_PHI_K, W_PHI_Q, W_YFRAC, W_CALO, W_COD_INDEX, W_THIT, W_EDEP, W_XFACE, W_ACOS,
  W_ASIN, W_TMP1, W_TMP2, W_TMP3, W_TABLE_ROW, W_TABLE_X, W_DPHASE, W_NEAR_TRACKER, W_TRUTH_CELL) = (
     row * MUON_BLOCK for row in range(N_BLOCK_ROWS))
@@ -367,9 +367,6 @@ def _muon_orbits(c, blk, nb, sqrt_1mn, sqrt_n, rho_scrape):
         j = int(azimuth * _COD_PER_RAD)
         blk[W_T0 + i] = t0
         blk[W_DELTA + i] = delta
-        blk[W_XE + i] = x_e
-        blk[W_AX2 + i] = a_x2
-        blk[W_AY2 + i] = a_y2
         blk[W_RHO2 + i] = rho2
         blk[W_CE + i] = efield_coef * beta2 * x_e * x_e
         blk[W_CP + i] = pitch_coef * a_y2
@@ -590,6 +587,13 @@ def _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e, counter
 
 
 @njit(inline="always", cache=True)
+def _buffer_positron(buf_t, buf_e, buf_kw, nb, t, e, kw):
+    """Append one positron to the write buffer; returns its new length."""
+    buf_t[nb], buf_e[nb], buf_kw[nb] = t, e, kw
+    return nb + 1
+
+
+@njit(inline="always", cache=True)
 def _write_fill(nh, out_t, out_e, out_k, buf_t, buf_e, buf_kw, nb):
     """The fill's positrons into the write buffer (``_flush_positrons`` puts them in the
     histograms); returns the buffer's new length. The two reconstructions differ only where hits
@@ -601,17 +605,20 @@ def _write_fill(nh, out_t, out_e, out_k, buf_t, buf_e, buf_kw, nb):
             continue
         k = out_k[g]
         if out_e[0, g] == out_e[1, g] and out_t[0, g] == out_t[1, g]:
-            buf_t[nb], buf_e[nb], buf_kw[nb] = out_t[0, g], out_e[0, g], k
-            nb += 1
+            nb = _buffer_positron(buf_t, buf_e, buf_kw, nb, out_t[0, g], out_e[0, g], k)
         else:
             if out_e[0, g] >= 0.0:
-                buf_t[nb], buf_e[nb], buf_kw[nb] = out_t[0, g], out_e[0, g], k
-                buf_t[nb + 1], buf_e[nb + 1], buf_kw[nb + 1] = out_t[0, g], out_e[0, g], k + 3 * N_CALOS
-                nb += 2
+                nb = _buffer_positron(buf_t, buf_e, buf_kw, nb, out_t[0, g], out_e[0, g], k)
+                nb = _buffer_positron(buf_t, buf_e, buf_kw, nb, out_t[0, g], out_e[0, g], k + 3 * N_CALOS)
             if out_e[1, g] >= 0.0:
-                buf_t[nb], buf_e[nb], buf_kw[nb] = out_t[1, g], out_e[1, g], k + N_CALOS
-                nb += 1
+                nb = _buffer_positron(buf_t, buf_e, buf_kw, nb, out_t[1, g], out_e[1, g], k + N_CALOS)
     return nb
+
+
+@njit(inline="always", cache=True)
+def _write_bucket(t):
+    """A buffered positron's 149 ns time bin, N_T for every later time (the flush's sort key)."""
+    return min(max(int(t / T_BIN), 0), N_T)
 
 
 @njit(cache=True)
@@ -625,11 +632,11 @@ def _flush_positrons(nb, buf_t, buf_e, buf_kw, sorted_t, sorted_e, sorted_kw, bu
     changes no bit of the histograms."""
     bucket_start[:] = 0
     for i in range(nb):
-        bucket_start[min(max(int(buf_t[i] / T_BIN), 0), N_T) + 1] += 1
+        bucket_start[_write_bucket(buf_t[i]) + 1] += 1
     for b in range(N_T + 1):
         bucket_start[b + 1] += bucket_start[b]
     for i in range(nb):
-        b = min(max(int(buf_t[i] / T_BIN), 0), N_T)
+        b = _write_bucket(buf_t[i])
         j = bucket_start[b]
         sorted_t[j], sorted_e[j], sorted_kw[j] = buf_t[i], buf_e[i], buf_kw[i]
         bucket_start[b] = j + 1

@@ -70,22 +70,34 @@ _MASK53 = (1 << 53) - 1
 
 
 @njit(inline="always", cache=True)
+def _step(a0, a1, a2, a3):
+    """One xoshiro256+ step of the state words (a0, a1, a2, a3): (output, new state words)."""
+    result = a0 + a3
+    t = a1 << uint64(17)
+    a2 ^= a0
+    a3 ^= a1
+    a1 ^= a2
+    a0 ^= a3
+    a2 ^= t
+    return result, a0, a1, a2, _rotl(a3, 45)
+
+
+@njit(inline="always", cache=True)
+def _unit(bits):
+    """The upper 53 bits of a 64-bit output as a double in (0, 1]."""
+    return (float(np.int64(bits >> uint64(11))) + 1.0) * _INV_2_53
+
+
+@njit(inline="always", cache=True)
 def _next64(s):
-    result = s[0] + s[3]
-    t = s[1] << uint64(17)
-    s[2] ^= s[0]
-    s[3] ^= s[1]
-    s[1] ^= s[2]
-    s[0] ^= s[3]
-    s[2] ^= t
-    s[3] = _rotl(s[3], 45)
+    result, s[0], s[1], s[2], s[3] = _step(s[0], s[1], s[2], s[3])
     return result
 
 
 @njit(inline="always", cache=True)
 def uniform(s):
     """Uniform double in (0, 1]; never 0, so -log(u) is always finite."""
-    return (float(np.int64(_next64(s) >> uint64(11))) + 1.0) * _INV_2_53
+    return _unit(_next64(s))
 
 
 @njit(inline="always", cache=True)
@@ -131,16 +143,8 @@ def fill_uniforms(lanes, out, n):
     for j in range(n // LANES):
         base = j * LANES
         for lane in range(LANES):
-            a0, a1, a2, a3 = s0[lane], s1[lane], s2[lane], s3[lane]
-            result = a0 + a3
-            t = a1 << uint64(17)
-            a2 ^= a0
-            a3 ^= a1
-            a1 ^= a2
-            a0 ^= a3
-            a2 ^= t
-            s0[lane], s1[lane], s2[lane], s3[lane] = a0, a1, a2, _rotl(a3, 45)
-            out[base + lane] = (float(np.int64(result >> uint64(11))) + 1.0) * _INV_2_53
+            result, s0[lane], s1[lane], s2[lane], s3[lane] = _step(s0[lane], s1[lane], s2[lane], s3[lane])
+            out[base + lane] = _unit(result)
 
 
 @njit(cache=True)
