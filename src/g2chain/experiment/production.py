@@ -268,10 +268,16 @@ def calorimeter_acceptance(c, kappa_calo, calo, yfrac, xn, yn):
     at each with a phase set by its azimuth, would cancel in their sum. A detection probability
     where it lies in [0, 1]: above 1 the positron is always seen (the kernel draws a uniform
     below it), below 0 never."""
+    return _acceptance(c, kappa_calo[calo], yfrac, xn, yn)
+
+
+@njit(inline="always", cache=True)
+def _acceptance(c, kappa, yfrac, xn, yn):
+    """``calorimeter_acceptance`` with the calorimeter's radial slope ``kappa`` looked up."""
     return (
         c.acc_scale
         * (c.acc_low + (1.0 - c.acc_low) * yfrac)
-        * (1.0 + kappa_calo[calo] * xn + c.kappa_a * (yfrac - 0.5) * xn)
+        * (1.0 + kappa * xn + c.kappa_a * (yfrac - 0.5) * xn)
         * (1.0 + c.eta_y * yn - c.zeta_y * yn * yn)
     )
 
@@ -312,12 +318,13 @@ def _accumulate_truth(truth, cell, a_cos, a_sin, ce, cp, eps_b, phi_k, phi_q):
 # state between the stages (rows W_*):
 MUON_BLOCK = 512
 N_UNIFORM_ROWS = 15
-N_BLOCK_ROWS = N_UNIFORM_ROWS + 32
+N_BLOCK_ROWS = N_UNIFORM_ROWS + 34
 (U_INJECT, U_T0, U_DELTA, U_X, U_PX, U_Y, U_PY, U_DECAY, U_LOSS, U_TRIPLE, U_TUNE, U_ENERGY, U_ACCEPT,
  U_E_RES, U_X_FACE,
  W_T0, W_DELTA, W_RHO2, W_CE, W_CP, W_TDEC, W_TLOSS, W_X, W_Y, W_AZIMUTH, W_U, W_QX,
  W_QY, W_EPS_B, W_PHI_K, W_PHI_Q, W_YFRAC, W_CALO, W_COD_INDEX, W_THIT, W_EDEP, W_XFACE, W_ACOS,
- W_ASIN, W_TMP1, W_TMP2, W_TMP3, W_TABLE_ROW, W_TABLE_X, W_DPHASE, W_NEAR_TRACKER, W_TRUTH_CELL) = (
+ W_ASIN, W_TMP1, W_TMP2, W_TMP3, W_TABLE_ROW, W_TABLE_X, W_DPHASE, W_NEAR_TRACKER, W_TRUTH_CELL, W_KAPPA,
+ W_FATE) = (
     row * MUON_BLOCK for row in range(N_BLOCK_ROWS))
 
 
@@ -453,6 +460,33 @@ def _muon_positron(c, blk, nb):
         blk[W_ASIN + i] = asym * sin_d
         blk[W_NEAR_TRACKER + i] = _near_tracker(c, blk[W_AZIMUTH + i], yfrac)
         blk[W_TRUTH_CELL + i] = _truth_cell(t_hit, e_true)
+
+
+# A muon's fate (row W_FATE), set by stage 3f for the bookkeeping
+FATE_UNSTORED, FATE_LOST, FATE_LATE, FATE_MISSED, FATE_DETECTED = 0, 1, 2, 3, 4
+
+
+@njit(inline="always", cache=True)
+def _calorimeter_slopes(kappa_calo, blk, nb):
+    """Stage 3e (a table look-up, muon by muon): the radial acceptance slope of the calorimeter
+    the positron reaches."""
+    for i in range(nb):
+        blk[W_KAPPA + i] = kappa_calo[int(blk[W_CALO + i])]
+
+
+@njit(inline="always", cache=True)
+def _muon_fate(c, blk, nb, t_end_true):
+    """Stage 3f: each muon's fate, branch-free: never stored (outside the aperture), lost before
+    it decays, decayed after the fill's recorded time, decayed with its positron missed by the
+    calorimeters, or detected (its uniform below the acceptance, ``calorimeter_acceptance``)."""
+    ap = c.aperture
+    for i in range(min(nb, MUON_BLOCK)):
+        y = blk[W_Y + i]
+        acc = _acceptance(c, blk[W_KAPPA + i], blk[W_YFRAC + i], blk[W_X + i] / ap, y / ap)
+        seen = FATE_DETECTED if blk[U_ACCEPT + i] < acc else FATE_MISSED
+        decayed = seen if blk[W_TDEC + i] < t_end_true else FATE_LATE
+        alive = decayed if blk[W_TLOSS + i] >= blk[W_TDEC + i] else FATE_LOST
+        blk[W_FATE + i] = alive if blk[W_RHO2 + i] < 1.0 else FATE_UNSTORED
 
 
 @njit(inline="always", cache=True)
@@ -691,6 +725,8 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
     buf_bucket = np.zeros(N_T + 2, np.int64)
     nb = 0
     blk = np.empty(N_BLOCK_ROWS * MUON_BLOCK)  # a muon block: its uniforms and its state by stage
+    to_track = np.empty(MUON_BLOCK, np.int64)  # a block's muons that decay in a tracker's window
+    to_detect = np.empty(MUON_BLOCK, np.int64)  # and those whose positron the calorimeters detect
     g_fill = np.empty(N_COEF)  # the fill's orbit-field coefficients
     truth_flat = truth.reshape(-1)  # a view: [t, E, row] flat (_truth_cell)
     tr_kick, tr_esq = fld.transient[0], fld.transient[1]
@@ -722,40 +758,44 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
             _muon_spin(c, blk, m_b, tables.shape[1] - 1)
             _energy_lookup(tables, blk, m_b)
             _muon_positron(c, blk, m_b)
-            # muon by muon: what is stored, lost, decays inside the fill, is tracked, is detected
+            _calorimeter_slopes(kappa_calo, blk, m_b)
+            _muon_fate(c, blk, m_b, t_end_true)
+            # muon by muon, branch-free: the counts, and lists of the muons to track and to detect
+            n_track = n_seen = 0
             for i in range(m_b):
-                if blk[W_RHO2 + i] >= 1.0:
-                    continue  # outside the aperture: never stored
-                n_sto += 1
-                s_ce += blk[W_CE + i]
-                s_cp += blk[W_CP + i]
-                t_dec, t_loss = blk[W_TDEC + i], blk[W_TLOSS + i]
-                if t_loss < t_dec:
+                fate = int(blk[W_FATE + i])
+                stored = fate != FATE_UNSTORED
+                n_sto += 1 if stored else 0
+                s_ce += blk[W_CE + i] if stored else 0.0
+                s_cp += blk[W_CP + i] if stored else 0.0
+                if fate == FATE_LOST:  # ~2 % of the muons
                     if blk[W_RHO2 + i] >= rho_scrape * rho_scrape:
                         n_scr += 1
                     else:
                         n_los += 1
-                    _record_loss(c, blk[U_TRIPLE + i], t_loss, one_plus_eps, lost, truth_lost)
-                    continue
-                if t_dec >= t_end_true:
-                    continue
-                n_dec += 1
-                y, yfrac = blk[W_Y + i], blk[W_YFRAC + i]
-                if blk[W_NEAR_TRACKER + i] != 0.0:
-                    du, dn, dt = _track(c, s, blk[W_AZIMUTH + i], yfrac, blk[W_X + i], y, y / ap, t_dec, one_plus_eps,
-                                        tracker)
-                    n_uni += du
-                    n_nor += dn
-                    n_trk += dt
-                calo = int(blk[W_CALO + i])
-                if blk[U_ACCEPT + i] >= calorimeter_acceptance(c, kappa_calo, calo, yfrac, blk[W_X + i] / ap, y / ap):
-                    continue
-                n_acc += 1
+                    _record_loss(c, blk[U_TRIPLE + i], blk[W_TLOSS + i], one_plus_eps, lost, truth_lost)
+                decayed = fate >= FATE_MISSED
+                n_dec += 1 if decayed else 0
+                to_track[n_track] = i
+                n_track += 1 if decayed and blk[W_NEAR_TRACKER + i] != 0.0 else 0
+                to_detect[n_seen] = i
+                n_seen += 1 if fate == FATE_DETECTED else 0
+            for q in range(n_track):  # in muon order: the tracker draws come from the scalar stream
+                i = to_track[q]
+                y = blk[W_Y + i]
+                du, dn, dt = _track(c, s, blk[W_AZIMUTH + i], blk[W_YFRAC + i], blk[W_X + i], y, y / ap,
+                                    blk[W_TDEC + i], one_plus_eps, tracker)
+                n_uni += du
+                n_nor += dn
+                n_trk += dt
+            n_acc += n_seen
+            for q in range(n_seen):
+                i = to_detect[q]
                 h_t[nh] = blk[W_THIT + i] / one_plus_eps
-                h_k[nh] = calo
+                h_k[nh] = int(blk[W_CALO + i])
                 h_e[nh] = blk[W_EDEP + i]
                 h_x[nh] = blk[W_XFACE + i]
-                h_y[nh] = y
+                h_y[nh] = blk[W_Y + i]
                 nh += 1
                 _accumulate_truth(truth_flat, int(blk[W_TRUTH_CELL + i]), blk[W_ACOS + i], blk[W_ASIN + i],
                                   blk[W_CE + i], blk[W_CP + i], blk[W_EPS_B + i], blk[W_PHI_K + i], blk[W_PHI_Q + i])
