@@ -63,7 +63,7 @@ T_TRUTH, N_T_TRUTH = binning.T_TRUTH_US, binning.N_T_TRUTH
 T_TRACK, N_T_TRACK = binning.T_TRACK_US, binning.N_T_TRACK
 N_XY, XY_MAX, XY_BIN = binning.N_XY_TRACK, binning.XY_TRACK_MAX_MM, binning.XY_TRACK_BIN_MM
 N_E = binning.N_E
-WRITE_BUFFER_FILLS = 32  # the write buffer holds this many fills' muons (~90 fills' positrons)
+WRITE_BUFFER = 1 << 20  # positron records the write buffer holds (~350 fills' at 6000 muons a fill; 48 MB)
 SORT_BUCKETS = 4096  # time buckets of a fill's hit sort (_time_order)
 _BUCKETS_PER_US = SORT_BUCKETS / (N_T * T_BIN)
 N_TRUTH_ROWS = 8  # n, a_cos, a_sin, sum_ce, sum_cp, sum_field, sum_phase_kicker, sum_phase_esq
@@ -661,7 +661,7 @@ def _flush_positrons(nb, buf_t, buf_e, buf_kw, sorted_t, sorted_e, sorted_kw, bu
     """The buffered positrons of many fills into the histograms, in order of their 149 ns time
     bin: a counting sort moves them into ``sorted_*``, then one forward sweep writes them. Each
     bin's row of calo_hist (7.7 kB), its fine bins and its fast-rotation bins are then hot for the
-    ~50 positrons of a buffer that fall in it, where a fill's ~3e3 positrons, spread over all
+    ~200 positrons of a buffer that fall in it, where a fill's ~3e3 positrons, spread over all
     4700 rows, missed the cache at nearly every write. Integer counts: the order of the additions
     changes no bit of the histograms."""
     bucket_start[:] = 0
@@ -714,8 +714,8 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
     out_t = np.zeros((2, max_hits))
     out_e = np.zeros((2, max_hits))
     out_k = np.empty(max_hits, np.int64)
-    # the recorded positrons of up to WRITE_BUFFER_FILLS fills, waiting for _flush_positrons
-    buf_size = (WRITE_BUFFER_FILLS + 3) * max_hits
+    # the recorded positrons of many fills, waiting for _flush_positrons
+    buf_size = WRITE_BUFFER + 3 * max_hits
     buf_t = np.empty(buf_size)
     buf_e = np.empty(buf_size)
     buf_kw = np.empty(buf_size, np.int64)
@@ -837,7 +837,7 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
             _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, True, pileup[2])
             i = j
         nb = _write_fill(nh, out_t, out_e, out_k, buf_t, buf_e, buf_kw, nb)
-        if nb > buf_size - 3 * max_hits:
+        if nb > WRITE_BUFFER:
             _flush_positrons(nb, buf_t, buf_e, buf_kw, sorted_t, sorted_e, sorted_kw, buf_bucket, calo_hist, fine_hist,
                      fast_rot)
             nb = 0
