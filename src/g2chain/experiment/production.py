@@ -539,12 +539,14 @@ def _order_by_calorimeter(h_t, h_k, nh, order, bucket_start, rank, calo_count, b
 
 @njit(inline="always", cache=True)
 def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, st, se, sx, sy, rt, out_k,
-                    q_calo, q_fine, q_fine2, counters):
+                    q_calo, q_fine, q_fine2):
     """The m hits of calorimeter k in time order, gain applied (long-term, in-fill sag with
     recovery, short-term sag after the previous hit), into st, se, sx, sy; their energies above
-    the threshold summed into the energy-integrated (Q) readout."""
+    the threshold summed into the energy-integrated (Q) readout. Returns the hits above 1 GeV and
+    those in the count window (production.count_window)."""
     prev_t = -1e9
     prev_e = 0.0
+    n_1gev = n_counted = 0
     for q in range(m):
         idx = by_calo[first + q]
         t = h_t[idx]
@@ -559,10 +561,8 @@ def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, 
         st[q], se[q], sx[q], sy[q] = t, e, h_x[idx], h_y[idx]
         rt[q] = rank[idx]
         out_k[rank[idx]] = k
-        if e > 1.0:
-            counters[C_HITS_1GEV] += 1
-        if c.count_e_min < e < c.count_e_max and t > c.count_t_min:
-            counters[C_COUNTED] += 1  # the positrons the target counts (production.count_window)
+        n_1gev += 1 if e > 1.0 else 0
+        n_counted += 1 if c.count_e_min < e < c.count_e_max and t > c.count_t_min else 0
         if e > c.q_threshold:
             iq = int(t / TQ)
             if iq < N_TQ:
@@ -571,14 +571,15 @@ def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, 
             if iq < N_TQF:
                 q_fine[iq] += e
                 q_fine2[iq] += e * e  # for the energy-weighted histogram's variance
+    return n_1gev, n_counted
 
 
 @njit(inline="always", cache=True)
-def _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e, counters) -> int:
+def _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e):
     """Local reconstruction: hits closer in time than the resolving time merge (energy-weighted
     time). Each positron is written at its seed hit's rank (out_t[0], out_e[0]) and listed in
-    pos_t, pos_e for the positron-level shadow window; returns their number."""
-    nr = 0
+    pos_t, pos_e for the positron-level shadow window; returns their number and the merged hits'."""
+    nr = n_merged = 0
     q = 0
     while q < m:
         esum, tw = se[q], se[q] * st[q]
@@ -587,7 +588,7 @@ def _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e, counters
             esum += se[r]
             tw += se[r] * st[r]
             r += 1
-        counters[C_MERGED_LOCAL] += r - q - 1
+        n_merged += r - q - 1
         slot = int(rt[q])
         out_t[0, slot] = tw / esum if esum > 0.0 else st[q]
         out_e[0, slot] = max(esum, 0.0)
@@ -595,14 +596,15 @@ def _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e, counters
         pos_e[nr] = esum
         nr += 1
         q = r
-    return nr
+    return nr, n_merged
 
 
 @njit(inline="always", cache=True)
-def _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e, counters):
+def _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e):
     """Global reconstruction: hits merge only if they are also close on the crystal face; each
-    positron is written at its seed hit's rank (out_t[1], out_e[1])."""
+    positron is written at its seed hit's rank (out_t[1], out_e[1]). Returns the merged hits."""
     used[:m] = False
+    n_merged = 0
     for q in range(m):
         if used[q]:
             continue
@@ -613,11 +615,12 @@ def _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e, counter
                 used[r] = True
                 esum += se[r]
                 tw += se[r] * st[r]
-                counters[C_MERGED_GLOBAL] += 1
+                n_merged += 1
             r += 1
         slot = int(rt[q])
         out_t[1, slot] = tw / esum if esum > 0.0 else st[q]
         out_e[1, slot] = max(esum, 0.0)
+    return n_merged
 
 
 @njit(inline="always", cache=True)
@@ -828,12 +831,16 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
             while j < nh and h_k[by_calo[j]] == k:
                 j += 1
             m = j - i
-            _calibrate_hits(c, k, i, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, st, se, sx, sy, rt, out_k,
-                            q_calo, q_fine, q_fine2, counters)
-            nr = _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e, counters)
+            n_1gev, n_counted = _calibrate_hits(c, k, i, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, st, se, sx,
+                                                sy, rt, out_k, q_calo, q_fine, q_fine2)
+            nr, n_merged_local = _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e)
             _shadow(pos_t, pos_e, sx, sy, nr, c.shadow_gap, c.tau_res, c.global_sep, False, pileup[0])
             _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, False, pileup[1])
-            _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e, counters)
+            n_merged_global = _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e)
+            counters[C_HITS_1GEV] += n_1gev
+            counters[C_COUNTED] += n_counted
+            counters[C_MERGED_LOCAL] += n_merged_local
+            counters[C_MERGED_GLOBAL] += n_merged_global
             _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, True, pileup[2])
             i = j
         nb = _write_fill(nh, out_t, out_e, out_k, buf_t, buf_e, buf_kw, nb)
