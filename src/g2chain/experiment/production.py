@@ -520,13 +520,12 @@ def _sort_bucket(t):
 
 
 @njit(inline="always", cache=True)
-def _order_by_calorimeter(h_t, h_k, nh, order, bucket_start, rank, calo_count, by_calo):
-    """Global time order of a fill's hits (``rank``), then a stable partition by calorimeter
+def _order_by_calorimeter(h_t, h_k, nh, order, bucket_start, calo_count, by_calo):
+    """Global time order of a fill's hits, then a stable partition by calorimeter
     (``by_calo``): each calorimeter's hits in time order, calorimeter after calorimeter."""
     _time_order(h_t, nh, bucket_start, order)
     calo_count[:] = 0
     for g in range(nh):
-        rank[order[g]] = g
         calo_count[h_k[order[g]] + 1] += 1
     for kk in range(N_CALOS):
         calo_count[kk + 1] += calo_count[kk]
@@ -538,8 +537,7 @@ def _order_by_calorimeter(h_t, h_k, nh, order, bucket_start, rank, calo_count, b
 
 
 @njit(inline="always", cache=True)
-def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, st, se, sx, sy, rt, out_k,
-                    q_calo, q_fine, q_fine2):
+def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, gain_lt, st, se, sx, sy, q_calo, q_fine, q_fine2):
     """The m hits of calorimeter k in time order, gain applied (long-term, in-fill sag with
     recovery, short-term sag after the previous hit), into st, se, sx, sy; their energies above
     the threshold summed into the energy-integrated (Q) readout. Returns the hits above 1 GeV and
@@ -559,8 +557,6 @@ def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, 
         e = h_e[idx] * g
         prev_t, prev_e = t, h_e[idx]
         st[q], se[q], sx[q], sy[q] = t, e, h_x[idx], h_y[idx]
-        rt[q] = rank[idx]
-        out_k[rank[idx]] = k
         n_1gev += 1 if e > 1.0 else 0
         n_counted += 1 if c.count_e_min < e < c.count_e_max and t > c.count_t_min else 0
         if e > c.q_threshold:
@@ -575,10 +571,12 @@ def _calibrate_hits(c, k, first, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, 
 
 
 @njit(inline="always", cache=True)
-def _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e):
+def _local_reconstruction(c, m, st, se, out_t, out_e, pos_t, pos_e):
     """Local reconstruction: hits closer in time than the resolving time merge (energy-weighted
-    time). Each positron is written at its seed hit's rank (out_t[0], out_e[0]) and listed in
-    pos_t, pos_e for the positron-level shadow window; returns their number and the merged hits'."""
+    time). Each positron is written at its seed hit (out_t[0], out_e[0]; -1 at the hits merged
+    into it) and listed in pos_t, pos_e for the positron-level shadow window; returns their
+    number and the merged hits'."""
+    out_e[0, :m] = -1.0
     nr = n_merged = 0
     q = 0
     while q < m:
@@ -589,10 +587,9 @@ def _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e):
             tw += se[r] * st[r]
             r += 1
         n_merged += r - q - 1
-        slot = int(rt[q])
-        out_t[0, slot] = tw / esum if esum > 0.0 else st[q]
-        out_e[0, slot] = max(esum, 0.0)
-        pos_t[nr] = out_t[0, slot]
+        out_t[0, q] = tw / esum if esum > 0.0 else st[q]
+        out_e[0, q] = max(esum, 0.0)
+        pos_t[nr] = out_t[0, q]
         pos_e[nr] = esum
         nr += 1
         q = r
@@ -600,10 +597,12 @@ def _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e):
 
 
 @njit(inline="always", cache=True)
-def _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e):
+def _global_reconstruction(c, m, st, se, sx, sy, used, out_t, out_e):
     """Global reconstruction: hits merge only if they are also close on the crystal face; each
-    positron is written at its seed hit's rank (out_t[1], out_e[1]). Returns the merged hits."""
+    positron is written at its seed hit (out_t[1], out_e[1]; -1 at the hits merged into another).
+    Returns the merged hits."""
     used[:m] = False
+    out_e[1, :m] = -1.0
     n_merged = 0
     for q in range(m):
         if used[q]:
@@ -617,9 +616,8 @@ def _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e):
                 tw += se[r] * st[r]
                 n_merged += 1
             r += 1
-        slot = int(rt[q])
-        out_t[1, slot] = tw / esum if esum > 0.0 else st[q]
-        out_e[1, slot] = max(esum, 0.0)
+        out_t[1, q] = tw / esum if esum > 0.0 else st[q]
+        out_e[1, q] = max(esum, 0.0)
     return n_merged
 
 
@@ -631,16 +629,15 @@ def _buffer_positron(buf_t, buf_e, buf_kw, nb, t, e, kw):
 
 
 @njit(inline="always", cache=True)
-def _write_fill(nh, out_t, out_e, out_k, buf_t, buf_e, buf_kw, nb):
-    """The fill's positrons into the write buffer (``_flush_positrons`` puts them in the
-    histograms); returns the buffer's new length. The two reconstructions differ only where hits
+def _write_calorimeter(k, m, out_t, out_e, buf_t, buf_e, buf_kw, nb):
+    """Calorimeter k's positrons of the fill into the write buffer (``_flush_positrons`` puts them
+    in the histograms, in time order); returns the buffer's new length. The two reconstructions differ only where hits
     merged: the global histograms are accumulated as local + (global - local), which halves the
     writes per hit (a hit merged into an earlier one keeps out_e = -1 there). ``buf_kw`` packs
     calorimeter, reconstruction and weight: k + N_CALOS (recon + 2 (weight < 0))."""
-    for g in range(nh):
+    for g in range(m):
         if out_e[0, g] < 0.0 and out_e[1, g] < 0.0:
             continue
-        k = out_k[g]
         if out_e[0, g] == out_e[1, g] and out_t[0, g] == out_t[1, g]:
             nb = _buffer_positron(buf_t, buf_e, buf_kw, nb, out_t[0, g], out_e[0, g], k)
         else:
@@ -705,18 +702,15 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
     se = np.empty(max_hits)
     sx = np.empty(max_hits)
     sy = np.empty(max_hits)
-    rt = np.empty(max_hits)
     pos_t = np.empty(max_hits)
     pos_e = np.empty(max_hits)
     used = np.zeros(max_hits, np.bool_)
     order = np.empty(max_hits, np.int64)  # the fill's hits in time order
     bucket_start = np.zeros(SORT_BUCKETS + 1, np.int64)
-    rank = np.empty(max_hits, np.int64)  # global time rank of each hit of the fill
     calo_count = np.zeros(N_CALOS + 1, np.int64)
     by_calo = np.empty(max_hits, np.int64)
     out_t = np.zeros((2, max_hits))
     out_e = np.zeros((2, max_hits))
-    out_k = np.empty(max_hits, np.int64)
     # the recorded positrons of many fills, waiting for _flush_positrons
     buf_size = WRITE_BUFFER + 3 * max_hits
     buf_t = np.empty(buf_size)
@@ -820,10 +814,9 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
         counters[C_DECAYED] += n_dec
         counters[C_TRACKED] += n_trk
         counters[C_ACCEPTED] += n_acc
-        # per-fill reconstruction, calorimeter by calorimeter in time order; reconstructed
-        # positrons are written at their seed hit's global rank so the histograms fill in time order
-        _order_by_calorimeter(h_t, h_k, nh, order, bucket_start, rank, calo_count, by_calo)
-        out_e[:, :nh] = -1.0
+        # per-fill reconstruction, calorimeter by calorimeter in time order; the reconstructed
+        # positrons wait in the write buffer, which fills the histograms in time order
+        _order_by_calorimeter(h_t, h_k, nh, order, bucket_start, calo_count, by_calo)
         i = 0
         while i < nh:
             k = h_k[by_calo[i]]
@@ -831,19 +824,19 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
             while j < nh and h_k[by_calo[j]] == k:
                 j += 1
             m = j - i
-            n_1gev, n_counted = _calibrate_hits(c, k, i, m, by_calo, h_t, h_e, h_x, h_y, rank, gain_lt, st, se, sx,
-                                                sy, rt, out_k, q_calo, q_fine, q_fine2)
-            nr, n_merged_local = _local_reconstruction(c, m, st, se, rt, out_t, out_e, pos_t, pos_e)
+            n_1gev, n_counted = _calibrate_hits(c, k, i, m, by_calo, h_t, h_e, h_x, h_y, gain_lt, st, se, sx, sy,
+                                                q_calo, q_fine, q_fine2)
+            nr, n_merged_local = _local_reconstruction(c, m, st, se, out_t, out_e, pos_t, pos_e)
             _shadow(pos_t, pos_e, sx, sy, nr, c.shadow_gap, c.tau_res, c.global_sep, False, pileup[0])
             _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, False, pileup[1])
-            n_merged_global = _global_reconstruction(c, m, st, se, sx, sy, rt, used, out_t, out_e)
+            n_merged_global = _global_reconstruction(c, m, st, se, sx, sy, used, out_t, out_e)
+            nb = _write_calorimeter(k, m, out_t, out_e, buf_t, buf_e, buf_kw, nb)
             counters[C_HITS_1GEV] += n_1gev
             counters[C_COUNTED] += n_counted
             counters[C_MERGED_LOCAL] += n_merged_local
             counters[C_MERGED_GLOBAL] += n_merged_global
             _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, True, pileup[2])
             i = j
-        nb = _write_fill(nh, out_t, out_e, out_k, buf_t, buf_e, buf_kw, nb)
         if nb > WRITE_BUFFER:
             _flush_positrons(nb, buf_t, buf_e, buf_kw, sorted_t, sorted_e, sorted_kw, buf_bucket, calo_hist, fine_hist,
                      fast_rot)
