@@ -63,7 +63,7 @@ T_TRUTH, N_T_TRUTH = binning.T_TRUTH_US, binning.N_T_TRUTH
 T_TRACK, N_T_TRACK = binning.T_TRACK_US, binning.N_T_TRACK
 N_XY, XY_MAX, XY_BIN = binning.N_XY_TRACK, binning.XY_TRACK_MAX_MM, binning.XY_TRACK_BIN_MM
 N_E = binning.N_E
-WRITE_BUFFER = 1 << 20  # positron records the write buffer holds (~350 fills' at 6000 muons a fill; 48 MB)
+WRITE_BUFFER = 1 << 20  # positrons the write buffer holds (~350 fills at 6000 muons; 16 MB with its sorted copy)
 SORT_BUCKETS = 4096  # time buckets of a fill's hit sort (_time_order)
 _BUCKETS_PER_US = SORT_BUCKETS / (N_T * T_BIN)
 N_TRUTH_ROWS = 8  # n, a_cos, a_sin, sum_ce, sum_cp, sum_field, sum_phase_kicker, sum_phase_esq
@@ -134,25 +134,52 @@ def _shadow(t, e, x, y, m, gap, width, sep, use_space, out):
             r += 1
 
 
+# A recorded positron waits in the write buffer as one int64 word of its histogram bins (LSB
+# first): fast-rotation bin + 1 (19 bits, 0: none), fine time bin (17 bits, all ones: none),
+# energy bin (6), calorimeter (5), reconstruction (1), negative weight (1), then from bit 49 the
+# 149 ns time bin (N_T: none), the flush's sort key.
+_FR_BITS, _TF_BITS, _EB_BITS, _K_BITS = 19, 17, 6, 5
+_TF_SHIFT = _FR_BITS
+_EB_SHIFT = _TF_SHIFT + _TF_BITS
+_K_SHIFT = _EB_SHIFT + _EB_BITS
+_RECON_SHIFT = _K_SHIFT + _K_BITS
+_NEG_SHIFT = _RECON_SHIFT + 1
+_TB_SHIFT = _NEG_SHIFT + 1
+_TF_NONE = (1 << _TF_BITS) - 1
+
+
 @njit(inline="always", cache=True)
-def _record_positron(recon, k, t, e, calo_hist, fine_hist, fast_rot, weight):
-    # time-major layouts: a fill written in time order sweeps memory forwards.
-    # recon 0 is the local reconstruction; recon 1 holds (global - local), see run_fills.
-    if t < 0.0:
-        return
-    eb = energy_bin(e)
-    tb = int(t / T_BIN)
-    if tb < N_T:
-        calo_hist[tb, recon, k, eb] += weight
+def _positron_word(recon, k, t, e, negative):
+    """The write-buffer word of a positron at time t >= 0 with energy e in calorimeter k's
+    reconstruction ``recon`` (0 local, 1 global - local: see ``_write_calorimeter``), counted -1
+    if ``negative``. Its bins are those the histograms have always used: time-major layouts."""
+    tb = min(int(t / T_BIN), N_T)
     tf = int(t / T_FINE)
-    if tf < N_T_FINE:
-        fine_hist[tf, recon, eb] += weight
-    if recon == 0 and e > E_FR and weight > 0:
+    fr = 0
+    if recon == 0 and e > E_FR and not negative:
         ta = t - _CALO_ALIGN[k]
         if ta >= 0.0:
             ir = int(ta / T_FR)
-            if ir < N_FR:
-                fast_rot[ir] += 1
+            fr = ir + 1 if ir < N_FR else 0
+    return ((tb << _TB_SHIFT) | (int(negative) << _NEG_SHIFT) | (recon << _RECON_SHIFT) | (k << _K_SHIFT)
+            | (energy_bin(e) << _EB_SHIFT) | ((tf if tf < N_T_FINE else _TF_NONE) << _TF_SHIFT) | fr)
+
+
+@njit(inline="always", cache=True)
+def _record_positron(word, calo_hist, fine_hist, fast_rot):
+    """A buffered positron (``_positron_word``) into the histograms."""
+    tb = word >> _TB_SHIFT
+    weight = -1 if (word >> _NEG_SHIFT) & 1 else 1
+    recon = (word >> _RECON_SHIFT) & 1
+    eb = (word >> _EB_SHIFT) & ((1 << _EB_BITS) - 1)
+    if tb < N_T:
+        calo_hist[tb, recon, (word >> _K_SHIFT) & ((1 << _K_BITS) - 1), eb] += weight
+    tf = (word >> _TF_SHIFT) & _TF_NONE
+    if tf != _TF_NONE:
+        fine_hist[tf, recon, eb] += weight
+    fr = word & ((1 << _FR_BITS) - 1)
+    if fr:
+        fast_rot[fr - 1] += 1
 
 
 # The steps of one muon and of one fill. Each is inlined into run_fills at Numba's IR level
@@ -622,63 +649,54 @@ def _global_reconstruction(c, m, st, se, sx, sy, used, out_t, out_e):
 
 
 @njit(inline="always", cache=True)
-def _buffer_positron(buf_t, buf_e, buf_kw, nb, t, e, kw):
-    """Append one positron to the write buffer; returns its new length."""
-    buf_t[nb], buf_e[nb], buf_kw[nb] = t, e, kw
+def _buffer_positron(buf, nb, recon, k, t, e, negative):
+    """Append one positron to the write buffer (nothing before t = 0); returns its new length."""
+    if t < 0.0:
+        return nb
+    buf[nb] = _positron_word(recon, k, t, e, negative)
     return nb + 1
 
 
 @njit(inline="always", cache=True)
-def _write_calorimeter(k, m, out_t, out_e, buf_t, buf_e, buf_kw, nb):
+def _write_calorimeter(k, m, out_t, out_e, buf, nb):
     """Calorimeter k's positrons of the fill into the write buffer (``_flush_positrons`` puts them
-    in the histograms, in time order); returns the buffer's new length. The two reconstructions differ only where hits
-    merged: the global histograms are accumulated as local + (global - local), which halves the
-    writes per hit (a hit merged into an earlier one keeps out_e = -1 there). ``buf_kw`` packs
-    calorimeter, reconstruction and weight: k + N_CALOS (recon + 2 (weight < 0))."""
+    in the histograms, in time order); returns the buffer's new length. The two reconstructions
+    differ only where hits merged: the global histograms are accumulated as local + (global -
+    local), which halves the writes per hit (a hit merged into an earlier one keeps out_e = -1
+    there)."""
     for g in range(m):
         if out_e[0, g] < 0.0 and out_e[1, g] < 0.0:
             continue
         if out_e[0, g] == out_e[1, g] and out_t[0, g] == out_t[1, g]:
-            nb = _buffer_positron(buf_t, buf_e, buf_kw, nb, out_t[0, g], out_e[0, g], k)
+            nb = _buffer_positron(buf, nb, 0, k, out_t[0, g], out_e[0, g], False)
         else:
             if out_e[0, g] >= 0.0:
-                nb = _buffer_positron(buf_t, buf_e, buf_kw, nb, out_t[0, g], out_e[0, g], k)
-                nb = _buffer_positron(buf_t, buf_e, buf_kw, nb, out_t[0, g], out_e[0, g], k + 3 * N_CALOS)
+                nb = _buffer_positron(buf, nb, 0, k, out_t[0, g], out_e[0, g], False)
+                nb = _buffer_positron(buf, nb, 1, k, out_t[0, g], out_e[0, g], True)
             if out_e[1, g] >= 0.0:
-                nb = _buffer_positron(buf_t, buf_e, buf_kw, nb, out_t[1, g], out_e[1, g], k + N_CALOS)
+                nb = _buffer_positron(buf, nb, 1, k, out_t[1, g], out_e[1, g], False)
     return nb
 
 
-@njit(inline="always", cache=True)
-def _write_bucket(t):
-    """A buffered positron's 149 ns time bin, N_T for every later time (the flush's sort key)."""
-    return min(max(int(t / T_BIN), 0), N_T)
-
-
 @njit(cache=True)
-def _flush_positrons(nb, buf_t, buf_e, buf_kw, sorted_t, sorted_e, sorted_kw, bucket_start, calo_hist, fine_hist,
-                     fast_rot):
+def _flush_positrons(nb, buf, sorted_buf, bucket_start, calo_hist, fine_hist, fast_rot):
     """The buffered positrons of many fills into the histograms, in order of their 149 ns time
-    bin: a counting sort moves them into ``sorted_*``, then one forward sweep writes them. Each
-    bin's row of calo_hist (7.7 kB), its fine bins and its fast-rotation bins are then hot for the
-    ~200 positrons of a buffer that fall in it, where a fill's ~3e3 positrons, spread over all
-    4700 rows, missed the cache at nearly every write. Integer counts: the order of the additions
-    changes no bit of the histograms."""
+    bin: a counting sort moves their words into ``sorted_buf``, then one forward sweep writes
+    them. Each bin's row of calo_hist (7.7 kB), its fine bins and its fast-rotation bins are then
+    hot for the ~200 positrons of a buffer that fall in it, where a fill's ~3e3 positrons, spread
+    over all 4700 rows, missed the cache at nearly every write. Integer counts: the order of the
+    additions changes no bit of the histograms."""
     bucket_start[:] = 0
     for i in range(nb):
-        bucket_start[_write_bucket(buf_t[i]) + 1] += 1
+        bucket_start[(buf[i] >> _TB_SHIFT) + 1] += 1
     for b in range(N_T + 1):
         bucket_start[b + 1] += bucket_start[b]
     for i in range(nb):
-        b = _write_bucket(buf_t[i])
-        j = bucket_start[b]
-        sorted_t[j], sorted_e[j], sorted_kw[j] = buf_t[i], buf_e[i], buf_kw[i]
-        bucket_start[b] = j + 1
+        b = buf[i] >> _TB_SHIFT
+        sorted_buf[bucket_start[b]] = buf[i]
+        bucket_start[b] += 1
     for j in range(nb):
-        kw = sorted_kw[j]
-        recon = (kw // N_CALOS) & 1
-        weight = -1 if kw >= 3 * N_CALOS else 1
-        _record_positron(recon, kw % N_CALOS, sorted_t[j], sorted_e[j], calo_hist, fine_hist, fast_rot, weight)
+        _record_positron(sorted_buf[j], calo_hist, fine_hist, fast_rot)
 
 
 # fastmath: FMA contraction and reassociation (+5 %); nothing here relies on NaN or inf semantics.
@@ -713,12 +731,8 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
     out_e = np.zeros((2, max_hits))
     # the recorded positrons of many fills, waiting for _flush_positrons
     buf_size = WRITE_BUFFER + 3 * max_hits
-    buf_t = np.empty(buf_size)
-    buf_e = np.empty(buf_size)
-    buf_kw = np.empty(buf_size, np.int64)
-    sorted_t = np.empty(buf_size)
-    sorted_e = np.empty(buf_size)
-    sorted_kw = np.empty(buf_size, np.int64)
+    buf = np.empty(buf_size, np.int64)
+    sorted_buf = np.empty(buf_size, np.int64)
     buf_bucket = np.zeros(N_T + 2, np.int64)
     nb = 0
     blk = np.empty(N_BLOCK_ROWS * MUON_BLOCK)  # a muon block: its uniforms and its state by stage
@@ -830,7 +844,7 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
             _shadow(pos_t, pos_e, sx, sy, nr, c.shadow_gap, c.tau_res, c.global_sep, False, pileup[0])
             _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, False, pileup[1])
             n_merged_global = _global_reconstruction(c, m, st, se, sx, sy, used, out_t, out_e)
-            nb = _write_calorimeter(k, m, out_t, out_e, buf_t, buf_e, buf_kw, nb)
+            nb = _write_calorimeter(k, m, out_t, out_e, buf, nb)
             counters[C_HITS_1GEV] += n_1gev
             counters[C_COUNTED] += n_counted
             counters[C_MERGED_LOCAL] += n_merged_local
@@ -838,12 +852,10 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
             _shadow(st, se, sx, sy, m, c.shadow_gap, c.tau_res, c.global_sep, True, pileup[2])
             i = j
         if nb > WRITE_BUFFER:
-            _flush_positrons(nb, buf_t, buf_e, buf_kw, sorted_t, sorted_e, sorted_kw, buf_bucket, calo_hist, fine_hist,
-                     fast_rot)
+            _flush_positrons(nb, buf, sorted_buf, buf_bucket, calo_hist, fine_hist, fast_rot)
             nb = 0
         counters[C_FILLS] += 1
-    _flush_positrons(nb, buf_t, buf_e, buf_kw, sorted_t, sorted_e, sorted_kw, buf_bucket, calo_hist, fine_hist,
-                     fast_rot)
+    _flush_positrons(nb, buf, sorted_buf, buf_bucket, calo_hist, fine_hist, fast_rot)
 
 
 def allocate_views() -> dict:
