@@ -220,30 +220,11 @@ def orbit_field_fraction(g, u, qx, qy):
 
 
 @njit(inline="always", cache=True)
-def orbit_field_fraction_block(g, u, qx, qy, nb, out, acc, qx_pow, qy_pow):
-    """``orbit_field_fraction`` for nb muons at once (out[:nb]), term by term over the block, so
-    that each pass is a loop LLVM vectorizes (``acc``, ``qx_pow``, ``qy_pow``: scratch rows)."""
+def orbit_field_fraction_block(g, u, qx, qy, nb, out):
+    """``orbit_field_fraction`` for nb muons at once (out[:nb]): LLVM unrolls the polynomial's
+    constant loops and vectorizes the loop over the muons (about 1 ns a muon)."""
     for i in range(nb):
-        out[i] = 0.0
-        qy_pow[i] = 1.0
-    idx = 0
-    for r in range(4):
-        for i in range(nb):
-            qx_pow[i] = 1.0
-        for q in range(4 - r):
-            deg = MAX_DEGREE - 2 * q - 2 * r
-            for i in range(nb):
-                acc[i] = 0.0
-            for p in range(deg, -1, -1):
-                gp = g[idx + p]
-                for i in range(nb):
-                    acc[i] = acc[i] * u[i] + gp
-            idx += deg + 1
-            for i in range(nb):
-                out[i] += acc[i] * qx_pow[i] * qy_pow[i]
-                qx_pow[i] *= qx[i]
-        for i in range(nb):
-            qy_pow[i] *= qy[i]
+        out[i] = orbit_field_fraction(g, u[i], qx[i], qy[i])
 
 
 @njit(inline="always", cache=True)

@@ -345,12 +345,12 @@ def _accumulate_truth(truth, cell, a_cos, a_sin, ce, cp, eps_b, phi_k, phi_q):
 # state between the stages (rows W_*):
 MUON_BLOCK = 512
 N_UNIFORM_ROWS = 15
-N_BLOCK_ROWS = N_UNIFORM_ROWS + 34
+N_BLOCK_ROWS = N_UNIFORM_ROWS + 31
 (U_INJECT, U_T0, U_DELTA, U_X, U_PX, U_Y, U_PY, U_DECAY, U_LOSS, U_TRIPLE, U_TUNE, U_ENERGY, U_ACCEPT,
  U_E_RES, U_X_FACE,
  W_T0, W_DELTA, W_RHO2, W_CE, W_CP, W_TDEC, W_TLOSS, W_X, W_Y, W_AZIMUTH, W_U, W_QX,
  W_QY, W_EPS_B, W_PHI_K, W_PHI_Q, W_YFRAC, W_CALO, W_COD_INDEX, W_THIT, W_EDEP, W_XFACE, W_ACOS,
- W_ASIN, W_TMP1, W_TMP2, W_TMP3, W_TABLE_ROW, W_TABLE_X, W_DPHASE, W_NEAR_TRACKER, W_TRUTH_CELL, W_KAPPA,
+ W_ASIN, W_TABLE_ROW, W_TABLE_X, W_DPHASE, W_NEAR_TRACKER, W_TRUTH_CELL, W_KAPPA,
  W_FATE) = (
     row * MUON_BLOCK for row in range(N_BLOCK_ROWS))
 
@@ -764,7 +764,7 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
             _muon_orbits(c, blk, m_b, sqrt_1mn, sqrt_n, rho_scrape)
             _closed_orbit(fld.x_cod, blk, m_b)
             orbit_field_fraction_block(g_fill, _row(blk, W_U), _row(blk, W_QX), _row(blk, W_QY), m_b,
-                                       _row(blk, W_EPS_B), _row(blk, W_TMP1), _row(blk, W_TMP2), _row(blk, W_TMP3))
+                                       _row(blk, W_EPS_B))
             _transient_phases(tr_kick, tr_esq, blk, m_b)
             _muon_spin(c, blk, m_b, tables.shape[1] - 1)
             _energy_lookup(tables, blk, m_b)
