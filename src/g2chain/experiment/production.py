@@ -175,10 +175,10 @@ def _record_positron(word, calo_hist, fine_hist, fast_rot_1):
     recon = (word >> _RECON_SHIFT) & 1
     eb = (word >> _EB_SHIFT) & ((1 << _EB_BITS) - 1)
     if tb < N_T:
-        calo_hist[tb, recon, (word >> _K_SHIFT) & ((1 << _K_BITS) - 1), eb] += weight
+        calo_hist[recon, tb, (word >> _K_SHIFT) & ((1 << _K_BITS) - 1), eb] += weight
     tf = (word >> _TF_SHIFT) & _TF_NONE
     if tf != _TF_NONE:
-        fine_hist[tf, recon, eb] += weight
+        fine_hist[recon, tf, eb] += weight
     fast_rot_1[word & ((1 << _FR_BITS) - 1)] += 1
 
 
@@ -691,7 +691,7 @@ def _write_calorimeter(k, m, out_t, out_e, buf, nb):
 def _flush_positrons(nb, buf, sorted_buf, bucket_start, calo_hist, fine_hist, fast_rot_1):
     """The buffered positrons of many fills into the histograms, in order of their 149 ns time
     bin: a counting sort moves their words into ``sorted_buf``, then one forward sweep writes
-    them. Each bin's row of calo_hist (7.7 kB), its fine bins and its fast-rotation bins are then
+    them. Each bin's row of calo_hist (3.8 kB), its fine bins and its fast-rotation bins are then
     hot for the ~200 positrons of a buffer that fall in it, where a fill's ~3e3 positrons, spread
     over all 4700 rows, missed the cache at nearly every write. Integer counts: the order of the
     additions changes no bit of the histograms."""
@@ -874,9 +874,10 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
 def allocate_views() -> dict:
     """Zeroed accumulators of every recorded and sealed view."""
     return {
-        # time-major while accumulating (see _record_positron); stored as [recon, calo, E, t]
-        "calo_hist": np.zeros((N_T, 2, N_CALOS, N_E), np.int32),
-        "fine_hist": np.zeros((N_T_FINE, 2, N_E), np.int32),
+        # [recon, t, ...] while accumulating (_flush_positrons sweeps the local reconstruction's
+        # rows in time order; recon 1, global - local, is rarely written); stored as [recon, calo, E, t]
+        "calo_hist": np.zeros((2, N_T, N_CALOS, N_E), np.int32),
+        "fine_hist": np.zeros((2, N_T_FINE, N_E), np.int32),
         "q_calo": np.zeros((N_CALOS, N_TQ)),
         "q_fine": np.zeros(N_TQF),
         "q_fine2": np.zeros(N_TQF),
@@ -949,9 +950,9 @@ def simulate_chunk(cond, field: MuonField, positrons: float, seed: int, dataset_
     views.update(_laser_records(cond, gain_lt, n_fills, detector_cfg, rng))
     views["gain_lt"] = gain_lt
     for name in ("calo_hist", "fine_hist"):
-        views[name][:, 1] += views[name][:, 0]  # global = local + (global - local)
-    views["calo_hist"] = np.ascontiguousarray(views["calo_hist"].transpose(1, 2, 3, 0))
-    views["fine_hist"] = np.ascontiguousarray(views["fine_hist"].transpose(1, 2, 0))
+        views[name][1] += views[name][0]  # global = local + (global - local)
+    views["calo_hist"] = np.ascontiguousarray(views["calo_hist"].transpose(0, 2, 3, 1))
+    views["fine_hist"] = np.ascontiguousarray(views["fine_hist"].transpose(0, 2, 1))
     views["truth"] = np.ascontiguousarray(views["truth"].transpose(2, 1, 0))
     return views
 
