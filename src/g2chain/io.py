@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -117,6 +118,34 @@ def read_h5(path, kind: str | None = None, names=None) -> tuple[dict, dict]:
             except OSError as exc:
                 raise DataFileError(f"{path}: dataset '{name}' unreadable ({exc})") from None
     return out, attrs
+
+
+class H5Views(Mapping):
+    """The datasets of a g2chain HDF5 file as a read-only mapping, each read when first asked for:
+    an analysis that needs a few of a file's views does not decompress the others. The file is
+    checked as ``read_h5`` checks it when the mapping is made; ``attrs`` holds its root attributes."""
+
+    def __init__(self, path, kind: str | None = None):
+        self.path = Path(path)
+        _, self.attrs = read_h5(self.path, kind, names=[])
+        with h5py.File(self.path, "r") as f:
+            names = []
+            f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+        self._names = names
+        self._read = {}
+
+    def __getitem__(self, name):
+        if name not in self._read:
+            if name not in self._names:
+                raise KeyError(f"{self.path}: no dataset '{name}'")
+            self._read[name] = read_h5(self.path, names=[name])[0][name]
+        return self._read[name]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self):
+        return len(self._names)
 
 
 def write_json(path, obj: dict):

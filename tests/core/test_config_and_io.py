@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from g2chain.config import ConfigError, validate_config
-from g2chain.io import DataFileError, read_h5, write_h5
+from g2chain.io import DataFileError, H5Views, read_h5, write_h5
 
 from ..conftest import SCHEMA
 from ..helpers import config_merged
@@ -69,6 +69,18 @@ def test_truncated_and_foreign_hdf5_name_the_file(tmp_path):
         assert str(path) in str(exc.value) and "\n" not in str(exc.value)
     with pytest.raises(DataFileError, match="expected a 'trackers' file"):
         read_h5(good, kind="trackers")
+
+
+def test_lazy_views_read_what_read_h5_reads_and_check_the_file_first(tmp_path):
+    path = tmp_path / "c.h5"
+    write_h5(path, {"a/x": (np.arange(5000.0), "us"), "b": (np.arange(3), "counts")}, kind="calorimeters")
+    views = H5Views(path, kind="calorimeters")
+    assert sorted(views) == ["a/x", "b"] and "b" in views and len(views) == 2
+    np.testing.assert_array_equal(views["a/x"], read_h5(path)[0]["a/x"])
+    with pytest.raises(KeyError, match="no dataset 'c'"):
+        views["c"]
+    with pytest.raises(DataFileError, match="expected a 'trackers' file"):
+        H5Views(path, kind="trackers")
 
 
 def test_cli_show_lists_datasets_units_and_json_keys(tmp_path, capsys):

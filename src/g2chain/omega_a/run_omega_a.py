@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..blinding import software_offset_ppm
-from ..io import read_h5, read_json, write_json
+from ..io import H5Views, read_h5, read_json, write_json
 from .analysis_fit import fit_analysis, result_record
 from .groups import analysis_spec, load_groups
 from .wiggle import build_wiggle
@@ -30,7 +30,7 @@ def run_analysis(cfg: dict, dataset: str, analysis: str, calorimeters_path, lost
 
 def _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, groups_path, schema_path):
     spec = analysis_spec(load_groups(groups_path, schema_path), analysis, dataset)
-    calo, _ = read_h5(calorimeters_path, kind="calorimeters")
+    calo = H5Views(calorimeters_path, kind="calorimeters")  # an analysis reads a few of its views
     loss, _ = read_h5(lost_muons_path, kind="lost_muons")
     return spec, calo, loss
 
