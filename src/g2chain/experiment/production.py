@@ -871,6 +871,15 @@ def run_fills(c, fld, tables, s, lanes, target, gain_lt, kappa_calo, calo_hist, 
     fast_rot += fast_rot_1[1:]
 
 
+def _zeros_aligned(shape, dtype=np.float64, align: int = 64) -> np.ndarray:
+    """np.zeros(shape, dtype) starting on an ``align``-byte boundary (numpy's large arrays start
+    16 bytes past a page: a positron's eight truth rows would straddle two cache lines)."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    raw = np.zeros(nbytes + align, np.uint8)
+    start = -raw.ctypes.data % align
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
 def allocate_views() -> dict:
     """Zeroed accumulators of every recorded and sealed view."""
     return {
@@ -887,7 +896,7 @@ def allocate_views() -> dict:
         "lost": np.zeros(N_T, np.int32),
         # [t, E, row] while accumulating (a positron's eight rows in one cache line); stored as
         # [row, E, t]
-        "truth": np.zeros((N_T_TRUTH, N_E, N_TRUTH_ROWS)),
+        "truth": _zeros_aligned((N_T_TRUTH, N_E, N_TRUTH_ROWS)),
         "truth_lost": np.zeros(N_T),
         "counters": np.zeros(N_COUNTERS),
     }
