@@ -882,14 +882,15 @@ def _zeros_aligned(shape, dtype=np.float64, align: int = 64) -> np.ndarray:
 
 def allocate_views() -> dict:
     """Zeroed accumulators of every recorded and sealed view."""
+    q_fine_sums = _zeros_aligned((N_TQF, 2))  # [t, (sum E, sum E^2)]: a hit's two sums on one cache line
     return {
         # [recon, t, ...] while accumulating (_flush_positrons sweeps the local reconstruction's
         # rows in time order; recon 1, global - local, is rarely written); stored as [recon, calo, E, t]
         "calo_hist": np.zeros((2, N_T, N_CALOS, N_E), np.int32),
         "fine_hist": np.zeros((2, N_T_FINE, N_E), np.int32),
         "q_calo": np.zeros((N_CALOS, N_TQ)),
-        "q_fine": np.zeros(N_TQF),
-        "q_fine2": np.zeros(N_TQF),
+        "q_fine": q_fine_sums[:, 0],
+        "q_fine2": q_fine_sums[:, 1],
         "pileup": np.zeros((3, 5, N_E, N_T), np.int32),
         "fast_rot": np.zeros(N_FR, np.int32),
         "tracker": np.zeros((2, N_T_TRACK, N_XY, N_XY), np.int32),
@@ -958,6 +959,7 @@ def simulate_chunk(cond, field: MuonField, positrons: float, seed: int, dataset_
     _add_pedestal(views, n_fills, detector_cfg, rng)
     views.update(_laser_records(cond, gain_lt, n_fills, detector_cfg, rng))
     views["gain_lt"] = gain_lt
+    views["q_fine"], views["q_fine2"] = np.ascontiguousarray(views["q_fine"]), np.ascontiguousarray(views["q_fine2"])
     for name in ("calo_hist", "fine_hist"):
         views[name][1] += views[name][0]  # global = local + (global - local)
     views["calo_hist"] = np.ascontiguousarray(views["calo_hist"].transpose(0, 2, 3, 1))
