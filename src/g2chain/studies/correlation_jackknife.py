@@ -134,11 +134,21 @@ def delete_one(total: dict, chunk: dict, k: int, pedestal_noise_gev: float) -> t
     rest = {name: total[name] - chunk[name] for name in _additive(total)}
     for name in MEAN_VIEWS:
         rest[name] = (n * total[name] - chunk[name]) / (n - 1)
-    longterm = list(np.delete(total["laser_longterm"], k, axis=0))
-    calo = {name: v[0] for name, v in experiment_files.experiment_datasets(rest, longterm,
+    return _analysis_views(rest, list(np.delete(total["laser_longterm"], k, axis=0)), pedestal_noise_gev)
+
+
+def whole_study(total: dict, pedestal_noise_gev: float) -> tuple[dict, dict, dict]:
+    """The whole study production in ``delete_one``'s form."""
+    views = {name: total[name] for name in _additive(total)}
+    views.update({name: total[name] for name in MEAN_VIEWS})
+    return _analysis_views(views, list(total["laser_longterm"]), pedestal_noise_gev)
+
+
+def _analysis_views(views: dict, longterm: list, pedestal_noise_gev: float) -> tuple[dict, dict, dict]:
+    calo = {name: v[0] for name, v in experiment_files.experiment_datasets(views, longterm,
                                                                           pedestal_noise_gev).items()}
-    loss = {name: v[0] for name, v in experiment_files.loss_datasets(rest).items()}
-    randomized = {name.removeprefix("randomized_"): rest[name].astype(float) for name in rest
+    loss = {name: v[0] for name, v in experiment_files.loss_datasets(views).items()}
+    randomized = {name.removeprefix("randomized_"): views[name].astype(float) for name in views
                   if name.startswith("randomized_")}
     return calo, loss, randomized
 
@@ -158,10 +168,15 @@ def run_jackknife_job(cfg: dict, job: int, groups_path, total_path, chunks_path,
     stacked = read_stacked(chunks_path)
     progress = Progress(log_path, f"correlation jackknife, job {job}", len(stacked["chunk"]), "samples",
                         interval_s=0.0, fresh=True)
+    # each analysis fitted once on the whole production; every delete-one sample (63/64 of it)
+    # starts from that fit with its parameter set (the systematic refits' warm start) instead of
+    # staging from the seeds again
+    whole = {}
+    analyse_trial(study, groups, dataset, names, *whole_study(total, noise), fits_out=whole)
     samples = {}
     for row, k in enumerate(stacked["chunk"].tolist()):
         calo, loss, randomized = delete_one(total, {name: stacked[name][row] for name in stacked}, k, noise)
-        samples[str(k)] = analyse_trial(study, groups, dataset, names, calo, loss, randomized)
+        samples[str(k)] = analyse_trial(study, groups, dataset, names, calo, loss, randomized, reuse=whole)
         progress.update(row + 1)
     elapsed = time.perf_counter() - start
     n = int(total["n_chunks"])

@@ -52,10 +52,12 @@ def correlation_trial(cfg: dict, groups: dict, dataset: str, names, positrons: f
 
 
 def analyse_trial(cfg: dict, groups: dict, dataset: str, names, calo: dict, loss: dict,
-                  randomized: dict | None = None) -> dict:
+                  randomized: dict | None = None, reuse: dict | None = None, fits_out: dict | None = None) -> dict:
     """Every analysis in ``names`` on one production's views (see ``correlation_trial``);
     ``randomized`` {group: counts}: the groups' +-T_c/2 randomized [energy x time] counts to use
-    instead of drawing them (the jackknife's, ``correlation_jackknife``)."""
+    instead of drawing them (the jackknife's, ``correlation_jackknife``). ``reuse`` {analysis:
+    FitResult}: start each analysis' fit from it with its parameter set (``fit_analysis``'s
+    reuse) instead of staging it; ``fits_out``: a dict that receives each analysis' full fit."""
     field_index = float(cfg["datasets"][dataset]["field_index"])
     out = {}
     for name in names:
@@ -63,8 +65,10 @@ def analyse_trial(cfg: dict, groups: dict, dataset: str, names, calo: dict, loss
         given = {0: randomized[spec.group]} if randomized and spec.group in randomized else None
         try:
             fits = fit_analysis(build_wiggle(calo, spec, randomized=given), spec, field_index, loss["time_edges"],
-                                loss["triple_coincidences"])
+                                loss["triple_coincidences"], reuse=(reuse or {}).get(name))
             out[name] = {"R_ppm": float(fits.full.values["R"]), "R_err_ppm": float(fits.full.errors["R"])}
+            if fits_out is not None:
+                fits_out[name] = fits.full
         except (ValueError, RuntimeError) as exc:
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
     return out
