@@ -106,10 +106,7 @@ def read_h5(path, kind: str | None = None, names=None) -> tuple[dict, dict]:
             raise DataFileError(f"{path}: expected a '{kind}' file, found '{f.attrs.get('kind')}'")
         attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
         out = {}
-        wanted = names
-        if wanted is None:
-            wanted = []
-            f.visititems(lambda n, o: wanted.append(n) if isinstance(o, h5py.Dataset) else None)
+        wanted = _dataset_names(f) if names is None else names
         for name in wanted:
             if name not in f:
                 raise DataFileError(f"{path}: missing dataset '{name}'")
@@ -118,6 +115,13 @@ def read_h5(path, kind: str | None = None, names=None) -> tuple[dict, dict]:
             except OSError as exc:
                 raise DataFileError(f"{path}: dataset '{name}' unreadable ({exc})") from None
     return out, attrs
+
+
+def _dataset_names(f) -> list:
+    """Every dataset's path in an open HDF5 file, in the file's order."""
+    names = []
+    f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+    return names
 
 
 class H5Views(Mapping):
@@ -129,9 +133,7 @@ class H5Views(Mapping):
         self.path = Path(path)
         _, self.attrs = read_h5(self.path, kind, names=[])
         with h5py.File(self.path, "r") as f:
-            names = []
-            f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
-        self._names = names
+            self._names = _dataset_names(f)
         self._read = {}
 
     def __getitem__(self, name):

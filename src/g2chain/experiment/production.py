@@ -300,7 +300,8 @@ def calorimeter_acceptance(c, kappa_calo, calo, yfrac, xn, yn):
 
 @njit(inline="always", cache=True)
 def _acceptance(c, kappa, yfrac, xn, yn):
-    """``calorimeter_acceptance`` with the calorimeter's radial slope ``kappa`` looked up."""
+    """``calorimeter_acceptance`` given the calorimeter's radial slope ``kappa`` (the block's
+    vector stage gathers it in a loop of its own)."""
     return (
         c.acc_scale
         * (c.acc_low + (1.0 - c.acc_low) * yfrac)
