@@ -19,7 +19,8 @@ SRC = ROOT / "src"
 SCRIPTS = ROOT / "workflow" / "scripts"
 
 CORE = {"g2chain", "g2chain.constants", "g2chain.units", "g2chain.io", "g2chain.config", "g2chain.blinding",
-        "g2chain.progress", "g2chain.seeds", "g2chain.numerics", "g2chain.provenance"}
+        "g2chain.progress", "g2chain.seeds", "g2chain.numerics", "g2chain.provenance",
+        "g2chain.workers"}
 BRANCHES = ("omega_a", "field", "beam_dynamics")
 
 # What each layer may import besides the core (and itself). Whatever is not listed is refused.

@@ -21,7 +21,7 @@ BRANCHES = {
     "experiment": ("experiment: the toy and its sealed truth", "#e8f0fb",
                    ["field_world", "world", "simulate_chunk", "merge", "measure_field", "beam_truth", "summary_plot"]),
     "omega_a": ("omega_a: 19 analyses, systematics, correlations, average (Sec. IV)", "#eaf7ee",
-                ["omega_a_fit", "omega_a_scans", "relative_unblind", "omega_a_correlations",
+                ["omega_a_dataset_fits", "omega_a_dataset_scans", "relative_unblind", "omega_a_correlations",
                  "omega_a_dataset_average", "omega_a_average"]),
     "studies": ("studies: the correlation study on its own world", "#eef3f5",
                 ["omega_a_correlation_chunks", "omega_a_correlation_total", "omega_a_correlation_trials"]),

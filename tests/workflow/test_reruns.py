@@ -20,15 +20,15 @@ COMBINATION = {"combine", "unblind", "closure", "paper_comparison"}
 AFTER_AVERAGE = {"omega_a_dataset_average", "omega_a_average", *COMBINATION}
 # a fresh production reruns every rule but the two correlation steps (their study has its own world)
 PRODUCTION_ON = {"field_world", "measure_field", "world", "simulate_chunk", "merge", "beam_truth", "summary_plot",
-                 "omega_a_fit", "omega_a_scans", "relative_unblind", "field_analysis", "beam_dynamics_analysis",
-                 *AFTER_AVERAGE}
+                 "omega_a_dataset_fits", "omega_a_dataset_scans", "relative_unblind", "field_analysis",
+                 "beam_dynamics_analysis", *AFTER_AVERAGE}
 # (the study's chunk files are temporary: whatever reruns the jackknife samples reproduces them)
 TRIALS = {"omega_a_correlation_chunks", "omega_a_correlation_total", "omega_a_correlation_trials",
           "omega_a_correlations"}
 # the blinds and the truth make a new world but leave the field world as it is
 NEW_WORLD = PRODUCTION_ON - {"field_world", "measure_field"}
 # the rules whose scripts run omega_a/run_omega_a.py, which needs omega_a/average.py, and what follows
-OMEGA_A_CODE = {"omega_a_fit", "omega_a_scans", "relative_unblind", *TRIALS, *AFTER_AVERAGE}
+OMEGA_A_CODE = {"omega_a_dataset_fits", "omega_a_dataset_scans", "relative_unblind", *TRIALS, *AFTER_AVERAGE}
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,8 @@ def planned(work, *args) -> set:
     # the three stale cases of issue 20
     ("omega_a_average={analyses: [I-A]}", AFTER_AVERAGE),
     # (the scans and the relative unblinding read the fit records: they follow them)
-    ("omega_a_systematics={slow_term_step: 5.0e-3}", {"omega_a_fit", "omega_a_scans", "relative_unblind",
-                                                      *AFTER_AVERAGE}),
+    ("omega_a_systematics={slow_term_step: 5.0e-3}", {"omega_a_dataset_fits", "omega_a_dataset_scans",
+                                                      "relative_unblind", *AFTER_AVERAGE}),
     ("omega_a_correlations={seed_offset: 7000}", TRIALS | AFTER_AVERAGE),
     # the seed makes new worlds: the production and the correlation study
     ("seed=7", PRODUCTION_ON | TRIALS),
@@ -74,7 +74,7 @@ def planned(work, *args) -> set:
     ("production={intensity_rms: 0.12}", NEW_WORLD | TRIALS),
     # one dataset (not the study's): its chain only (the ci targets scan run2 alone), with its
     # field measurement: the kick sets the kicker's eddy field the magnetometer traces
-    ("datasets={run3b: {kicker_kV: 150}}", (NEW_WORLD - {"omega_a_scans"}) | {"measure_field"}),
+    ("datasets={run3b: {kicker_kV: 150}}", (NEW_WORLD - {"omega_a_dataset_scans"}) | {"measure_field"}),
     ("field={daily_cycle_ppm: 0.5}", PRODUCTION_ON | TRIALS),  # a world key
     # a measurement key: the field measurements and analysis only (README, "Change a condition")
     ("field={trolley_interval_days: 6}", {"measure_field", "field_analysis", *COMBINATION}),

@@ -23,6 +23,7 @@ from g2chain.studies.correlation_trials import correlation_jobs, study_method
 try:
     GROUPS = load_groups("config/groups.yaml", Path(workflow.basedir) / "schemas" / "groups.schema.yaml", DATASETS)
     ANALYSES = analysis_names(GROUPS)
+    SCANNED = [a for a in ANALYSES if a.split("-")[1] in ("T", "A")]  # the event-based analyses' scans
     unknown = [a for a in config["omega_a_average"]["analyses"] if a not in ANALYSES]
     if unknown:
         raise ConfigError(f"config error: omega_a_average.analyses: unknown analysis {', '.join(unknown)} "
@@ -62,10 +63,9 @@ def experiment_outputs():
 
 def omega_a_outputs():
     """Every analysis's result, the scans of the event-based T and A analyses, the comparisons."""
-    scanned = [a for a in ANALYSES if a.split("-")[1] in ("T", "A")]
     return (
         expand("results/{dataset}/analysis/omega_a/{analysis}.json", dataset=DATASETS, analysis=ANALYSES)
-        + expand("results/{dataset}/analysis/omega_a/{analysis}.scans.json", dataset=DATASETS, analysis=scanned)
+        + expand("results/{dataset}/analysis/omega_a/{analysis}.scans.json", dataset=DATASETS, analysis=SCANNED)
         + expand("results/{dataset}/analysis/omega_a/comparison.png", dataset=DATASETS)
     )
 
