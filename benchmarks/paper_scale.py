@@ -4,7 +4,8 @@
                                      [--paper-config config/paper.yaml]
 
 Reads the Snakemake log of the run (the newest under WORKDIR/.snakemake/log by default) for each
-job's wall time (one core per job: every rule here is single-threaded), groups them by rule and
+job's core time (its wall time times the threads Snakemake gave it: the dataset fits and scans run
+that many workers; every other rule is single-threaded), groups them by rule and
 scales each rule to the full Run-2/3 statistics of Table I as config/paper.yaml runs them
 (69.7e9 positrons counted Table I's way, 1-3 GeV after 30 us, in the chunks that config sets)
 by how its work grows:
@@ -32,20 +33,24 @@ CHUNK_LINE = re.compile(r"chunk \d+/\d+: [\d.e+]+ e\+ > 1 GeV in [\d.e+]+ fills,
 
 
 def job_times(log_text: str) -> dict[str, list[float]]:
-    """{rule: [wall seconds of each job]} from a Snakemake log (timestamps at 1 s)."""
+    """{rule: [core seconds of each job]} from a Snakemake log (timestamps at 1 s): wall time times
+    the job's threads (the "threads:" line Snakemake prints for a job given more than one)."""
     stamp, rule, start = None, None, {}
     times = collections.defaultdict(list)
     for line in log_text.splitlines():
         if m := re.match(r"\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]", line):
             stamp = datetime.datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y")
         elif m := re.match(r"(?:local)?rule (\w+):", line):
-            rule = m.group(1)
+            rule, job = m.group(1), None
         elif (m := re.match(r"\s+jobid: (\d+)", line)) and rule:
-            start[m.group(1)] = (rule, stamp)
+            job = m.group(1)
+            start[job] = [rule, stamp, 1]
             rule = None
+        elif (m := re.match(r"\s+threads: (\d+)", line)) and job in start:
+            start[job][2] = int(m.group(1))
         elif (m := re.match(r"Finished jobid: (\d+)", line)) and m.group(1) in start:
-            name, t0 = start.pop(m.group(1))
-            times[name].append((stamp - t0).total_seconds())
+            name, t0, threads = start.pop(m.group(1))
+            times[name].append((stamp - t0).total_seconds() * threads)
     return dict(times)
 
 
