@@ -29,8 +29,7 @@ def run_analysis(cfg: dict, dataset: str, analysis: str, calorimeters_path, lost
 
 
 def _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, groups_path, schema_path):
-    spec = analysis_spec(load_groups(groups_path, schema_path), analysis, dataset)
-    calo = H5Views(calorimeters_path, kind="calorimeters")  # an analysis reads a few of its views
+    spec, calo, _ = _spec_and_views(dataset, analysis, calorimeters_path, groups_path, schema_path)
     loss, _ = read_h5(lost_muons_path, kind="lost_muons")
     return spec, calo, loss
 
@@ -99,6 +98,26 @@ def fit_result_from_record(rec: dict):
     errors = {n: rec["parameters"][n]["error"] for n in wiggle_model.PARAMS}
     return FitResult(values, errors, list(rec["free_parameters"]), np.asarray(rec["covariance"]), rec["chi2"],
                      rec["ndf"], rec["nfev"], rec["envelope"])
+
+
+def analysis_hist(dataset: str, analysis: str, calorimeters_path, groups_path, schema_path=GROUPS_SCHEMA):
+    """The histogram an analysis fits, rebuilt exactly as rule omega_a_dataset_fits built it (its
+    randomization seed, pileup subtraction, gain correction and energy weights), as a
+    ``hist.Hist`` with Weight storage (the optional dependency hist): an axis ``t`` on the blinded
+    clock, 149.2 ns bins, each holding the weighted sum and its variance. A ratio or smoothed
+    analysis's bins are correlated (Wiggle.cov_band): the variance is the covariance's diagonal."""
+    from ..records.hists import axis_from_edges, histogram
+
+    spec, calo, _ = _spec_and_views(dataset, analysis, calorimeters_path, groups_path, schema_path)
+    w = build_wiggle(calo, spec)
+    edges = np.append(w.t - 0.5 * w.bin_us, w.t[-1] + 0.5 * w.bin_us)
+    axis = axis_from_edges(edges, "t", "time (blinded clock) [us]")
+    return histogram([axis], w.y, w.var)
+
+
+def _spec_and_views(dataset, analysis, calorimeters_path, groups_path, schema_path):
+    spec = analysis_spec(load_groups(groups_path, schema_path), analysis, dataset)
+    return spec, H5Views(calorimeters_path, kind="calorimeters"), None  # an analysis reads a few of its views
 
 
 def run_scans(dataset: str, analysis: str, calorimeters_path, lost_muons_path, groups_path, result_path, out_json,
