@@ -1,4 +1,5 @@
-"""Command line: ``g2chain show FILE`` prints what a result or data file holds.
+"""Command line: ``g2chain show FILE`` prints what a result or data file holds; ``g2chain diff``
+compares two budgets; ``g2chain fit-public FILE`` fits the collaboration's public wiggle.
 
 HDF5 files: provenance (kind, schema, config hash, code version), then each dataset with its
 shape, dtype, units and total. JSON results: a two-column table of the (flattened) keys.
@@ -138,6 +139,30 @@ def show(path: Path) -> str:
     raise DataFileError(f"{path}: don't know how to show a '{path.suffix}' file (expected .json or .h5)")
 
 
+def fit_public_command(args) -> int:
+    """``g2chain fit-public``: read, fit, write OUT/<stem>.json, .png (fit) and .scan.png; print
+    the fit's summary. A file that is not a public wiggle, or a fit that fails, is one line."""
+    from .figures.omega_a import omega_a_fit, start_time_scan_figure
+    from .io import write_json
+    from .omega_a.public import PublicDataError, fit_public, read_public_wiggle
+
+    try:
+        pw = read_public_wiggle(args.file)
+        pf = fit_public(pw, args.field_index, (args.start, args.end), args.envelope)
+    except (PublicDataError, RuntimeError, ValueError) as exc:
+        print(f"g2chain: {exc}", file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / args.file.stem
+    write_json(stem.with_suffix(".json"), pf.record)
+    omega_a_fit(pf.fits, pf.record, args.field_index, stem.with_suffix(".png"))
+    start_time_scan_figure(pf.record["start_time"], args.file.name, stem.with_suffix(".scan.png"))
+    print(show_fit(stem.with_suffix(".json"), pf.record))
+    print(f"losses: {pf.record['losses']}")
+    print(f"wrote {stem}.json, {stem}.png, {stem}.scan.png")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="g2chain", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"g2chain {__version__}")
@@ -147,7 +172,19 @@ def main(argv=None) -> int:
     p_diff = sub.add_parser("diff", help="what moved between two budgets (budget.csv or budget_blinded.csv), ppb")
     p_diff.add_argument("before", type=Path)
     p_diff.add_argument("after", type=Path)
+    p_pub = sub.add_parser("fit-public", help="fit the public calorimeter-summed wiggle (CSV or .npy) with "
+                                              "g2chain's fitter: record, fit figure, start-time scan")
+    p_pub.add_argument("file", type=Path)
+    p_pub.add_argument("--out", type=Path, default=Path("results/public"), help="output folder (results/public)")
+    p_pub.add_argument("--start", type=float, default=30.1, help="fit start time, us (30.1)")
+    p_pub.add_argument("--end", type=float, default=650.0, help="fit end time, us (650, clipped to the data)")
+    p_pub.add_argument("--field-index", type=float, default=0.108,
+                       help="ESQ field index n, for the beam frequencies the fit seeds (0.108, Run-2/3)")
+    p_pub.add_argument("--envelope", choices=("exp", "exp+C", "reciprocal"), default="exp",
+                       help="CBO decoherence envelope (exp; Run-3B's analyses used exp+C)")
     args = parser.parse_args(argv)
+    if args.command == "fit-public":
+        return fit_public_command(args)
     if args.command == "diff":
         from .combine.budget import budget_diff, budget_diff_text
 

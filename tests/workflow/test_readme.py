@@ -53,6 +53,7 @@ def test_every_runnable_readme_command_runs_on_the_ci_config(ci_run, tmp_path):
     assert len(commands) >= 10, commands  # the README shows its commands as runnable
     work = tmp_path / "wf"
     shutil.copytree(ci_run, work, symlinks=True)
+    shutil.copytree(ROOT / "tests" / "data", work / "tests" / "data")  # the checkout's test files (fit-public)
     # the commands as a user types them, with this interpreter's snakemake and g2chain
     prelude = (f'snakemake() {{ "{sys.executable}" -m snakemake "$@"; }}\n'
                f'g2chain() {{ "{sys.executable}" -m g2chain.cli "$@"; }}\n'

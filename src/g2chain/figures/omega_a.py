@@ -27,9 +27,10 @@ def omega_a_fit(fits: AnalysisFit, record: dict, field_index: float, out_path):
         ax.semilogy(t, model, "-", lw=0.6, color="C3", label="fit")
         ax.set_ylim(bottom=0.5 * max(np.min(model), 1e-3))
         ax.set_ylabel("counts / bin" if record["method"] != "Q" else "energy / bin [GeV]")
-    ax.set_xlabel("time [us] (blinded clock)")
+    blinded = not record.get("blinding", "").startswith("none")  # g2chain fit-public adds no blind
+    ax.set_xlabel("time [us] (blinded clock)" if blinded else "time [us]")
     ax.set_title(f"{record['dataset']} {record['analysis']}: R = {record['R_ppm']:.3f} +- {record['R_err_ppm']:.3f} ppm"
-                 " (blinded)")
+                 + (" (blinded)" if blinded else ""))
     ax.legend(loc="upper right")
     threshold = record.get("corrections", {}).get("threshold")
     if threshold:
@@ -84,12 +85,8 @@ def omega_a_comparison(records: list, out_path, title: str = ""):
     plt.close(fig)
 
 
-def omega_a_scans(record: dict, out_path):
-    """Fig. 10/11 analogues: R vs fit start time with the allowed band, R per calorimeter with the
-    constant and line fits, R per energy bin."""
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
-    st = record["start_time"]
-    ax = axes[0]
+def _start_time_panel(ax, st: dict, title: str):
+    """R against the fit start time with the band the nested fits allow (Fig. 10)."""
     start, d_r, band = np.array(st["start"]), np.array(st["dR"], float), np.array(st["band"], float)
     ax.fill_between(start, -band, band, color="C0", alpha=0.2, label="allowed 1 sigma")
     ax.fill_between(start, -2 * band, 2 * band, color="C0", alpha=0.1, label="allowed 2 sigma")
@@ -98,9 +95,26 @@ def omega_a_scans(record: dict, out_path):
     ax.set_xlabel("fit start time [us]")
     ax.set_ylabel("Delta R [ppm]")
     scan_p = st.get("scan_pvalue")
-    ax.set_title(f"{record['dataset']} {record['analysis']}: start-time scan"
+    ax.set_title(f"{title}: start-time scan"
                  + (f" (chi2 {st['scan_chi2']:.1f}/{st['scan_ndf']}, p {scan_p:.2g})" if scan_p is not None else ""))
     ax.legend(fontsize=7)
+
+
+def start_time_scan_figure(st: dict, title: str, out_path):
+    """The start-time scan alone (``g2chain fit-public``: a calorimeter sum has no per-calorimeter
+    or per-energy view to scan)."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.6))
+    _start_time_panel(ax, st, title)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+
+
+def omega_a_scans(record: dict, out_path):
+    """Fig. 10/11 analogues: R vs fit start time with the allowed band, R per calorimeter with the
+    constant and line fits, R per energy bin."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
+    _start_time_panel(axes[0], record["start_time"], f"{record['dataset']} {record['analysis']}")
     pc = record["per_calorimeter"]
     ax = axes[1]
     calo, r, err = np.array(pc["calo"]), np.array(pc["R"], float), np.array(pc["R_err"], float)
