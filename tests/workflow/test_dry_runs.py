@@ -122,3 +122,25 @@ def test_a_bad_config_stops_the_plan_with_one_line(tmp_path, args, files, messag
     for name, text in files.items():
         (work / name).write_text(text)
     assert_plan_stops_with(work, message, *args)
+
+
+def test_the_workflow_lints_clean_and_the_catalog_test_dir_runs_the_ci_config(tmp_path):
+    """`snakemake --lint` finds nothing (the Snakemake workflow catalog's check), and `.test/` (the
+    catalog's `snakemake --directory .test`) plans the ci config exactly: the same config hash
+    as `--configfile config/ci.yaml`."""
+    import shutil
+
+    work = copy_workflow(tmp_path / "wf")
+    shutil.copytree(ROOT / ".test", work / ".test", symlinks=True)
+    lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--configfile", "config/ci.yaml"], cwd=work,
+                          capture_output=True, text=True, timeout=300)
+    assert lint.returncode == 0, lint.stdout[-3000:] + lint.stderr[-3000:]
+
+    def config_md5(*args):
+        run = subprocess.run([sys.executable, "-m", "snakemake", "-n", *args], cwd=work, capture_output=True,
+                             text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        return [ln.split()[-1] for ln in (run.stdout + run.stderr).splitlines() if "Config MD5" in ln]
+
+    test_dir = config_md5("--directory", ".test")
+    assert test_dir and test_dir == config_md5("--configfile", "config/ci.yaml")

@@ -138,3 +138,36 @@ def combination_inputs(wildcards=None):
         "corrections": expand("results/{dataset}/analysis/beam_dynamics/corrections.json", dataset=DATASETS),
         "omega_p": expand("results/{dataset}/analysis/field/omega_p.json", dataset=DATASETS),
     }
+
+
+# omega_a rules' inputs and outputs (workflow/rules/omega_a.smk)
+def fit_outputs(analyses):
+    """The named outputs of a fit rule for ``analyses`` ("{analysis}" for the one-analysis rule)."""
+    names = {"result": "results/{{dataset}}/analysis/omega_a/{analysis}.json",
+             "plot": "results/{{dataset}}/analysis/omega_a/{analysis}.png",
+             "systematics": "results/{{dataset}}/analysis/omega_a/{analysis}.syst.json"}
+    out = {k: expand(v, analysis=analyses) for k, v in names.items()}
+    out["plot"] = report(out["plot"], caption="../report/omega_a_fit.rst", category="omega_a",
+                         subcategory="{dataset}")
+    return out
+
+
+def fit_logs(analyses):
+    return {"fit": expand("logs/{{dataset}}/omega_a/{analysis}.log", analysis=analyses),
+            "systematics": expand("logs/{{dataset}}/omega_a/{analysis}.syst.log", analysis=analyses)}
+
+
+def scan_outputs(analyses):
+    """The named outputs of a scans rule for ``analyses`` ("{analysis}" for the one-analysis rule)."""
+    plots = expand("results/{{dataset}}/analysis/omega_a/{analysis}.scans.png", analysis=analyses)
+    return {"scans": expand("results/{{dataset}}/analysis/omega_a/{analysis}.scans.json", analysis=analyses),
+            "plot": report(plots, caption="../report/omega_a_scans.rst", category="omega_a",
+                           subcategory="{dataset}")}
+
+
+# the correlation study's inputs: the jackknife's study chunks and their total (none for "trials")
+def correlation_study_inputs(wildcards):
+    if study_method(config["omega_a_correlations"]) != "jackknife":
+        return {}
+    return {"total": "results/combined/omega_a_correlation_study/total.npz",
+            "chunks": f"results/combined/omega_a_correlation_study/chunks_{wildcards.job}.npz"}

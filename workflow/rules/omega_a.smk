@@ -10,22 +10,6 @@ ruleorder: omega_a_dataset_fits > omega_a_fit
 ruleorder: omega_a_dataset_scans > omega_a_scans
 
 
-def fit_outputs(analyses):
-    """The named outputs of a fit rule for ``analyses`` ("{analysis}" for the one-analysis rule)."""
-    names = {"result": "results/{{dataset}}/analysis/omega_a/{analysis}.json",
-             "plot": "results/{{dataset}}/analysis/omega_a/{analysis}.png",
-             "systematics": "results/{{dataset}}/analysis/omega_a/{analysis}.syst.json"}
-    out = {k: expand(v, analysis=analyses) for k, v in names.items()}
-    out["plot"] = report(out["plot"], caption="../report/omega_a_fit.rst", category="omega_a",
-                         subcategory="{dataset}")
-    return out
-
-
-def fit_logs(analyses):
-    return {"fit": expand("logs/{{dataset}}/omega_a/{analysis}.log", analysis=analyses),
-            "systematics": expand("logs/{{dataset}}/omega_a/{analysis}.syst.log", analysis=analyses)}
-
-
 rule omega_a_dataset_fits:
     conda:
         "../../environment.yml"
@@ -93,14 +77,6 @@ rule omega_a:
         omega_a_outputs(),
 
 
-def scan_outputs(analyses):
-    """The named outputs of a scans rule for ``analyses`` ("{analysis}" for the one-analysis rule)."""
-    plots = expand("results/{{dataset}}/analysis/omega_a/{analysis}.scans.png", analysis=analyses)
-    return {"scans": expand("results/{{dataset}}/analysis/omega_a/{analysis}.scans.json", analysis=analyses),
-            "plot": report(plots, caption="../report/omega_a_scans.rst", category="omega_a",
-                           subcategory="{dataset}")}
-
-
 rule omega_a_dataset_scans:
     conda:
         "../../environment.yml"
@@ -145,13 +121,6 @@ rule omega_a_scans:
 # The correlation study (Table XXVII) on a world of its own. method "jackknife" (default): one
 # study production in `trials` chunks (jobs of trials_per_job), summed, then every analysis on each
 # delete-one sample; "trials": independent reduced productions, each analysed by all 19.
-def correlation_study_inputs(wildcards):
-    if study_method(config["omega_a_correlations"]) != "jackknife":
-        return {}
-    return {"total": "results/combined/omega_a_correlation_study/total.npz",
-            "chunks": f"results/combined/omega_a_correlation_study/chunks_{wildcards.job}.npz"}
-
-
 rule omega_a_correlation_chunks:
     conda:
         "../../environment.yml"
