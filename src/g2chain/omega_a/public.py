@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..records.binning import edges_from_centres
 from .analysis_fit import fit_analysis, result_record
 from .groups import AnalysisSpec
 from .scans import start_time_scan
@@ -158,12 +159,11 @@ def public_spec(window_us: tuple, bin_us: float, envelope: str = "exp") -> Analy
 
 @dataclass
 class PublicFit:
-    """The public histogram's fit: its JSON record, the staged fits (for the figure) and the
-    start-time scan."""
+    """The public histogram's fit: its record (with the start-time scan under ``start_time``;
+    ``io.write_json`` writes its arrays as lists) and the staged fits (for the figure)."""
 
     record: dict
     fits: AnalysisFit
-    scan: dict
 
 
 def fit_public(pw: PublicWiggle, field_index: float, window_us=(30.1, 650.0), envelope: str = "exp") -> PublicFit:
@@ -175,17 +175,16 @@ def fit_public(pw: PublicWiggle, field_index: float, window_us=(30.1, 650.0), en
     spec = public_spec(window, pw.bin_us, envelope)
     wiggle = Wiggle(pw.t_us, pw.counts.astype(float), pw.errors.astype(float) ** 2, pw.bin_us,
                     info={"source": pw.source, "errors": pw.errors_from})
-    loss_edges = np.append(pw.t_us - half, pw.t_us[-1] + half)
+    loss_edges = edges_from_centres(pw.t_us, pw.bin_us)
     no_losses = np.zeros(pw.t_us.size)
     fits = fit_analysis(wiggle, spec, field_index, loss_edges, no_losses)
     record = result_record(spec, wiggle, fits)
     record.update({"blinding": "none added by g2chain (R relative to f_ref = 0.2291 MHz on the file's clock)",
                    "losses": LOSS_NOTE, "field_index": field_index})
     starts = window[0] + np.arange(0.0, 64.0, 8.0)
-    scan = start_time_scan(pw.t_us, wiggle.y, wiggle.var, fits.full, 0.0, envelope, loss_edges, no_losses, starts,
-                           window[1])
-    record["start_time"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in scan.items()}
-    return PublicFit(record, fits, scan)
+    record["start_time"] = start_time_scan(pw.t_us, wiggle.y, wiggle.var, fits.full, 0.0, envelope, loss_edges,
+                                           no_losses, starts, window[1])
+    return PublicFit(record, fits)
 
 
 def write_public_csv(path, t_us, counts, errors=None):

@@ -29,7 +29,7 @@ def run_analysis(cfg: dict, dataset: str, analysis: str, calorimeters_path, lost
 
 
 def _analysis_inputs(dataset, analysis, calorimeters_path, lost_muons_path, groups_path, schema_path):
-    spec, calo, _ = _spec_and_views(dataset, analysis, calorimeters_path, groups_path, schema_path)
+    spec, calo = _spec_and_views(dataset, analysis, calorimeters_path, groups_path, schema_path)
     loss, _ = read_h5(lost_muons_path, kind="lost_muons")
     return spec, calo, loss
 
@@ -106,18 +106,18 @@ def analysis_hist(dataset: str, analysis: str, calorimeters_path, groups_path, s
     ``hist.Hist`` with Weight storage (the optional dependency hist): an axis ``t`` on the blinded
     clock, 149.2 ns bins, each holding the weighted sum and its variance. A ratio or smoothed
     analysis's bins are correlated (Wiggle.cov_band): the variance is the covariance's diagonal."""
+    from ..records.binning import edges_from_centres
     from ..records.hists import axis_from_edges, histogram
 
-    spec, calo, _ = _spec_and_views(dataset, analysis, calorimeters_path, groups_path, schema_path)
+    spec, calo = _spec_and_views(dataset, analysis, calorimeters_path, groups_path, schema_path)
     w = build_wiggle(calo, spec)
-    edges = np.append(w.t - 0.5 * w.bin_us, w.t[-1] + 0.5 * w.bin_us)
-    axis = axis_from_edges(edges, "t", "time (blinded clock) [us]")
+    axis = axis_from_edges(edges_from_centres(w.t, w.bin_us), "t", "time (blinded clock) [us]")
     return histogram([axis], w.y, w.var)
 
 
 def _spec_and_views(dataset, analysis, calorimeters_path, groups_path, schema_path):
     spec = analysis_spec(load_groups(groups_path, schema_path), analysis, dataset)
-    return spec, H5Views(calorimeters_path, kind="calorimeters"), None  # an analysis reads a few of its views
+    return spec, H5Views(calorimeters_path, kind="calorimeters")  # an analysis reads a few of its views
 
 
 def run_scans(dataset: str, analysis: str, calorimeters_path, lost_muons_path, groups_path, result_path, out_json,

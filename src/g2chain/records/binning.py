@@ -59,6 +59,12 @@ LASER_SHORTTERM_DT_NS = np.array([2.5, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 50.0, 8
 CALO_ALIGN_US = (np.arange(N_CALOS) + 0.5) / N_CALOS * T_C_MAGIC_US
 
 
+def edges_from_centres(centres, width: float) -> np.ndarray:
+    """Bin edges of equally wide bins of ``width`` around ``centres``."""
+    centres = np.asarray(centres, dtype=float)
+    return np.append(centres - 0.5 * width, centres[-1] + 0.5 * width)
+
+
 def time_edges(width: float, n: int) -> np.ndarray:
     """Bin edges 0, width, ..., n*width."""
     return np.arange(n + 1) * width
